@@ -1,0 +1,40 @@
+// The embedded engine: the Service implemented in-process over a RocksDB directory.
+// Every state change is one transition, one atomic WriteBatch (history events, mutable
+// state, tasks and timers together); on open, task queues and timers are rebuilt from disk.
+// Thread-safe. One process at a time may open a directory: a second open fails with
+// kUnavailable naming the directory (RocksDB's lock).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "durable/options.h"
+#include "durable/service.h"
+#include "durable/status.h"
+
+namespace durable {
+
+class Store;
+
+class Engine : public Service {
+ public:
+  // Closes the engine: wakes every parked poll (they return empty), stops the timer thread.
+  ~Engine() override = default;
+
+  // Time skipping, for tests on a VirtualClock: while enabled and no workflow or activity
+  // task is queued or running, the clock jumps to the next timer. kFailedPrecondition on a
+  // system clock.
+  virtual Status SetTimeSkipping(bool enabled) = 0;
+  // Advances a VirtualClock by `duration_us`, firing the timers due on the way.
+  virtual Status SkipTime(int64_t duration_us) = 0;
+};
+
+// Opens (creating if needed) the engine on `directory`.
+Result<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+                                           const EngineOptions& options = {});
+
+// For tests: opens the engine on a given store (e.g. one that injects write failures).
+Result<std::unique_ptr<Engine>> OpenEngineOnStore(std::unique_ptr<Store> store,
+                                                  const EngineOptions& options = {});
+
+}  // namespace durable

@@ -1,0 +1,74 @@
+// Service: the one API of durable (proto/durable/v1/service.proto). Two implementations:
+// the embedded engine (OpenEngine in engine.h) and, later, the gRPC client of durable-server.
+// The Python bindings wrap this interface once and never know which one they hold.
+//
+// Thread-safe: every method may be called from many threads at once. Poll methods block
+// the calling thread until a task arrives or their timeout passes (then they return OK with
+// an empty response: no task_token).
+#pragma once
+
+#include "durable/status.h"
+#include "durable/v1/service.pb.h"
+
+namespace durable {
+
+namespace v1 = ::durable::v1;
+
+class Service {
+ public:
+  virtual ~Service() = default;
+
+  // Starts a run. kAlreadyExists when the id is running (conflict policy FAIL) or the reuse
+  // policy refuses; kInvalidArgument for an empty id/type/queue or an oversized payload.
+  virtual Status StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& req,
+                                        v1::StartWorkflowExecutionResponse* resp) = 0;
+  // kNotFound for an unknown workflow; kFailedPrecondition when the run is closed.
+  virtual Status SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequest& req,
+                                         v1::SignalWorkflowExecutionResponse* resp) = 0;
+  virtual Status QueryWorkflow(const v1::QueryWorkflowRequest& req,
+                               v1::QueryWorkflowResponse* resp) = 0;
+  virtual Status UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequest& req,
+                                         v1::UpdateWorkflowExecutionResponse* resp) = 0;
+  virtual Status PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
+                                             v1::UpdateWorkflowExecutionResponse* resp) = 0;
+  virtual Status RequestCancelWorkflowExecution(
+      const v1::RequestCancelWorkflowExecutionRequest& req,
+      v1::RequestCancelWorkflowExecutionResponse* resp) = 0;
+  virtual Status TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,
+                                            v1::TerminateWorkflowExecutionResponse* resp) = 0;
+  virtual Status DescribeWorkflowExecution(const v1::DescribeWorkflowExecutionRequest& req,
+                                           v1::DescribeWorkflowExecutionResponse* resp) = 0;
+  // With wait_new_event, parks until the history grows past from_event_id (or the run
+  // closes, with close_event_only); kDeadlineExceeded when timeout_us passes first.
+  virtual Status GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& req,
+                                             v1::GetWorkflowExecutionHistoryResponse* resp) = 0;
+  virtual Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
+                                        v1::ListWorkflowExecutionsResponse* resp) = 0;
+
+  virtual Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
+                                       v1::PollWorkflowTaskQueueResponse* resp) = 0;
+  // kNotFound for a stale token (the task timed out or was completed already).
+  virtual Status RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& req,
+                                              v1::RespondWorkflowTaskCompletedResponse* resp) = 0;
+  virtual Status RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailedRequest& req,
+                                           v1::RespondWorkflowTaskFailedResponse* resp) = 0;
+  virtual Status RespondQueryTaskCompleted(const v1::RespondQueryTaskCompletedRequest& req,
+                                           v1::RespondQueryTaskCompletedResponse* resp) = 0;
+
+  virtual Status PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& req,
+                                       v1::PollActivityTaskQueueResponse* resp) = 0;
+  virtual Status RecordActivityTaskHeartbeat(const v1::RecordActivityTaskHeartbeatRequest& req,
+                                             v1::RecordActivityTaskHeartbeatResponse* resp) = 0;
+  virtual Status RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& req,
+                                              v1::RespondActivityTaskCompletedResponse* resp) = 0;
+  virtual Status RespondActivityTaskFailed(const v1::RespondActivityTaskFailedRequest& req,
+                                           v1::RespondActivityTaskFailedResponse* resp) = 0;
+  virtual Status RespondActivityTaskCanceled(const v1::RespondActivityTaskCanceledRequest& req,
+                                             v1::RespondActivityTaskCanceledResponse* resp) = 0;
+  virtual Status GetActivityTaskToken(const v1::GetActivityTaskTokenRequest& req,
+                                      v1::GetActivityTaskTokenResponse* resp) = 0;
+  virtual Status ShutdownWorker(const v1::ShutdownWorkerRequest& req,
+                                v1::ShutdownWorkerResponse* resp) = 0;
+};
+
+}  // namespace durable
