@@ -1,0 +1,264 @@
+#include "machines/workflow_machines.h"
+
+#include "history/events.h"
+
+namespace durable::machines {
+
+using C = v1::Command;
+using E = v1::HistoryEvent;
+using history::DescribeCommand;
+using history::DescribeEvent;
+
+std::string WorkflowMachines::Who() const {
+  return "workflow '" + workflow_id_ + "' run '" + run_id_ + "'";
+}
+
+bool WorkflowMachines::Matches(const v1::Command& c, const v1::HistoryEvent& e) const {
+  switch (c.variant_case()) {
+    case C::kScheduleActivity:
+      return e.has_activity_task_scheduled() &&
+             e.activity_task_scheduled().seq() == c.schedule_activity().seq() &&
+             e.activity_task_scheduled().activity_type() == c.schedule_activity().activity_type();
+    case C::kRequestCancelActivity: {
+      if (!e.has_activity_task_cancel_requested()) return false;
+      auto it = activities_.find(c.request_cancel_activity().seq());
+      return it != activities_.end() &&
+             it->second.scheduled_event_id() == e.activity_task_cancel_requested().scheduled_event_id();
+    }
+    case C::kStartTimer:
+      return e.has_timer_started() && e.timer_started().seq() == c.start_timer().seq();
+    case C::kCancelTimer:
+      return e.has_timer_canceled() &&
+             e.timer_canceled().timer_id() == std::to_string(c.cancel_timer().seq());
+    case C::kCompleteWorkflowExecution: return e.has_workflow_execution_completed();
+    case C::kFailWorkflowExecution: return e.has_workflow_execution_failed();
+    case C::kCancelWorkflowExecution: return e.has_workflow_execution_canceled();
+    case C::kContinueAsNewWorkflowExecution: return e.has_workflow_execution_continued_as_new();
+    case C::kRecordMarker:
+      return e.has_marker_recorded() &&
+             e.marker_recorded().marker_name() == c.record_marker().marker_name() &&
+             history::PatchIdOf(e) == history::PatchIdOf(c);
+    case C::kStartChildWorkflowExecution: {
+      if (!e.has_start_child_workflow_execution_initiated()) return false;
+      const auto& a = e.start_child_workflow_execution_initiated();
+      const auto& s = c.start_child_workflow_execution();
+      return a.seq() == s.seq() && a.workflow_type() == s.workflow_type() &&
+             a.workflow_id() == s.workflow_id();
+    }
+    case C::kSignalExternalWorkflowExecution:
+      return e.has_signal_external_workflow_execution_initiated() &&
+             e.signal_external_workflow_execution_initiated().seq() ==
+                 c.signal_external_workflow_execution().seq();
+    case C::kRequestCancelExternalWorkflowExecution:
+      return e.has_request_cancel_external_workflow_execution_initiated() &&
+             e.request_cancel_external_workflow_execution_initiated().seq() ==
+                 c.request_cancel_external_workflow_execution().seq();
+    case C::kAcceptUpdate:
+      return e.has_workflow_execution_update_accepted() &&
+             e.workflow_execution_update_accepted().update_id() == c.accept_update().update_id();
+    case C::kCompleteUpdate:
+      return e.has_workflow_execution_update_completed() &&
+             e.workflow_execution_update_completed().update_id() == c.complete_update().update_id();
+    default: return false;
+  }
+}
+
+Status WorkflowMachines::Apply(const v1::Command& c, const v1::HistoryEvent& e) {
+  Jobs none;  // matching a command never resolves anything
+  auto reused = [&](int32_t seq) {
+    return Status::InvalidArgument(Who() + " issued " + DescribeCommand(c) + " but seq " +
+                                   std::to_string(seq) + " is already used by another command " +
+                                   "of that kind");
+  };
+  auto missing = [&](const std::string& key) {
+    return Status::Nondeterminism("nondeterminism: " + Who() + " issued " + DescribeCommand(c) +
+                                  " for " + key + " which it never started");
+  };
+  switch (c.variant_case()) {
+    case C::kScheduleActivity: {
+      int32_t seq = c.schedule_activity().seq();
+      auto [it, fresh] = activities_.try_emplace(seq, c.schedule_activity());
+      if (!fresh) return reused(seq);
+      activity_by_scheduled_id_[e.event_id()] = seq;
+      return it->second.Handle(ActivityMachine::Event::kSchedule, e, &none);
+    }
+    case C::kRequestCancelActivity: {
+      auto it = activities_.find(c.request_cancel_activity().seq());
+      if (it == activities_.end()) return missing("an activity");
+      return it->second.Handle(ActivityMachine::Event::kRequestCancel, e, &none);
+    }
+    case C::kStartTimer: {
+      int32_t seq = c.start_timer().seq();
+      auto [it, fresh] = timers_.try_emplace(seq, c.start_timer());
+      if (!fresh) return reused(seq);
+      timer_by_timer_id_[e.timer_started().timer_id()] = seq;
+      return it->second.Handle(TimerMachine::Event::kStart, e, &none);
+    }
+    case C::kCancelTimer: {
+      auto it = timers_.find(c.cancel_timer().seq());
+      if (it == timers_.end()) return missing("a timer");
+      return it->second.Handle(TimerMachine::Event::kCancel, e, &none);
+    }
+    case C::kCompleteWorkflowExecution:
+    case C::kFailWorkflowExecution:
+    case C::kCancelWorkflowExecution:
+    case C::kContinueAsNewWorkflowExecution:
+      if (!close_) close_.emplace();
+      return close_->Handle(CompleteWorkflowMachine::Event::kRecord, e);
+    case C::kRecordMarker: {
+      std::string patch = history::PatchIdOf(c);
+      if (patch.empty()) return Status::OK();  // an SDK marker: matched by name, no state
+      auto it = patches_.try_emplace(patch, patch).first;
+      return it->second.Handle(PatchMarkerMachine::Event::kRecord, e);
+    }
+    case C::kStartChildWorkflowExecution: {
+      int32_t seq = c.start_child_workflow_execution().seq();
+      auto [it, fresh] = children_.try_emplace(seq, c.start_child_workflow_execution());
+      if (!fresh) return reused(seq);
+      child_by_initiated_id_[e.event_id()] = seq;
+      return it->second.Handle(ChildWorkflowMachine::Event::kInitiate, e, &none);
+    }
+    case C::kSignalExternalWorkflowExecution: {
+      int32_t seq = c.signal_external_workflow_execution().seq();
+      auto [it, fresh] = signals_.try_emplace(seq, seq);
+      if (!fresh) return reused(seq);
+      signal_by_initiated_id_[e.event_id()] = seq;
+      return it->second.Handle(SignalExternalMachine::Event::kInitiate, e, &none);
+    }
+    case C::kRequestCancelExternalWorkflowExecution: {
+      int32_t seq = c.request_cancel_external_workflow_execution().seq();
+      auto [it, fresh] = cancels_.try_emplace(seq, seq);
+      if (!fresh) return reused(seq);
+      cancel_by_initiated_id_[e.event_id()] = seq;
+      return it->second.Handle(CancelExternalMachine::Event::kInitiate, e, &none);
+    }
+    case C::kAcceptUpdate: {
+      const std::string& id = c.accept_update().update_id();
+      auto it = updates_.try_emplace(id, id).first;
+      return it->second.Handle(UpdateMachine::Event::kAccept, e);
+    }
+    case C::kCompleteUpdate: {
+      auto it = updates_.find(c.complete_update().update_id());
+      if (it == updates_.end()) return missing("an update");
+      return it->second.Handle(UpdateMachine::Event::kComplete, e);
+    }
+    default: return Status::InvalidArgument(Who() + " issued an empty command");
+  }
+}
+
+Status WorkflowMachines::MatchCommands(const std::vector<v1::Command>& commands,
+                                       const std::vector<const v1::HistoryEvent*>& recorded,
+                                       int64_t completed_event_id, bool replaying) {
+  auto error = [&](std::string what) {
+    if (replaying) return Status::Nondeterminism("nondeterminism: " + Who() + " " + what);
+    return Status::Internal("workflow task completion not recorded as sent: " + Who() + " " + what);
+  };
+  const std::string in_history = replaying ? "history has " : "the engine recorded ";
+  size_t j = 0;
+  for (const v1::Command& c : commands) {
+    if (history::IsUnrecordedCommand(c)) continue;
+    // A recorded patch marker that this command does not match was deprecated or removed.
+    while (j < recorded.size() && !history::PatchIdOf(*recorded[j]).empty() &&
+           !Matches(c, *recorded[j])) {
+      ++j;
+    }
+    if (j == recorded.size()) {
+      return error("issued " + DescribeCommand(c) + " but " + in_history +
+                   "no further command event for the workflow task completed at event " +
+                   std::to_string(completed_event_id));
+    }
+    const v1::HistoryEvent& e = *recorded[j];
+    if (!Matches(c, e)) {
+      return error("issued " + DescribeCommand(c) + " but " + in_history + DescribeEvent(e) +
+                   " at event " + std::to_string(e.event_id()));
+    }
+    DURABLE_RETURN_IF_ERROR(Apply(c, e));
+    ++j;
+  }
+  for (; j < recorded.size(); ++j) {
+    const v1::HistoryEvent& e = *recorded[j];
+    if (!history::PatchIdOf(e).empty()) continue;
+    return error("issued no command matching " + DescribeEvent(e) + " at event " +
+                 std::to_string(e.event_id()) + " (recorded for the workflow task completed at event " +
+                 std::to_string(completed_event_id) + ")");
+  }
+  return Status::OK();
+}
+
+Status WorkflowMachines::Unknown(const v1::HistoryEvent& e, const char* what, int64_t id) const {
+  return Status::Nondeterminism("nondeterminism: " + Who() + ": history has " + DescribeEvent(e) +
+                                " at event " + std::to_string(e.event_id()) + " for " + what +
+                                " event " + std::to_string(id) + ", which no command of the " +
+                                "workflow produced");
+}
+
+Status WorkflowMachines::ApplyEvent(const v1::HistoryEvent& e, Jobs* jobs) {
+  using AE = ActivityMachine::Event;
+  using CE = ChildWorkflowMachine::Event;
+  auto activity = [&](int64_t scheduled_id, AE ev) -> Status {
+    auto it = activity_by_scheduled_id_.find(scheduled_id);
+    if (it == activity_by_scheduled_id_.end()) return Unknown(e, "scheduled", scheduled_id);
+    return activities_.at(it->second).Handle(ev, e, jobs);
+  };
+  auto child = [&](int64_t initiated_id, CE ev) -> Status {
+    auto it = child_by_initiated_id_.find(initiated_id);
+    if (it == child_by_initiated_id_.end()) return Unknown(e, "initiated", initiated_id);
+    return children_.at(it->second).Handle(ev, e, jobs);
+  };
+  auto signal = [&](int64_t initiated_id, SignalExternalMachine::Event ev) -> Status {
+    auto it = signal_by_initiated_id_.find(initiated_id);
+    if (it == signal_by_initiated_id_.end()) return Unknown(e, "initiated", initiated_id);
+    return signals_.at(it->second).Handle(ev, e, jobs);
+  };
+  auto cancel = [&](int64_t initiated_id, CancelExternalMachine::Event ev) -> Status {
+    auto it = cancel_by_initiated_id_.find(initiated_id);
+    if (it == cancel_by_initiated_id_.end()) return Unknown(e, "initiated", initiated_id);
+    return cancels_.at(it->second).Handle(ev, e, jobs);
+  };
+  switch (e.attributes_case()) {
+    case E::kActivityTaskStarted:
+      return activity(e.activity_task_started().scheduled_event_id(), AE::kStart);
+    case E::kActivityTaskCompleted:
+      return activity(e.activity_task_completed().scheduled_event_id(), AE::kComplete);
+    case E::kActivityTaskFailed:
+      return activity(e.activity_task_failed().scheduled_event_id(), AE::kFail);
+    case E::kActivityTaskTimedOut:
+      return activity(e.activity_task_timed_out().scheduled_event_id(), AE::kTimeOut);
+    case E::kActivityTaskCanceled:
+      return activity(e.activity_task_canceled().scheduled_event_id(), AE::kCancel);
+    case E::kTimerFired: {
+      auto it = timer_by_timer_id_.find(e.timer_fired().timer_id());
+      if (it == timer_by_timer_id_.end()) return Unknown(e, "started", e.timer_fired().started_event_id());
+      return timers_.at(it->second).Handle(TimerMachine::Event::kFire, e, jobs);
+    }
+    case E::kStartChildWorkflowExecutionFailed:
+      return child(e.start_child_workflow_execution_failed().initiated_event_id(), CE::kStartFail);
+    case E::kChildWorkflowExecutionStarted:
+      return child(e.child_workflow_execution_started().initiated_event_id(), CE::kStart);
+    case E::kChildWorkflowExecutionCompleted:
+      return child(e.child_workflow_execution_completed().initiated_event_id(), CE::kComplete);
+    case E::kChildWorkflowExecutionFailed:
+      return child(e.child_workflow_execution_failed().initiated_event_id(), CE::kFail);
+    case E::kChildWorkflowExecutionCanceled:
+      return child(e.child_workflow_execution_canceled().initiated_event_id(), CE::kCancel);
+    case E::kChildWorkflowExecutionTimedOut:
+      return child(e.child_workflow_execution_timed_out().initiated_event_id(), CE::kTimeOut);
+    case E::kChildWorkflowExecutionTerminated:
+      return child(e.child_workflow_execution_terminated().initiated_event_id(), CE::kTerminate);
+    case E::kExternalWorkflowExecutionSignaled:
+      return signal(e.external_workflow_execution_signaled().initiated_event_id(),
+                    SignalExternalMachine::Event::kDeliver);
+    case E::kSignalExternalWorkflowExecutionFailed:
+      return signal(e.signal_external_workflow_execution_failed().initiated_event_id(),
+                    SignalExternalMachine::Event::kFail);
+    case E::kExternalWorkflowExecutionCancelRequested:
+      return cancel(e.external_workflow_execution_cancel_requested().initiated_event_id(),
+                    CancelExternalMachine::Event::kDeliver);
+    case E::kRequestCancelExternalWorkflowExecutionFailed:
+      return cancel(e.request_cancel_external_workflow_execution_failed().initiated_event_id(),
+                    CancelExternalMachine::Event::kFail);
+    default: return Status::OK();
+  }
+}
+
+}  // namespace durable::machines

@@ -1,0 +1,44 @@
+// Runs a scripted workflow against WorkflowReplayer the three ways every replay test uses
+// (STYLE.md): incrementally (one task at a time, as a sticky worker receives them), as one full
+// replay, and with the replayer evicted after every task (a fresh replayer fed the history up to
+// that task, replaying everything before it).
+//
+// A Script answers the n-th activation (0-based) with commands. Since the n-th activation is the
+// same workflow task in every mode, a script that depends only on (n, activation) behaves like
+// deterministic workflow code.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "durable/replay.h"
+#include "util/history_builder.h"
+
+namespace durable::testing {
+
+using Script = std::function<std::vector<v1::Command>(int n, const v1::WorkflowActivation&)>;
+
+// A script issuing commands[n] for the n-th activation (nothing past the end).
+Script Commands(std::vector<std::vector<v1::Command>> commands);
+
+enum class Mode { kIncremental, kFullReplay, kEvictEveryTask };
+const char* ModeName(Mode mode);
+
+struct ReplayRun {
+  Status status;                          // first error (OK if none)
+  std::vector<std::string> activations;   // DescribeActivation of each, in order
+  std::vector<bool> replaying;            // is_replaying of each
+  std::vector<v1::Command> live_commands; // TakeCommands() after the last activation
+};
+
+ReplayRun Run(Mode mode, const v1::History& history, const Script& script,
+              const std::string& run_id = "r");
+
+// Runs the three modes, EXPECTs that they produce the same activations (up to the first error)
+// and the same error, and returns the full-replay run. Incremental runs see every task live; in
+// the two others only a trailing WorkflowTaskStarted is live — that is checked too.
+ReplayRun RunThreeWays(const v1::History& history, const Script& script,
+                       const std::string& run_id = "r");
+
+}  // namespace durable::testing
