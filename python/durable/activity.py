@@ -1,0 +1,234 @@
+"""Activity definitions and the calls activity code makes (mirrors ``temporalio.activity``).
+
+An activity is a function decorated with :func:`defn`: ``async def`` functions run on the
+worker's event loop, plain functions on the worker's ``activity_executor`` (a thread pool).
+Activities may do anything (I/O, clocks, randomness); they are retried by the engine
+according to their retry policy, so make them idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import logging
+import threading
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, overload
+
+__all__ = [
+    "Info",
+    "defn",
+    "heartbeat",
+    "in_activity",
+    "info",
+    "is_cancelled",
+    "logger",
+    "wait_for_cancelled",
+]
+
+CallableType = TypeVar("CallableType", bound=Callable[..., Any])
+
+_DEFN_ATTR = "__durable_activity_definition"
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """What the worker needs to know about an activity function."""
+
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    arg_types: list[Any] | None
+    ret_type: Any
+
+    @staticmethod
+    def from_callable(fn: Any) -> _Definition | None:
+        d = getattr(fn, _DEFN_ATTR, None)
+        if d is None and inspect.ismethod(fn):  # a bound method of a decorated function
+            d = getattr(fn.__func__, _DEFN_ATTR, None)
+        return d if isinstance(d, _Definition) else None
+
+    @staticmethod
+    def must_from_callable(fn: Any) -> _Definition:
+        d = _Definition.from_callable(fn)
+        if d is None:
+            raise ValueError(
+                f"{getattr(fn, '__qualname__', fn)!r} is not an activity: "
+                "decorate it with @activity.defn"
+            )
+        return d
+
+
+@overload
+def defn(fn: CallableType) -> CallableType: ...
+
+
+@overload
+def defn(*, name: str | None = None) -> Callable[[CallableType], CallableType]: ...
+
+
+def defn(
+    fn: CallableType | None = None, *, name: str | None = None
+) -> CallableType | Callable[[CallableType], CallableType]:
+    """Decorate a function as an activity.
+
+    Args:
+        fn: The function (when used without parentheses).
+        name: The activity type name; defaults to the function's ``__name__``.
+
+    Returns:
+        The function, unchanged but for the attached definition.
+
+    Raises:
+        ValueError: ``fn`` is not callable, is an async generator, or the name is empty.
+    """
+
+    def decorator(f: CallableType) -> CallableType:
+        from durable.workflow import _type_hints
+
+        if not callable(f):
+            raise ValueError(f"@activity.defn decorates a function, got {f!r}")
+        if inspect.isasyncgenfunction(f) or inspect.isgeneratorfunction(f):
+            raise ValueError(
+                f"activity {getattr(f, '__qualname__', f)!r} is a generator; "
+                "an activity must return its result"
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"activity name must be a non-empty string, got {name!r}")
+        target = f.__call__ if not inspect.isfunction(f) and not inspect.ismethod(f) else f
+        is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(f)
+        arg_types, ret_type = _type_hints(target, skip_first=inspect.ismethod(target))
+        act_name = name or getattr(f, "__name__", None)
+        if not act_name:
+            raise ValueError(f"activity {f!r} has no __name__: pass name=")
+        d = _Definition(name=act_name, fn=f, is_async=is_async, arg_types=arg_types,
+                        ret_type=ret_type)
+        setattr(f, _DEFN_ATTR, d)
+        return f
+
+    if fn is not None:
+        return decorator(fn)
+    return decorator
+
+
+@dataclass(frozen=True)
+class Info:
+    """Information about the running activity attempt (see :func:`info`)."""
+
+    activity_id: str
+    activity_type: str
+    attempt: int
+    current_attempt_scheduled_time: datetime
+    heartbeat_details: Sequence[Any]
+    heartbeat_timeout: timedelta | None
+    is_local: bool
+    schedule_to_close_timeout: timedelta | None
+    scheduled_time: datetime
+    start_to_close_timeout: timedelta | None
+    started_time: datetime
+    task_queue: str
+    task_token: bytes
+    workflow_id: str
+    workflow_namespace: str
+    workflow_run_id: str
+    workflow_type: str
+
+
+class _Context:
+    """Per-attempt state the worker installs for activity code (in a contextvar)."""
+
+    def __init__(self, info: Info, heartbeat: Callable[..., None]) -> None:
+        self.info = info
+        self.heartbeat = heartbeat
+        self.cancelled = threading.Event()
+        self.cancel_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def set_cancelled(self) -> None:
+        self.cancelled.set()
+        for loop, fut in self.cancel_waiters:
+            loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
+
+    _var: contextvars.ContextVar[_Context] = contextvars.ContextVar("durable_activity")
+
+    @staticmethod
+    def current() -> _Context:
+        ctx = _Context._var.get(None)
+        if ctx is None:
+            raise RuntimeError("not in an activity")
+        return ctx
+
+
+def in_activity() -> bool:
+    """Whether the caller runs inside an activity."""
+    return _Context._var.get(None) is not None
+
+
+def info() -> Info:
+    """Information about the running activity attempt.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    return _Context.current().info
+
+
+def heartbeat(*details: Any) -> None:
+    """Report progress; ``details`` are kept and given to the next attempt after a retry.
+
+    Sent in the background (never blocks). A heartbeat also learns whether cancellation
+    was requested: see :func:`is_cancelled`.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    _Context.current().heartbeat(*details)
+
+
+def is_cancelled() -> bool:
+    """Whether cancellation of this activity was requested (learned through heartbeats)."""
+    return _Context.current().cancelled.is_set()
+
+
+async def wait_for_cancelled() -> None:
+    """Wait until cancellation of this (async) activity is requested."""
+    ctx = _Context.current()
+    if ctx.cancelled.is_set():
+        return
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[None] = loop.create_future()
+    ctx.cancel_waiters.append((loop, fut))
+    await fut
+
+
+class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger that adds the activity's ids to each record."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger, {})
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        ctx = _Context._var.get(None)
+        if ctx is not None:
+            i = ctx.info
+            extra: Mapping[str, Any] = {
+                "activity_id": i.activity_id,
+                "activity_type": i.activity_type,
+                "attempt": i.attempt,
+                "workflow_id": i.workflow_id,
+                "workflow_run_id": i.workflow_run_id,
+            }
+            kwargs["extra"] = {**extra, "durable_activity": extra, **(kwargs.get("extra") or {})}
+            msg = f"{msg} ({{'activity_type': {i.activity_type!r}, 'activity_id': {i.activity_id!r}, 'workflow_id': {i.workflow_id!r}, 'attempt': {i.attempt}}})"
+        return msg, kwargs
+
+    @property
+    def base_logger(self) -> logging.Logger:
+        """The wrapped logger."""
+        return self.logger
+
+
+logger = LoggerAdapter(logging.getLogger("durable.activity"))
+"""Logger for activity code: adds the activity's ids."""

@@ -1,0 +1,572 @@
+"""Client: start workflows and wait for them (mirrors ``temporalio.client``).
+
+    client = await Client.connect("/var/lib/durable")      # embedded engine
+    handle = await client.start_workflow(MyWorkflow.run, arg, id="x", task_queue="q")
+    result = await handle.result()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any, Generic, TypeVar
+
+from google.protobuf import json_format
+
+from durable import _transport
+from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+from durable.exceptions import (
+    AlreadyExistsError,
+    CancelledError,
+    DeadlineExceededError,
+    TerminatedError,
+    TimeoutError,
+    WorkflowAlreadyStartedError,
+    WorkflowFailureError,
+)
+from durable.v1 import common_pb2, history_pb2, service_pb2
+
+__all__ = [
+    "Client",
+    "WorkflowContinuedAsNewError",
+    "WorkflowExecutionDescription",
+    "WorkflowExecutionStatus",
+    "WorkflowFailureError",
+    "WorkflowHandle",
+    "WorkflowHistory",
+]
+
+ReturnType = TypeVar("ReturnType")
+
+
+class _ArgUnset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_arg_unset: Any = _ArgUnset()
+
+_RESULT_POLL_US = 60_000_000  # one long poll of handle.result(); repeated until the run closes
+
+
+def _default_data_converter() -> Any:
+    from durable.converter import DataConverter
+
+    return DataConverter.default
+
+
+class Client:
+    """A connection to durable: start workflows, get handles to them.
+
+    Create with :meth:`connect`. Thread-safe; share one per process.
+    """
+
+    def __init__(self, transport: _transport.Transport, *, namespace: str = "default",
+                 data_converter: Any = None, identity: str | None = None) -> None:
+        self._transport = transport
+        self._namespace = namespace
+        self._data_converter = data_converter or _default_data_converter()
+        self._identity = identity or f"{os.getpid()}@{socket.gethostname()}"
+
+    @staticmethod
+    async def connect(
+        target: str,
+        *,
+        namespace: str = "default",
+        data_converter: Any = None,
+        identity: str | None = None,
+        sync_writes: bool = True,
+    ) -> Client:
+        """Connect to durable.
+
+        Args:
+            target: A directory (or ``embedded:<directory>``): the engine runs in this
+                process on that directory, created if needed. Several ``connect`` calls on
+                one directory in one process share the engine. ``host:port`` (durable-server)
+                is not available in this build.
+            namespace: Namespace (only ``"default"`` for now).
+            data_converter: Converts values to payloads; ``DataConverter.default`` (JSON).
+            identity: Identity recorded with this client's actions; ``pid@hostname``.
+            sync_writes: Sync the engine's write-ahead log on each commit (the durable
+                default); False only for tests and benchmarks.
+
+        Returns:
+            The client.
+
+        Raises:
+            ValueError: ``target`` is empty.
+            NotImplementedError: ``target`` is ``host:port``.
+            durable.exceptions.UnavailableError: Another process holds the directory.
+        """
+        loop = asyncio.get_running_loop()
+        transport = await loop.run_in_executor(
+            None, lambda: _transport.open_transport(target, sync_writes=sync_writes))
+        return Client(transport, namespace=namespace, data_converter=data_converter,
+                      identity=identity)
+
+    @property
+    def namespace(self) -> str:
+        """The namespace."""
+        return self._namespace
+
+    @property
+    def identity(self) -> str:
+        """Identity recorded with this client's (and its workers') actions."""
+        return self._identity
+
+    @property
+    def data_converter(self) -> Any:
+        """The data converter."""
+        return self._data_converter
+
+    @property
+    def transport(self) -> _transport.Transport:
+        """The transport (internal)."""
+        return self._transport
+
+    async def close(self) -> None:
+        """Release the engine (closed when the last client on its directory closes)."""
+        await asyncio.get_running_loop().run_in_executor(None, self._transport.close)
+
+    async def start_workflow(
+        self,
+        workflow: Any,
+        arg: Any = _arg_unset,
+        *,
+        id: str,
+        task_queue: str,
+        args: Sequence[Any] = (),
+        result_type: Any = None,
+        execution_timeout: timedelta | None = None,
+        run_timeout: timedelta | None = None,
+        task_timeout: timedelta | None = None,
+        id_reuse_policy: WorkflowIdReusePolicy = WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIdConflictPolicy = WorkflowIdConflictPolicy.UNSPECIFIED,
+        retry_policy: RetryPolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        start_delay: timedelta | None = None,
+        request_id: str | None = None,
+    ) -> WorkflowHandle[Any]:
+        """Start a workflow run.
+
+        Args:
+            workflow: The workflow's run method (``MyWorkflow.run``) or its type name.
+            arg: The single argument (or use ``args``).
+            id: Workflow id, unique among running workflows.
+            task_queue: Task queue the workflow's worker polls.
+            args: Several arguments.
+            result_type: Type to decode the result into (default: the run method's return
+                annotation).
+            execution_timeout: Limit on the whole workflow (retries, continue-as-new).
+            run_timeout: Limit on one run.
+            task_timeout: Limit on one workflow task (default 10 s).
+            id_reuse_policy: Whether a closed workflow's id may be reused.
+            id_conflict_policy: What to do if a workflow with this id is running.
+            retry_policy: Retry the workflow on failure (none by default).
+            memo: Values stored with the workflow (not indexed).
+            start_delay: Delay before the first workflow task.
+            request_id: Idempotency key; a retried call with the same key returns the same run.
+
+        Returns:
+            A handle to the run.
+
+        Raises:
+            durable.exceptions.PayloadConversionError: An argument cannot be serialized
+                (nothing was written).
+            durable.exceptions.WorkflowAlreadyStartedError: A workflow with this id is
+                running (or the reuse policy refuses).
+            ValueError: Bad options (empty id or task queue, both ``arg`` and ``args``).
+        """
+        name, ret_type = _workflow_name_and_result_type(workflow)
+        if arg is not _arg_unset:
+            if args:
+                raise ValueError("pass either arg or args=[...], not both")
+            args = [arg]
+        if not isinstance(id, str) or not id:
+            raise ValueError(f"workflow id must be a non-empty string, got {id!r}")
+        if not isinstance(task_queue, str) or not task_queue:
+            raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
+        from durable.common import timedelta_to_us
+
+        payloads = await self._data_converter.encode(list(args))
+        req = service_pb2.StartWorkflowExecutionRequest(
+            workflow_id=id,
+            workflow_type=name,
+            task_queue=task_queue,
+            input=common_pb2.Payloads(payloads=payloads),
+            execution_timeout_us=timedelta_to_us(execution_timeout),
+            run_timeout_us=timedelta_to_us(run_timeout),
+            task_timeout_us=timedelta_to_us(task_timeout),
+            identity=self._identity,
+            request_id=request_id or str(uuid.uuid4()),
+            id_reuse_policy=int(id_reuse_policy),
+            id_conflict_policy=int(id_conflict_policy),
+            start_delay_us=timedelta_to_us(start_delay),
+        )
+        if retry_policy is not None:
+            req.retry_policy.CopyFrom(retry_policy.to_proto())
+        if memo:
+            for k, v in memo.items():
+                (p,) = await self._data_converter.encode([v])
+                req.memo[k].CopyFrom(p)
+        try:
+            resp = await self._transport.call_async("start_workflow_execution", req)
+        except AlreadyExistsError as e:
+            err = WorkflowAlreadyStartedError(id, name)
+            err.__cause__ = e
+            raise err from e
+        return WorkflowHandle(self, id, run_id=resp.run_id, result_run_id=resp.run_id,
+                              first_execution_run_id=resp.run_id,
+                              result_type=result_type if result_type is not None else ret_type)
+
+    async def execute_workflow(self, workflow: Any, arg: Any = _arg_unset, *, id: str,
+                               task_queue: str, **kwargs: Any) -> Any:
+        """Start a workflow and wait for its result (:meth:`start_workflow` + ``result()``).
+
+        Raises:
+            WorkflowFailureError: The workflow failed; ``cause`` says why.
+        """
+        handle = await self.start_workflow(workflow, arg, id=id, task_queue=task_queue,
+                                           **kwargs)
+        return await handle.result()
+
+    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
+                            first_execution_run_id: str | None = None,
+                            result_type: Any = None) -> WorkflowHandle[Any]:
+        """A handle to an existing workflow (no call is made).
+
+        Args:
+            workflow_id: The workflow id.
+            run_id: A specific run; the latest run when None.
+            first_execution_run_id: First run of the chain (for cancel/terminate checks).
+            result_type: Type to decode the result into.
+        """
+        return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id,
+                              first_execution_run_id=first_execution_run_id,
+                              result_type=result_type)
+
+    def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
+                                run_id: str | None = None) -> WorkflowHandle[Any]:
+        """Like :meth:`get_workflow_handle`, typed by the workflow's run method."""
+        _, ret_type = _workflow_name_and_result_type(workflow)
+        return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=ret_type)
+
+
+def _workflow_name_and_result_type(workflow: Any) -> tuple[str, Any]:
+    if isinstance(workflow, str):
+        if not workflow:
+            raise ValueError("workflow type name must not be empty")
+        return workflow, None
+    from durable.workflow import _Definition
+
+    d = _Definition.from_run_fn(workflow)
+    if d is None and isinstance(workflow, type):
+        d = _Definition.from_class(workflow)
+    if d is None:
+        raise ValueError(
+            f"{getattr(workflow, '__qualname__', workflow)!r} is not a workflow run method: "
+            "pass MyWorkflow.run (of a @workflow.defn class) or the workflow type name")
+    return d.name, d.ret_type
+
+
+class WorkflowExecutionStatus(IntEnum):
+    """Status of a workflow run; values match ``durable.v1.WorkflowExecutionStatus``."""
+
+    RUNNING = 1
+    COMPLETED = 2
+    FAILED = 3
+    CANCELED = 4
+    TERMINATED = 5
+    CONTINUED_AS_NEW = 6
+    TIMED_OUT = 7
+
+
+@dataclass(frozen=True)
+class WorkflowExecutionDescription:
+    """What :meth:`WorkflowHandle.describe` returns."""
+
+    id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    status: WorkflowExecutionStatus | None
+    start_time: datetime
+    close_time: datetime | None
+    execution_time: datetime | None
+    history_length: int
+    parent_id: str | None
+    parent_run_id: str | None
+    raw_description: service_pb2.DescribeWorkflowExecutionResponse
+
+    @staticmethod
+    def _from_proto(resp: service_pb2.DescribeWorkflowExecutionResponse
+                    ) -> WorkflowExecutionDescription:
+        from durable.common import us_to_datetime
+
+        i = resp.info
+        return WorkflowExecutionDescription(
+            id=i.execution.workflow_id,
+            run_id=i.execution.run_id,
+            workflow_type=i.workflow_type,
+            task_queue=i.task_queue,
+            status=WorkflowExecutionStatus(i.status) if i.status else None,
+            start_time=us_to_datetime(i.start_time_us),
+            close_time=us_to_datetime(i.close_time_us) if i.close_time_us else None,
+            execution_time=us_to_datetime(i.execution_time_us) if i.execution_time_us else None,
+            history_length=i.history_length,
+            parent_id=i.parent.workflow_id or None,
+            parent_run_id=i.parent.run_id or None,
+            raw_description=resp,
+        )
+
+
+@dataclass(frozen=True)
+class WorkflowHistory:
+    """A run's event history (``fetch_history()``; input of ``worker.Replayer``)."""
+
+    workflow_id: str
+    events: Sequence[history_pb2.HistoryEvent]
+    run_id: str = ""
+
+    def to_proto(self) -> history_pb2.History:
+        """The history as a ``durable.v1.History``."""
+        return history_pb2.History(events=list(self.events))
+
+    def to_json(self) -> str:
+        """JSON (protobuf's JSON mapping of ``durable.v1.History``), for fixtures."""
+        return json_format.MessageToJson(self.to_proto())
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Like :meth:`to_json`, as a dict."""
+        return json_format.MessageToDict(self.to_proto())
+
+    @staticmethod
+    def from_json(workflow_id: str, history: str | dict[str, Any], *,
+                  run_id: str = "") -> WorkflowHistory:
+        """Load a history saved with :meth:`to_json`.
+
+        Raises:
+            ValueError: The JSON is not a ``durable.v1.History``.
+        """
+        proto = history_pb2.History()
+        try:
+            if isinstance(history, str):
+                json_format.Parse(history, proto)
+            else:
+                json_format.ParseDict(history, proto)
+        except (json_format.ParseError, json.JSONDecodeError) as e:
+            raise ValueError(f"not a durable.v1.History in JSON: {e}") from e
+        return WorkflowHistory(workflow_id=workflow_id, events=list(proto.events), run_id=run_id)
+
+
+class WorkflowContinuedAsNewError(Exception):
+    """``result(follow_runs=False)`` on a run that continued as new."""
+
+    def __init__(self, new_execution_run_id: str) -> None:
+        super().__init__(f"workflow continued as new (new run {new_execution_run_id})")
+        self.new_execution_run_id = new_execution_run_id
+
+
+class WorkflowHandle(Generic[ReturnType]):
+    """A handle to a workflow (a specific run, or the latest one when ``run_id`` is None)."""
+
+    def __init__(self, client: Client, id: str, *, run_id: str | None = None,
+                 result_run_id: str | None = None, first_execution_run_id: str | None = None,
+                 result_type: Any = None) -> None:
+        self._client = client
+        self._id = id
+        self._run_id = run_id
+        self._result_run_id = result_run_id
+        self._first_execution_run_id = first_execution_run_id
+        self._result_type = result_type
+
+    @property
+    def id(self) -> str:
+        """The workflow id."""
+        return self._id
+
+    @property
+    def run_id(self) -> str | None:
+        """The run this handle targets (None = the latest)."""
+        return self._run_id
+
+    @property
+    def result_run_id(self) -> str | None:
+        """The run whose result :meth:`result` starts from."""
+        return self._result_run_id
+
+    @property
+    def first_execution_run_id(self) -> str | None:
+        """First run of the chain, if known."""
+        return self._first_execution_run_id
+
+    def _execution(self, run_id: str | None = None) -> common_pb2.WorkflowExecution:
+        return common_pb2.WorkflowExecution(workflow_id=self._id,
+                                            run_id=run_id if run_id is not None
+                                            else (self._run_id or ""))
+
+    async def result(self, *, follow_runs: bool = True,
+                     rpc_timeout: timedelta | None = None) -> ReturnType:
+        """Wait for the workflow to close and return its result.
+
+        Args:
+            follow_runs: Follow continue-as-new and retry chains to the last run.
+            rpc_timeout: Give up after this long (``DeadlineExceededError``); None = wait.
+
+        Returns:
+            The result, decoded with ``result_type`` (the run method's return annotation).
+
+        Raises:
+            WorkflowFailureError: The workflow failed, was cancelled, terminated or timed
+                out; ``cause`` is the failure (``ApplicationError``, ``CancelledError``,
+                ``TerminatedError``, ``TimeoutError``...).
+            WorkflowContinuedAsNewError: It continued as new and ``follow_runs`` is False.
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
+        run_id = self._result_run_id or ""
+        dc = self._client.data_converter
+        while True:
+            timeout_us = _RESULT_POLL_US
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise DeadlineExceededError(
+                        f"workflow {self._id} did not close within {rpc_timeout}")
+                timeout_us = min(timeout_us, max(1, int(left * 1e6)))
+            req = service_pb2.GetWorkflowExecutionHistoryRequest(
+                execution=self._execution(run_id), wait_new_event=True, close_event_only=True,
+                timeout_us=timeout_us)
+            try:
+                resp = await self._client.transport.call_async(
+                    "get_workflow_execution_history", req, long_poll=True)
+            except DeadlineExceededError:
+                continue
+            events = [e for e in resp.history.events if _is_close_event(e)]
+            if not events:
+                run_id = resp.run_id or run_id
+                continue
+            event = events[-1]
+            kind = event.WhichOneof("attributes")
+            if kind == "workflow_execution_completed":
+                payloads = list(event.workflow_execution_completed.result.payloads)
+                if not payloads:
+                    return None  # type: ignore[return-value]
+                values = await dc.decode(payloads, [self._result_type])
+                return values[0]  # type: ignore[no-any-return]
+            if kind == "workflow_execution_failed":
+                attrs = event.workflow_execution_failed
+                if follow_runs and attrs.new_execution_run_id:
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(cause=await dc.decode_failure(attrs.failure))
+            if kind == "workflow_execution_canceled":
+                details = list(event.workflow_execution_canceled.details.payloads)
+                decoded = await dc.decode(details) if details else []
+                raise WorkflowFailureError(cause=CancelledError("Workflow cancelled", *decoded))
+            if kind == "workflow_execution_terminated":
+                attrs_t = event.workflow_execution_terminated
+                details = list(attrs_t.details.payloads)
+                decoded = await dc.decode(details) if details else []
+                raise WorkflowFailureError(
+                    cause=TerminatedError(attrs_t.reason or "Workflow terminated", *decoded))
+            if kind == "workflow_execution_timed_out":
+                attrs_to = event.workflow_execution_timed_out
+                if follow_runs and attrs_to.new_execution_run_id:
+                    run_id = attrs_to.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(cause=TimeoutError("Workflow timed out", type=None))
+            if kind == "workflow_execution_continued_as_new":
+                new_run = event.workflow_execution_continued_as_new.new_execution_run_id
+                if not follow_runs:
+                    raise WorkflowContinuedAsNewError(new_run)
+                run_id = new_run
+                continue
+            raise RuntimeError(f"unexpected close event {kind} for workflow {self._id}")
+
+    async def describe(self) -> WorkflowExecutionDescription:
+        """Status, type, times, history length of the run.
+
+        Raises:
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        resp = await self._client.transport.call_async(
+            "describe_workflow_execution",
+            service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
+        return WorkflowExecutionDescription._from_proto(resp)
+
+    async def fetch_history(self) -> WorkflowHistory:
+        """The run's full event history so far.
+
+        Raises:
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        resp = await self._client.transport.call_async(
+            "get_workflow_execution_history",
+            service_pb2.GetWorkflowExecutionHistoryRequest(execution=self._execution()))
+        return WorkflowHistory(workflow_id=self._id, events=list(resp.history.events),
+                               run_id=resp.run_id or (self._run_id or ""))
+
+    async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                     args: Sequence[Any] = ()) -> None:
+        """Send a signal to the workflow.
+
+        Raises:
+            durable.exceptions.NotFoundError: No such workflow.
+            durable.exceptions.FailedPreconditionError: The run is closed.
+        """
+        name = signal if isinstance(signal, str) else getattr(signal, "__name__", str(signal))
+        if arg is not _arg_unset:
+            args = [arg]
+        payloads = await self._client.data_converter.encode(list(args))
+        await self._client.transport.call_async(
+            "signal_workflow_execution",
+            service_pb2.SignalWorkflowExecutionRequest(
+                workflow_execution=self._execution(), signal_name=name,
+                input=common_pb2.Payloads(payloads=payloads),
+                identity=self._client.identity, request_id=str(uuid.uuid4())))
+
+    async def cancel(self, *, reason: str = "") -> None:
+        """Request cancellation (the workflow decides how to react).
+
+        Raises:
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        await self._client.transport.call_async(
+            "request_cancel_workflow_execution",
+            service_pb2.RequestCancelWorkflowExecutionRequest(
+                workflow_execution=self._execution(), identity=self._client.identity,
+                reason=reason, request_id=str(uuid.uuid4())))
+
+    async def terminate(self, *args: Any, reason: str | None = None) -> None:
+        """Terminate the run at once (no workflow code runs).
+
+        Raises:
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        payloads = await self._client.data_converter.encode(list(args)) if args else []
+        await self._client.transport.call_async(
+            "terminate_workflow_execution",
+            service_pb2.TerminateWorkflowExecutionRequest(
+                workflow_execution=self._execution(), reason=reason or "",
+                details=common_pb2.Payloads(payloads=payloads), identity=self._client.identity))
+
+
+_CLOSE_EVENTS = frozenset({
+    "workflow_execution_completed", "workflow_execution_failed", "workflow_execution_timed_out",
+    "workflow_execution_canceled", "workflow_execution_terminated",
+    "workflow_execution_continued_as_new",
+})
+
+
+def _is_close_event(event: history_pb2.HistoryEvent) -> bool:
+    return event.WhichOneof("attributes") in _CLOSE_EVENTS
+

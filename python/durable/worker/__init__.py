@@ -1,0 +1,13 @@
+"""Workers: run workflows and activities from a task queue (mirrors ``temporalio.worker``)."""
+
+from durable.worker._replayer import Replayer, WorkflowReplayResult, WorkflowTaskFailedError
+from durable.worker._worker import Worker
+from durable.worker._workflow_instance import WorkflowInstance
+
+__all__ = [
+    "Replayer",
+    "Worker",
+    "WorkflowInstance",
+    "WorkflowReplayResult",
+    "WorkflowTaskFailedError",
+]

@@ -1,0 +1,213 @@
+"""Worker: polls a task queue and runs the workflows and activities registered on it."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from durable import activity, workflow
+from durable.v1 import service_pb2
+from durable.worker._activity_worker import _ActivityWorker
+from durable.worker._workflow_worker import _WorkflowWorker
+
+logger = logging.getLogger("durable.worker")
+
+
+class Worker:
+    """Runs workflows and activities from one task queue.
+
+    Use as ``async with Worker(...):`` (runs in the background inside the block, shuts down
+    on exit) or ``await worker.run()`` (until :meth:`shutdown` is called or it fails).
+
+    Args:
+        client: The client whose engine to poll.
+        task_queue: The task queue.
+        workflows: ``@workflow.defn`` classes.
+        activities: ``@activity.defn`` functions.
+        activity_executor: Runs non-async activities (a ``ThreadPoolExecutor``); required
+            when any activity is a plain function.
+        max_cached_workflows: Workflow runs kept in memory between tasks (sticky cache);
+            0 replays every task from the first event.
+        max_concurrent_workflow_tasks: Workflow tasks processed at once (threads); default 4.
+        max_concurrent_activities: Activities running at once; default 100.
+        max_concurrent_activity_task_polls: Activity polls parked at once; default 4.
+        workflow_failure_exception_types: Exception classes that fail the workflow (not
+            just the task) when raised by workflow code, for every workflow of this worker.
+        graceful_shutdown_timeout: How long shutdown waits for running activities before
+            cancelling them.
+        identity: Identity recorded with this worker's actions; the client's by default.
+
+    Raises:
+        ValueError: Nothing to run, a class or function is not decorated, two share a name,
+            a sync activity without ``activity_executor``, a bad number.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        task_queue: str,
+        workflows: Sequence[type] = (),
+        activities: Sequence[Callable[..., Any]] = (),
+        activity_executor: concurrent.futures.Executor | None = None,
+        max_cached_workflows: int = 1000,
+        max_concurrent_workflow_tasks: int | None = None,
+        max_concurrent_activities: int | None = None,
+        max_concurrent_activity_task_polls: int = 4,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+        graceful_shutdown_timeout: timedelta = timedelta(),
+        identity: str | None = None,
+    ) -> None:
+        if not isinstance(task_queue, str) or not task_queue:
+            raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
+        if not workflows and not activities:
+            raise ValueError("a worker needs at least one workflow or activity")
+        wf_defns: dict[str, workflow._Definition] = {}
+        for cls in workflows:
+            d = workflow._Definition.must_from_class(cls)
+            if d.name in wf_defns:
+                raise ValueError(f"two workflows are named {d.name!r}: "
+                                 f"{wf_defns[d.name].cls.__qualname__} and {cls.__qualname__}")
+            wf_defns[d.name] = d
+        act_defns: dict[str, activity._Definition] = {}
+        for fn in activities:
+            a = activity._Definition.must_from_callable(fn)
+            if a.name in act_defns:
+                raise ValueError(f"two activities are named {a.name!r}")
+            if not a.is_async and activity_executor is None:
+                raise ValueError(
+                    f"activity {a.name!r} is not async: pass activity_executor= (e.g. a "
+                    "concurrent.futures.ThreadPoolExecutor) to run it, or make it 'async def'")
+            act_defns[a.name] = a
+        if activity_executor is not None and not isinstance(activity_executor,
+                                                            concurrent.futures.Executor):
+            raise ValueError(f"activity_executor must be a concurrent.futures.Executor, "
+                             f"got {activity_executor!r}")
+        for label, value in (("max_cached_workflows", max_cached_workflows),):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{label} must be an int >= 0, got {value!r}")
+        for label, opt in (("max_concurrent_workflow_tasks", max_concurrent_workflow_tasks),
+                           ("max_concurrent_activities", max_concurrent_activities),
+                           ("max_concurrent_activity_task_polls",
+                            max_concurrent_activity_task_polls)):
+            if opt is not None and (not isinstance(opt, int) or opt < 1):
+                raise ValueError(f"{label} must be an int >= 1, got {opt!r}")
+        if not isinstance(graceful_shutdown_timeout, timedelta):
+            raise ValueError("graceful_shutdown_timeout must be a timedelta")
+
+        if wf_defns and getattr(client.data_converter, "payload_codec", None) is not None:
+            raise NotImplementedError(
+                "payload codecs are not supported for workflows yet (only for activities "
+                "and the client); use a DataConverter without payload_codec for this worker")
+        self._client = client
+        self._task_queue = task_queue
+        self._identity = identity or client.identity
+        self._graceful = graceful_shutdown_timeout.total_seconds()
+        transport = client.transport
+        self._transport = transport
+        self._workflow_worker = _WorkflowWorker(
+            transport=transport, task_queue=task_queue, identity=self._identity,
+            workflows=list(wf_defns.values()), data_converter=client.data_converter,
+            max_cached_workflows=max_cached_workflows,
+            max_concurrent_workflow_tasks=max_concurrent_workflow_tasks or 4,
+            failure_exception_types=workflow_failure_exception_types,
+        ) if wf_defns else None
+        self._activity_worker = _ActivityWorker(
+            transport=transport, task_queue=task_queue, identity=self._identity,
+            activities=list(act_defns.values()), data_converter=client.data_converter,
+            executor=activity_executor,
+            max_concurrent_activities=max_concurrent_activities or 100,
+            max_task_polls=max_concurrent_activity_task_polls,
+        ) if act_defns else None
+        self._started = False
+        self._shutdown_requested: asyncio.Event | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self._done: asyncio.Event | None = None
+
+    @property
+    def task_queue(self) -> str:
+        """The task queue."""
+        return self._task_queue
+
+    @property
+    def client(self) -> Any:
+        """The client."""
+        return self._client
+
+    @property
+    def is_running(self) -> bool:
+        """Whether :meth:`run` is in progress."""
+        return self._started and self._done is not None and not self._done.is_set()
+
+    async def run(self) -> None:
+        """Poll and run tasks until :meth:`shutdown` is called.
+
+        Raises:
+            RuntimeError: Already started (a worker runs once).
+            Exception: Whatever made a poller fail fatally.
+        """
+        if self._started:
+            raise RuntimeError("this worker was already started; create a new Worker")
+        self._started = True
+        self._shutdown_requested = asyncio.Event()
+        self._done = asyncio.Event()
+        parts = [p.run() for p in (self._workflow_worker, self._activity_worker) if p]
+        pollers = asyncio.ensure_future(asyncio.gather(*parts))
+        stop = asyncio.ensure_future(self._shutdown_requested.wait())
+        try:
+            await asyncio.wait([pollers, stop], return_when=asyncio.FIRST_COMPLETED)
+            if pollers.done():
+                pollers.result()  # a poller failed: raise it
+            await self._stop_polling()
+            await pollers
+            if self._activity_worker is not None:
+                await self._activity_worker.drain(self._graceful)
+        finally:
+            stop.cancel()
+            if not pollers.done():
+                await self._stop_polling()
+                pollers.cancel()
+                await asyncio.gather(pollers, return_exceptions=True)
+            if self._workflow_worker is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self._workflow_worker.evict_all)
+            self._done.set()
+
+    async def _stop_polling(self) -> None:
+        for part in (self._workflow_worker, self._activity_worker):
+            if part is not None:
+                part.request_stop()
+        try:
+            await self._transport.call_async("shutdown_worker", service_pb2.ShutdownWorkerRequest(
+                task_queue=self._task_queue, identity=self._identity))
+        except Exception as e:
+            logger.debug("shutdown_worker: %s", e)
+
+    async def shutdown(self) -> None:
+        """Stop polling, let running tasks finish (activities: up to
+        ``graceful_shutdown_timeout``, then cancelled), and wait for :meth:`run` to end."""
+        if not self._started or self._shutdown_requested is None or self._done is None:
+            return
+        self._shutdown_requested.set()
+        if self._run_task is not None:
+            await asyncio.gather(self._run_task, return_exceptions=True)
+        else:
+            await self._done.wait()
+
+    async def __aenter__(self) -> Worker:
+        if self._started:
+            raise RuntimeError("this worker was already started; create a new Worker")
+        self._run_task = asyncio.create_task(self.run(), name=f"durable worker {self._task_queue}")
+        await asyncio.sleep(0)  # let run() start
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.shutdown()
+        task = self._run_task
+        if task is not None and task.done() and not task.cancelled() and task.exception():
+            if exc_info[0] is None:
+                raise task.exception()  # type: ignore[misc]

@@ -1,0 +1,633 @@
+"""The deterministic event loop that runs one workflow run's code.
+
+``WorkflowInstance`` is an ``asyncio.AbstractEventLoop`` driven by activations instead of
+I/O: ``activate(activation)`` applies the activation's jobs (start the workflow, fire a
+timer, resolve an activity, ...), runs every ready callback until none is left, and
+returns a completion holding the commands the code issued. Nothing else ever runs the loop.
+
+* ``time()`` is the activation's timestamp (the workflow task's time, from history).
+* ``call_soon`` appends to a FIFO, so callbacks run in a deterministic order.
+* ``call_later`` / ``call_at`` become ``StartTimerCommand``s (so ``asyncio.sleep``,
+  ``asyncio.wait_for`` and ``asyncio.timeout`` are durable timers); cancelling the handle
+  emits ``CancelTimerCommand`` (or drops the start if it was not sent yet).
+* I/O methods (sockets, pipes, subprocesses, executors, signals) raise ``WorkflowIOError``.
+
+Commands are numbered with a sequence per kind (timer, activity); the replay core resolves
+results back by that number.
+
+``activate()`` never raises. An exception escaping workflow code that is a
+``FailureError`` (e.g. ``ApplicationError``), or one of the definition's
+``failure_exception_types``, fails the *workflow* (``FailWorkflowExecutionCommand``); any
+other exception fails the workflow *task* (the completion's ``failed``), which the engine
+retries later - a bug fixed by deploying new code then lets the workflow continue.
+
+Not thread-safe: one activation at a time (the worker serializes tasks of a run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import logging
+import math
+import random
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from durable import workflow
+from durable.exceptions import CancelledError as FailureCancelledError
+from durable.exceptions import FailureError
+from durable.v1 import activation_pb2, commands_pb2, common_pb2
+
+logger = logging.getLogger("durable.worker")
+
+_asyncio_events: Any = asyncio.events
+
+
+def _converter_parts(data_converter: Any) -> tuple[Any, Any]:
+    """(payload converter, failure converter) of a DataConverter."""
+    pc = getattr(data_converter, "payload_converter", data_converter)
+    return pc, data_converter.failure_converter
+
+
+class _TimerHandle(asyncio.TimerHandle):
+    """A durable timer: ``seq`` is its StartTimerCommand's sequence number (None = 0 delay)."""
+
+    __slots__ = ("seq",)
+
+    def __init__(self, seq: int | None, when: float, callback: Callable[..., Any],
+                 args: Sequence[Any], loop: WorkflowInstance,
+                 context: contextvars.Context | None) -> None:
+        super().__init__(when, callback, args, loop, context)
+        self.seq = seq
+
+
+class _PendingActivity:
+    __slots__ = ("seq", "future", "result_type", "activity_type", "activity_id")
+
+    def __init__(self, seq: int, future: asyncio.Future[Any], result_type: Any,
+                 activity_type: str, activity_id: str) -> None:
+        self.seq = seq
+        self.future = future
+        self.result_type = result_type
+        self.activity_type = activity_type
+        self.activity_id = activity_id
+
+
+class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
+    """One workflow run's code and state, advanced one activation at a time.
+
+    Args:
+        definition: The workflow's definition (``@workflow.defn`` class).
+        data_converter: Converts arguments, results and failures.
+        workflow_id: The run's workflow id.
+        run_id: The run id.
+        failure_exception_types: Extra exception classes that fail the workflow (the
+            worker's ``workflow_failure_exception_types``), besides the definition's.
+    """
+
+    def __init__(
+        self,
+        definition: workflow._Definition,
+        *,
+        data_converter: Any,
+        workflow_id: str,
+        run_id: str,
+        failure_exception_types: Sequence[type[BaseException]] = (),
+    ) -> None:
+        super().__init__()
+        setattr(self, workflow._RUNTIME_ATTR, self)
+        self._defn = definition
+        self._dc = data_converter
+        self._pc, self._fc = _converter_parts(data_converter)
+        self._workflow_id = workflow_id
+        self._run_id = run_id
+        self._failure_types = tuple(definition.failure_exception_types) + tuple(
+            failure_exception_types)
+
+        self._ready: collections.deque[asyncio.Handle] = collections.deque()
+        self._commands: list[commands_pb2.Command] = []
+        self._seq: dict[str, int] = collections.defaultdict(int)
+        self._timers: dict[int, _TimerHandle] = {}
+        self._activities: dict[int, _PendingActivity] = {}
+        self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+
+        self._info: workflow.Info | None = None
+        self._object: Any = None
+        self._main_task: asyncio.Task[Any] | None = None
+        self._random = random.Random(0)
+        self._now_us = 0
+        self._replaying = False
+        self._cancel_requested = False
+        self._completed = False  # a command closing the workflow was issued
+        self._task_failure: BaseException | None = None
+        self._in_activation = False
+        self._disposed = False
+        self._exception_handler: Any = None
+        self._task_factory: Any = None
+        self._patches: set[str] = set()
+
+    # --- Activation ---------------------------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        """Whether the workflow issued its closing command (complete, fail, cancel)."""
+        return self._completed
+
+    def activate(
+        self, activation: activation_pb2.WorkflowActivation
+    ) -> activation_pb2.WorkflowActivationCompletion:
+        """Apply an activation and run workflow code until it blocks. Never raises.
+
+        Args:
+            activation: Jobs from the replay core.
+
+        Returns:
+            The commands issued (``successful``), or a workflow task failure (``failed``).
+        """
+        completion = activation_pb2.WorkflowActivationCompletion(run_id=activation.run_id)
+        self._commands = []
+        self._now_us = activation.timestamp_us
+        self._replaying = activation.is_replaying
+        error: BaseException | None = None
+        previous_loop = _asyncio_events._get_running_loop()
+        _asyncio_events._set_running_loop(self)
+        self._in_activation = True
+        try:
+            for job in activation.jobs:
+                self._apply(job)
+            self._run_until_blocked()
+            self._check_main_task()
+        except Exception as e:  # a bug in the SDK or a job workflow code could not handle
+            error = e
+        finally:
+            self._in_activation = False
+            _asyncio_events._set_running_loop(previous_loop)
+        if error is None:
+            error = self._task_failure
+        if error is not None:
+            self._task_failure = error
+            completion.failed.CopyFrom(self._task_failure_proto(error))
+        else:
+            completion.successful.commands.extend(self._commands)
+        self._commands = []
+        return completion
+
+    def _task_failure_proto(self, error: BaseException) -> common_pb2.Failure:
+        try:
+            return self._fc.to_failure(error, self._pc)
+        except Exception as conv_error:  # never let a conversion bug escape activate()
+            import traceback
+
+            return common_pb2.Failure(
+                message=f"{type(error).__name__}: {error} (and converting it failed: {conv_error})",
+                source="python",
+                stack_trace="".join(traceback.format_exception(error)),
+                application_failure_info=common_pb2.ApplicationFailureInfo(
+                    type=type(error).__name__),
+            )
+
+    def _apply(self, job: activation_pb2.WorkflowActivationJob) -> None:
+        kind = job.WhichOneof("variant")
+        if kind == "initialize_workflow":
+            self._initialize(job.initialize_workflow)
+        elif kind == "fire_timer":
+            handle = self._timers.pop(job.fire_timer.seq, None)
+            if handle is not None and not handle.cancelled():
+                self._ready.append(handle)
+        elif kind == "resolve_activity":
+            self._resolve_activity(job.resolve_activity)
+        elif kind == "cancel_workflow":
+            self._cancel_requested = True
+            if self._main_task is not None and not self._main_task.done():
+                self._main_task.cancel(job.cancel_workflow.reason or None)
+        elif kind == "notify_has_patch":
+            self._patches.add(job.notify_has_patch.patch_id)
+        elif kind == "remove_from_cache":
+            pass  # the worker drops the instance; dispose() releases it
+        elif kind == "signal_workflow":
+            logger.warning(
+                "workflow %s (%s) received signal %r but signal handlers are not supported "
+                "yet; the signal is ignored", self._workflow_id, self._defn.name,
+                job.signal_workflow.signal_name)
+        elif kind == "query_workflow":
+            q = job.query_workflow
+            self._commands.append(commands_pb2.Command(
+                respond_to_query=commands_pb2.RespondToQueryCommand(
+                    query_id=q.query_id,
+                    failed=common_pb2.Failure(
+                        message=f"workflow {self._defn.name!r} has no query handler for "
+                                f"{q.query_type!r} (queries are not supported yet)",
+                        source="python"))))
+        elif kind == "do_update":
+            u = job.do_update
+            self._commands.append(commands_pb2.Command(
+                reject_update=commands_pb2.RejectUpdateCommand(
+                    update_id=u.id,
+                    failure=common_pb2.Failure(
+                        message=f"workflow {self._defn.name!r} has no update handler for "
+                                f"{u.name!r} (updates are not supported yet)",
+                        source="python",
+                        application_failure_info=common_pb2.ApplicationFailureInfo(
+                            type="NotFoundError", non_retryable=True)))))
+        else:
+            raise NotImplementedError(f"activation job {kind!r} is not supported by this SDK yet")
+
+    def _initialize(self, init: activation_pb2.InitializeWorkflow) -> None:
+        from durable.common import RetryPolicy, us_to_datetime, us_to_optional_timedelta
+
+        if self._info is not None:
+            raise RuntimeError(f"workflow {self._workflow_id} initialized twice")
+        s = init.started
+        self._random = random.Random(init.randomness_seed)
+        self._info = workflow.Info(
+            attempt=s.attempt or 1,
+            continued_run_id=s.continued_execution_run_id or None,
+            execution_timeout=us_to_optional_timedelta(s.execution_timeout_us),
+            first_execution_run_id=s.first_execution_run_id or self._run_id,
+            headers=dict(s.header),
+            namespace="default",
+            parent=workflow.ParentInfo(namespace="default", run_id=s.parent.run_id,
+                                       workflow_id=s.parent.workflow_id)
+            if s.HasField("parent") and s.parent.workflow_id else None,
+            retry_policy=RetryPolicy.from_proto(s.retry_policy)
+            if s.HasField("retry_policy") else None,
+            run_id=self._run_id,
+            run_timeout=us_to_optional_timedelta(s.run_timeout_us),
+            start_time=us_to_datetime(self._now_us),
+            task_queue=s.task_queue,
+            task_timeout=us_to_optional_timedelta(s.task_timeout_us) or timedelta(seconds=10),
+            workflow_id=init.workflow_id or self._workflow_id,
+            workflow_type=init.workflow_type or self._defn.name,
+            memo=dict(s.memo),
+        )
+        payloads = list(init.arguments.payloads)
+        arg_types = self._defn.arg_types
+        if arg_types is not None and len(arg_types) != len(payloads):
+            # Let Python report a clear arity error at the call, decode without hints.
+            arg_types = None
+        try:
+            args = self._pc.from_payloads(payloads, arg_types) if payloads else []
+        except Exception as e:
+            raise RuntimeError(
+                f"cannot decode the arguments of workflow {self._defn.name!r}: {e}") from e
+        self._object = self._defn.cls()
+        run_fn = self._defn.run_fn
+        self._main_task = self.create_task(
+            self._run_main(run_fn, args), name=f"workflow {self._defn.name} run")
+
+    async def _run_main(self, run_fn: Callable[..., Any], args: list[Any]) -> Any:
+        return await run_fn(self._object, *args)
+
+    def _run_until_blocked(self) -> None:
+        ready = self._ready
+        while True:
+            while ready:
+                handle = ready.popleft()
+                if not handle._cancelled:  # type: ignore[attr-defined]
+                    handle._run()  # type: ignore[attr-defined]
+            if not self._check_conditions():
+                return
+
+    def _check_conditions(self) -> bool:
+        """Resolve wait_condition futures whose predicate became true; True if any did."""
+        if not self._conditions:
+            return False
+        fired = False
+        remaining = []
+        for fn, fut in self._conditions:
+            if fut.done():
+                continue
+            if fn():  # an exception here fails the task (raised out of activate's loop)
+                fut.set_result(None)
+                fired = True
+            else:
+                remaining.append((fn, fut))
+        self._conditions = remaining
+        return fired
+
+    def _check_main_task(self) -> None:
+        task = self._main_task
+        if task is None or not task.done() or self._completed or self._task_failure:
+            return
+        if task.cancelled():
+            exc: BaseException | None = asyncio.CancelledError()
+        else:
+            exc = task.exception()
+        if exc is None:
+            result = task.result()
+            payloads = self._pc.to_payloads([result])
+            self._add_command(commands_pb2.Command(
+                complete_workflow_execution=commands_pb2.CompleteWorkflowExecutionCommand(
+                    result=common_pb2.Payloads(payloads=payloads))))
+            self._completed = True
+            return
+        is_cancel = isinstance(exc, (asyncio.CancelledError, FailureCancelledError))
+        if is_cancel and self._cancel_requested:
+            self._add_command(commands_pb2.Command(
+                cancel_workflow_execution=commands_pb2.CancelWorkflowExecutionCommand()))
+            self._completed = True
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            # Cancelled without a cancellation request: record it as a cancelled failure.
+            exc = FailureCancelledError(str(exc) or "workflow code was cancelled")
+        if isinstance(exc, (FailureError, *self._failure_types)):
+            self._add_command(commands_pb2.Command(
+                fail_workflow_execution=commands_pb2.FailWorkflowExecutionCommand(
+                    failure=self._fc.to_failure(exc, self._pc))))
+            self._completed = True
+            return
+        self._task_failure = exc
+
+    def _add_command(self, command: commands_pb2.Command) -> None:
+        if self._completed or self._disposed:
+            return  # the workflow is closing; nothing more is recorded
+        self._commands.append(command)
+
+    def _next_seq(self, kind: str) -> int:
+        self._seq[kind] += 1
+        return self._seq[kind]
+
+    # --- Activities ---------------------------------------------------------------------
+
+    def _resolve_activity(self, job: activation_pb2.ResolveActivity) -> None:
+        pending = self._activities.pop(job.seq, None)
+        if pending is None or pending.future.done():
+            return  # cancelled by workflow code already (TRY_CANCEL semantics)
+        status = job.result.WhichOneof("status")
+        if status == "completed":
+            payloads = list(job.result.completed.payloads)
+            try:
+                value = (self._pc.from_payloads(payloads, [pending.result_type])[0]
+                         if payloads else None)
+            except Exception as e:
+                pending.future.set_exception(e)
+            else:
+                pending.future.set_result(value)
+        elif status in ("failed", "cancelled"):
+            failure = job.result.failed if status == "failed" else job.result.cancelled
+            pending.future.set_exception(self._fc.from_failure(failure, self._pc))
+        else:
+            raise RuntimeError(f"activity {job.seq} resolved without a result")
+
+    def workflow_start_activity(
+        self,
+        activity_type: str,
+        args: Sequence[Any],
+        *,
+        task_queue: str | None,
+        result_type: Any,
+        schedule_to_close_timeout: timedelta | None,
+        schedule_to_start_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        heartbeat_timeout: timedelta | None,
+        retry_policy: Any,
+        activity_id: str | None,
+    ) -> workflow.ActivityHandle[Any]:
+        from durable.common import timedelta_to_us
+
+        assert self._info is not None
+        payloads = self._pc.to_payloads(list(args))
+        seq = self._next_seq("activity")
+        act_id = activity_id if activity_id is not None else str(seq)
+        cmd = commands_pb2.ScheduleActivityCommand(
+            seq=seq,
+            activity_id=act_id,
+            activity_type=activity_type,
+            task_queue=task_queue or self._info.task_queue,
+            input=common_pb2.Payloads(payloads=payloads),
+            schedule_to_close_timeout_us=timedelta_to_us(schedule_to_close_timeout),
+            schedule_to_start_timeout_us=timedelta_to_us(schedule_to_start_timeout),
+            start_to_close_timeout_us=timedelta_to_us(start_to_close_timeout),
+            heartbeat_timeout_us=timedelta_to_us(heartbeat_timeout),
+        )
+        if retry_policy is not None:
+            cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        command = commands_pb2.Command(schedule_activity=cmd)
+        self._add_command(command)
+        pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id)
+        self._activities[seq] = pending
+        return workflow.ActivityHandle(self._wait_activity(pending, command), loop=self,
+                                       name=f"activity {activity_type} {act_id}")
+
+    async def _wait_activity(self, pending: _PendingActivity,
+                             command: commands_pb2.Command) -> Any:
+        try:
+            return await pending.future
+        except asyncio.CancelledError:
+            if self._activities.pop(pending.seq, None) is not None:
+                # Still pending: drop the unsent command, or ask the engine to cancel.
+                if any(c is command for c in self._commands):
+                    self._commands = [c for c in self._commands if c is not command]
+                else:
+                    self._add_command(commands_pb2.Command(
+                        request_cancel_activity=commands_pb2.RequestCancelActivityCommand(
+                            seq=pending.seq)))
+            raise
+
+    # --- Runtime (workflow module) ------------------------------------------------------
+
+    def workflow_info(self) -> workflow.Info:
+        if self._info is None:
+            raise RuntimeError("the workflow is not initialized yet")
+        return self._info
+
+    def workflow_time_us(self) -> int:
+        return self._now_us
+
+    def workflow_is_replaying(self) -> bool:
+        return self._replaying
+
+    def workflow_random(self) -> random.Random:
+        return self._random
+
+    async def workflow_wait_condition(self, fn: Callable[[], bool], *,
+                                      timeout: float | None) -> None:
+        if fn():
+            return
+        fut: asyncio.Future[None] = self.create_future()
+        self._conditions.append((fn, fut))
+        if timeout is None:
+            await fut
+        else:
+            await asyncio.wait_for(fut, timeout)
+
+    # --- Event loop: scheduling ---------------------------------------------------------
+
+    def time(self) -> float:
+        return self._now_us / 1e6
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any,
+                  context: contextvars.Context | None = None) -> asyncio.Handle:
+        self._check_not_disposed()
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any,
+                   context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        self._check_not_disposed()
+        if delay is None or math.isnan(delay):
+            raise ValueError(f"timer delay must be a number of seconds, got {delay!r}")
+        delay_us = math.ceil(delay * 1e6 - 0.5) if delay > 0 else 0
+        if delay_us <= 0:
+            handle = _TimerHandle(None, self.time(), callback, args, self, context)
+            self._ready.append(handle)
+            return handle
+        seq = self._next_seq("timer")
+        handle = _TimerHandle(seq, self.time() + delay_us / 1e6, callback, args, self, context)
+        self._timers[seq] = handle
+        self._add_command(commands_pb2.Command(
+            start_timer=commands_pb2.StartTimerCommand(seq=seq, start_to_fire_timeout_us=delay_us)))
+        return handle
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any,
+                context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        return self.call_later(when - self.time(), callback, *args, context=context)
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        seq = getattr(handle, "seq", None)
+        if seq is None or self._timers.pop(seq, None) is None:
+            return  # zero-delay, already fired, or already cancelled
+        for i, c in enumerate(self._commands):
+            if c.WhichOneof("variant") == "start_timer" and c.start_timer.seq == seq:
+                del self._commands[i]  # never sent: forget it
+                return
+        self._add_command(commands_pb2.Command(
+            cancel_timer=commands_pb2.CancelTimerCommand(seq=seq)))
+
+    def create_future(self) -> asyncio.Future[Any]:
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro: Any, *, name: str | None = None,
+                    context: contextvars.Context | None = None) -> asyncio.Task[Any]:
+        self._check_not_disposed()
+        if self._task_factory is not None:
+            task = self._task_factory(self, coro)
+            if name is not None:
+                task.set_name(name)
+            return task
+        if context is not None and sys.version_info >= (3, 11):
+            return asyncio.Task(coro, loop=self, name=name, context=context)
+        return asyncio.Task(coro, loop=self, name=name)
+
+    def set_task_factory(self, factory: Any) -> None:
+        self._task_factory = factory
+
+    def get_task_factory(self) -> Any:
+        return self._task_factory
+
+    def _check_not_disposed(self) -> None:
+        if self._disposed:
+            raise RuntimeError("the workflow instance was evicted")
+
+    # --- Event loop: lifecycle (driven by activate(), never run directly) ----------------
+
+    def is_running(self) -> bool:
+        return self._in_activation
+
+    def is_closed(self) -> bool:
+        return self._disposed
+
+    def get_debug(self) -> bool:
+        return False
+
+    def set_debug(self, enabled: bool) -> None:
+        pass
+
+    def _not_runnable(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the workflow event loop is driven by the worker; it cannot be run")
+
+    run_forever = run_until_complete = stop = _not_runnable  # type: ignore[assignment]
+
+    def close(self) -> None:
+        self.dispose()
+
+    async def shutdown_asyncgens(self) -> None:
+        pass
+
+    async def shutdown_default_executor(self, timeout: float | None = None) -> None:
+        pass
+
+    def get_exception_handler(self) -> Any:
+        return self._exception_handler
+
+    def set_exception_handler(self, handler: Any) -> None:
+        self._exception_handler = handler
+
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        message = context.get("message") or "unhandled exception in workflow code"
+        exc = context.get("exception")
+        if self._disposed or isinstance(exc, asyncio.CancelledError):
+            return
+        if "task" in context and "destroyed but it is pending" in str(message):
+            return  # an instance dropped without dispose(): its tasks simply never resume
+        logger.error("%s (workflow %s, run %s)", message, self._workflow_id, self._run_id,
+                     exc_info=(type(exc), exc, exc.__traceback__) if exc is not None else None)
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        if self._exception_handler is not None:
+            try:
+                self._exception_handler(self, context)
+                return
+            except Exception:
+                logger.exception("the workflow's exception handler raised")
+        self.default_exception_handler(context)
+
+    # --- Eviction -----------------------------------------------------------------------
+
+    def dispose(self) -> None:
+        """Cancel every task and release the instance (eviction). Emits no commands."""
+        if self._disposed:
+            return
+        previous_loop = _asyncio_events._get_running_loop()
+        _asyncio_events._set_running_loop(self)
+        self._completed = True  # drop any command issued while unwinding
+        try:
+            for _ in range(10):
+                tasks = [t for t in asyncio.all_tasks(self) if not t.done()]
+                if not tasks and not self._ready:
+                    break
+                for t in tasks:
+                    t.cancel()
+                for f in [p.future for p in self._activities.values()]:
+                    f.cancel()
+                self._activities.clear()
+                self._timers.clear()
+                try:
+                    self._run_until_blocked()
+                except Exception:
+                    logger.debug("error while evicting workflow %s", self._workflow_id,
+                                 exc_info=True)
+        finally:
+            _asyncio_events._set_running_loop(previous_loop)
+            self._disposed = True
+            self._ready.clear()
+            self._conditions.clear()
+
+
+def _refuse_io(name: str) -> Callable[..., Any]:
+    def method(self: WorkflowInstance, *args: Any, **kwargs: Any) -> Any:
+        raise workflow.WorkflowIOError(
+            f"workflow code cannot use loop.{name}(): workflows must be deterministic and "
+            "do no I/O, threads or subprocesses; do this in an activity")
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "call_soon_threadsafe", "run_in_executor", "set_default_executor", "getaddrinfo",
+    "getnameinfo", "create_connection", "create_server", "sendfile", "start_tls",
+    "create_unix_connection", "create_unix_server", "create_datagram_endpoint",
+    "connect_accepted_socket", "connect_read_pipe", "connect_write_pipe", "subprocess_shell",
+    "subprocess_exec", "add_reader", "remove_reader", "add_writer", "remove_writer",
+    "sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into", "sock_sendall",
+    "sock_sendto", "sock_connect", "sock_accept", "sock_sendfile", "add_signal_handler",
+    "remove_signal_handler",
+):
+    setattr(WorkflowInstance, _name, _refuse_io(_name))
+del _name

@@ -1,0 +1,313 @@
+"""Polls workflow tasks and runs them through the replay core and workflow code.
+
+Each of ``max_concurrent_workflow_tasks`` lanes is one thread looping: poll (parked in the
+engine) -> feed the task's history to the run's ``WorkflowReplayer`` -> for each activation,
+``WorkflowInstance.activate`` -> ``replayer.complete`` -> respond. The whole task stays on
+the lane's thread: no hand-off to the asyncio loop on the hot path.
+
+Sticky cache: the replayer and instance of each run stay in an LRU of
+``max_cached_workflows`` entries (0 = replay from the first event on every task). A task
+whose history does not continue the cached replayer (another worker ran the previous task,
+or this one was evicted) makes the lane fetch the full history into a fresh replayer.
+Tasks of one run are processed one at a time (a lock per run).
+
+On a ``NondeterminismError`` (the code no longer matches history) or any other error, the
+task is failed (cause ``nondeterminism`` / ``workflow_error``) with the error as the
+failure, and the run is evicted; the engine retries the task later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from durable import workflow
+from durable._transport import Transport
+from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
+from durable.v1 import activation_pb2, common_pb2, history_pb2, service_pb2
+from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
+
+logger = logging.getLogger("durable.worker")
+
+_POLL_TIMEOUT_US = 10_000_000  # a parked poll returns empty after this; the lane re-polls
+
+
+class _CachedRun:
+    __slots__ = ("replayer", "instance")
+
+    def __init__(self, replayer: Any, instance: WorkflowInstance) -> None:
+        self.replayer = replayer
+        self.instance = instance
+
+    def dispose(self) -> None:
+        try:
+            self.instance.dispose()
+        except Exception:
+            logger.debug("error disposing a workflow instance", exc_info=True)
+
+
+class _WorkflowWorker:
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        task_queue: str,
+        identity: str,
+        workflows: Sequence[workflow._Definition],
+        data_converter: Any,
+        max_cached_workflows: int,
+        max_concurrent_workflow_tasks: int,
+        failure_exception_types: Sequence[type[BaseException]],
+    ) -> None:
+        self._transport = transport
+        self._task_queue = task_queue
+        self._identity = identity
+        self._defns = {d.name: d for d in workflows}
+        self._dc = data_converter
+        self._pc, self._fc = _converter_parts(data_converter)
+        self._max_cached = max_cached_workflows
+        self._lanes = max_concurrent_workflow_tasks
+        self._failure_types = tuple(failure_exception_types)
+        self._cache: collections.OrderedDict[str, _CachedRun] = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._run_locks: dict[str, list[Any]] = {}
+        self._run_locks_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._lanes, thread_name_prefix=f"durable-wft-{task_queue}")
+
+    # --- Lifecycle ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        lanes = [loop.run_in_executor(self._executor, self._lane) for _ in range(self._lanes)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            self._stopping.set()
+            self._executor.shutdown(wait=False)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def evict_all(self) -> None:
+        with self._cache_lock:
+            entries = list(self._cache.values())
+            self._cache.clear()
+        for e in entries:
+            e.dispose()
+
+    @property
+    def cached_run_ids(self) -> list[str]:
+        with self._cache_lock:
+            return list(self._cache)
+
+    def _lane(self) -> None:
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                task = self._transport.call(
+                    "poll_workflow_task_queue",
+                    service_pb2.PollWorkflowTaskQueueRequest(
+                        task_queue=self._task_queue, identity=self._identity,
+                        timeout_us=_POLL_TIMEOUT_US))
+            except UnavailableError:
+                if self._stopping.is_set():
+                    return
+                logger.warning("workflow task poll on %r: engine unavailable; retrying",
+                               self._task_queue, exc_info=True)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                logger.exception("workflow task poll on %r failed; retrying", self._task_queue)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            backoff = 0.1
+            if not task.task_token:
+                continue  # poll timed out, or woken for shutdown
+            try:
+                self.handle_task(task)
+            except Exception:
+                logger.exception("workflow task of %s failed unexpectedly",
+                                 task.workflow_execution.workflow_id)
+
+    # --- One task -----------------------------------------------------------------------
+
+    def handle_task(self, task: service_pb2.PollWorkflowTaskQueueResponse) -> None:
+        """Process one workflow task and respond to the engine (blocking; lane thread)."""
+        if task.HasField("query") and task.query.query_id:
+            self._respond("respond_query_task_completed",
+                          service_pb2.RespondQueryTaskCompletedRequest(
+                              task_token=task.task_token,
+                              failure=common_pb2.Failure(
+                                  message="queries are not supported by this worker yet",
+                                  source="python")))
+            return
+        run_id = task.workflow_execution.run_id
+        defn = self._defns.get(task.workflow_type)
+        if defn is None:
+            self._fail_unknown_type(task)
+            return
+        lock = self._acquire_run_lock(run_id)
+        try:
+            self._handle_locked(task, defn)
+        finally:
+            self._release_run_lock(run_id, lock)
+
+    def _handle_locked(self, task: service_pb2.PollWorkflowTaskQueueResponse,
+                       defn: workflow._Definition) -> None:
+        from durable import _core
+
+        wid = task.workflow_execution.workflow_id
+        run_id = task.workflow_execution.run_id
+        with self._cache_lock:
+            cached = self._cache.pop(run_id, None)
+        entry: _CachedRun | None = None
+        try:
+            first_id = task.history.events[0].event_id if task.history.events else 0
+            if cached is not None and first_id and cached.replayer.last_event_id + 1 == first_id:
+                try:
+                    cached.replayer.add_history(task.history.SerializeToString())
+                    entry = cached
+                except Exception:
+                    logger.debug("cached replayer of %s refused the task's history", run_id,
+                                 exc_info=True)
+            if entry is None:
+                if cached is not None:
+                    cached.dispose()
+                    cached = None
+                history = task.history
+                if first_id != 1:
+                    history = self._full_history(wid, run_id, task.started_event_id)
+                replayer = _core.WorkflowReplayer(wid, run_id)
+                replayer.add_history(history.SerializeToString())
+                entry = _CachedRun(replayer, WorkflowInstance(
+                    defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
+                    failure_exception_types=self._failure_types))
+            if task.updates:
+                entry.replayer.add_pending_updates([u.SerializeToString() for u in task.updates])
+            evict = False
+            while True:
+                raw = entry.replayer.next_activation()
+                if raw is None:
+                    break
+                activation = activation_pb2.WorkflowActivation.FromString(raw)
+                if any(j.HasField("remove_from_cache") for j in activation.jobs):
+                    evict = True
+                completion = entry.instance.activate(activation)
+                entry.replayer.complete(completion.SerializeToString())
+            failure_raw = entry.replayer.take_failure()
+            if failure_raw is not None:
+                failure = common_pb2.Failure.FromString(failure_raw)
+                logger.warning("workflow task of %s (%s) failed: %s", wid, defn.name,
+                               failure.message)
+                self._respond("respond_workflow_task_failed",
+                              service_pb2.RespondWorkflowTaskFailedRequest(
+                                  task_token=task.task_token, cause="workflow_error",
+                                  failure=failure, identity=self._identity))
+                entry.dispose()
+                return
+            success = activation_pb2.WorkflowActivationCompletion.Success.FromString(
+                entry.replayer.take_commands())
+            ok = self._respond("respond_workflow_task_completed",
+                               service_pb2.RespondWorkflowTaskCompletedRequest(
+                                   task_token=task.task_token, commands=success.commands,
+                                   identity=self._identity))
+            if not ok or evict or entry.instance.completed or self._max_cached <= 0:
+                entry.dispose()
+                return
+            self._cache_put(run_id, entry)
+        except NondeterminismError as e:
+            logger.error("workflow %s (%s) no longer matches its history: %s", wid,
+                         defn.name, e)
+            self._fail_task(task, "nondeterminism", e)
+            if entry is not None:
+                entry.dispose()
+        except Exception as e:
+            logger.exception("workflow task of %s (%s) failed", wid, defn.name)
+            self._fail_task(task, "workflow_error", e)
+            if entry is not None:
+                entry.dispose()
+
+    def _full_history(self, workflow_id: str, run_id: str,
+                      started_event_id: int) -> history_pb2.History:
+        resp = self._transport.call(
+            "get_workflow_execution_history",
+            service_pb2.GetWorkflowExecutionHistoryRequest(
+                execution=common_pb2.WorkflowExecution(workflow_id=workflow_id, run_id=run_id)))
+        history = resp.history
+        if started_event_id:
+            events = [e for e in history.events if e.event_id <= started_event_id]
+            if len(events) != len(history.events):
+                history = history_pb2.History(events=events)
+        return history
+
+    def _cache_put(self, run_id: str, entry: _CachedRun) -> None:
+        evicted: list[_CachedRun] = []
+        with self._cache_lock:
+            self._cache[run_id] = entry
+            self._cache.move_to_end(run_id)
+            while len(self._cache) > self._max_cached:
+                _, old = self._cache.popitem(last=False)
+                evicted.append(old)
+        for old in evicted:
+            old.dispose()
+
+    def _acquire_run_lock(self, run_id: str) -> list[Any]:
+        with self._run_locks_lock:
+            slot = self._run_locks.get(run_id)
+            if slot is None:
+                slot = [threading.Lock(), 0]
+                self._run_locks[run_id] = slot
+            slot[1] += 1
+        slot[0].acquire()
+        return slot
+
+    def _release_run_lock(self, run_id: str, slot: list[Any]) -> None:
+        slot[0].release()
+        with self._run_locks_lock:
+            slot[1] -= 1
+            if slot[1] == 0:
+                self._run_locks.pop(run_id, None)
+
+    def _fail_unknown_type(self, task: service_pb2.PollWorkflowTaskQueueResponse) -> None:
+        registered = sorted(self._defns)
+        err = ApplicationError(
+            f"workflow type {task.workflow_type!r} is not registered on this worker "
+            f"(task queue {self._task_queue!r}); registered types: {registered}. The workflow "
+            "stays open: its task is retried when a worker that has this type polls",
+            type="NotFoundError")
+        logger.error("%s (workflow id %s)", err.message, task.workflow_execution.workflow_id)
+        self._fail_task(task, "workflow_error", err)
+
+    def _fail_task(self, task: service_pb2.PollWorkflowTaskQueueResponse, cause: str,
+                   error: BaseException) -> None:
+        try:
+            failure = self._fc.to_failure(error, self._pc)
+        except Exception:
+            failure = common_pb2.Failure(message=f"{type(error).__name__}: {error}",
+                                         source="python",
+                                         application_failure_info=common_pb2.ApplicationFailureInfo(
+                                             type=type(error).__name__))
+        self._respond("respond_workflow_task_failed",
+                      service_pb2.RespondWorkflowTaskFailedRequest(
+                          task_token=task.task_token, cause=cause, failure=failure,
+                          identity=self._identity))
+
+    def _respond(self, rpc: str, request: Any) -> bool:
+        try:
+            self._transport.call(rpc, request)
+            return True
+        except Exception as e:
+            # A stale token (the task timed out and went elsewhere) or a closed engine.
+            logger.warning("%s refused: %s", rpc, e)
+            return False

@@ -1,0 +1,564 @@
+"""Workflow definitions and the calls workflow code makes (mirrors ``temporalio.workflow``).
+
+A workflow is a class decorated with :func:`defn` with one ``async`` method decorated with
+:func:`run`. Its code runs inside a deterministic event loop driven by the workflow's
+history (``durable.worker._workflow_instance``): ``asyncio.sleep`` is a durable timer,
+:func:`now` is the time of the workflow task, :func:`random` and :func:`uuid4` draw from a
+seed recorded with the run. Everything with a side effect belongs in an activity, called
+with :func:`execute_activity` / :func:`start_activity`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random as _random_module
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+if TYPE_CHECKING:
+    from durable.common import RetryPolicy
+
+__all__ = [
+    "ActivityHandle",
+    "Info",
+    "ParentInfo",
+    "WorkflowIOError",
+    "defn",
+    "execute_activity",
+    "in_workflow",
+    "info",
+    "logger",
+    "now",
+    "random",
+    "run",
+    "sleep",
+    "start_activity",
+    "time",
+    "unsafe",
+    "uuid4",
+    "wait_condition",
+]
+
+ClassType = TypeVar("ClassType", bound=type)
+CallableType = TypeVar("CallableType", bound=Callable[..., Any])
+ReturnType = TypeVar("ReturnType")
+
+_RUN_ATTR = "__durable_workflow_run"
+_DEFN_ATTR = "__durable_workflow_definition"
+_RUNTIME_ATTR = "__durable_workflow_runtime"
+
+
+class _ArgUnset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_arg_unset: Any = _ArgUnset()
+
+
+# --- Definition -----------------------------------------------------------------------------
+
+
+@overload
+def defn(cls: ClassType) -> ClassType: ...
+
+
+@overload
+def defn(
+    *, name: str | None = None, failure_exception_types: Sequence[type[BaseException]] = ()
+) -> Callable[[ClassType], ClassType]: ...
+
+
+def defn(
+    cls: ClassType | None = None,
+    *,
+    name: str | None = None,
+    failure_exception_types: Sequence[type[BaseException]] = (),
+) -> ClassType | Callable[[ClassType], ClassType]:
+    """Decorate a class as a workflow definition.
+
+    Args:
+        cls: The class (when used as ``@workflow.defn`` without parentheses).
+        name: The workflow type name; defaults to the class name.
+        failure_exception_types: Exception classes that, raised by workflow code, fail the
+            *workflow* instead of the workflow *task*. ``FailureError`` (e.g.
+            ``ApplicationError``) always fails the workflow; any other exception fails the
+            task, which is retried, so that a bug can be fixed by deploying new code.
+
+    Returns:
+        The class, unchanged but for the attached definition.
+
+    Raises:
+        ValueError: The class has no ``@workflow.run`` method, has two, or the name is empty.
+    """
+
+    def decorator(c: ClassType) -> ClassType:
+        _Definition._apply(c, name, tuple(failure_exception_types))
+        return c
+
+    if cls is not None:
+        return decorator(cls)
+    return decorator
+
+
+def run(fn: CallableType) -> CallableType:
+    """Decorate the workflow's entry method (exactly one per :func:`defn` class).
+
+    Args:
+        fn: An ``async def`` method. Its parameter annotations decide how the workflow's
+            arguments are decoded; its return annotation how the client decodes the result.
+
+    Returns:
+        The method, marked.
+
+    Raises:
+        ValueError: ``fn`` is not an async function.
+    """
+    if not inspect.iscoroutinefunction(fn):
+        raise ValueError(
+            f"the run method must be an async function: "
+            f"{getattr(fn, '__qualname__', fn)!r} is not defined with 'async def'"
+        )
+    setattr(fn, _RUN_ATTR, True)
+    return fn
+
+
+def _type_hints(fn: Callable[..., Any], *, skip_first: bool) -> tuple[list[Any] | None, Any]:
+    """Parameter and return annotations of ``fn`` (None where unknown or unresolvable).
+
+    Returns ``(arg_types, return_type)``; ``arg_types`` is None when the function takes
+    ``*args`` or an annotation cannot be resolved (the values are then decoded untyped).
+    """
+    try:
+        sig = inspect.signature(fn, eval_str=True)
+    except Exception:  # an annotation names something not importable at module level
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return None, None
+    params = list(sig.parameters.values())
+    if skip_first and params:
+        params = params[1:]
+    arg_types: list[Any] | None = []
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            arg_types = None
+            break
+        ann = p.annotation
+        assert arg_types is not None
+        arg_types.append(None if ann is p.empty or isinstance(ann, str) else ann)
+    ret = sig.return_annotation
+    if ret is sig.empty or isinstance(ret, str):
+        ret = None
+    return arg_types, ret
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """What the worker needs to know about a workflow class."""
+
+    name: str
+    cls: type
+    run_fn: Callable[..., Awaitable[Any]]
+    arg_types: list[Any] | None
+    ret_type: Any
+    failure_exception_types: tuple[type[BaseException], ...] = ()
+
+    @staticmethod
+    def from_class(cls: type) -> _Definition | None:
+        defn_ = cls.__dict__.get(_DEFN_ATTR) if isinstance(cls, type) else None
+        return defn_ if isinstance(defn_, _Definition) else None
+
+    @staticmethod
+    def must_from_class(cls: Any) -> _Definition:
+        d = _Definition.from_class(cls)
+        if d is None:
+            raise ValueError(
+                f"{getattr(cls, '__qualname__', cls)!r} is not a workflow: "
+                "decorate the class with @workflow.defn"
+            )
+        return d
+
+    @staticmethod
+    def from_run_fn(fn: Any) -> _Definition | None:
+        d = getattr(fn, _DEFN_ATTR, None)
+        return d if isinstance(d, _Definition) else None
+
+    @staticmethod
+    def _apply(cls: type, name: str | None, failure_types: tuple[type[BaseException], ...]) -> None:
+        if not isinstance(cls, type):
+            raise ValueError(f"@workflow.defn decorates a class, got {cls!r}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"workflow name must be a non-empty string, got {name!r}")
+        run_fns: dict[str, Callable[..., Any]] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if callable(value) and getattr(value, _RUN_ATTR, False):
+                    run_fns[attr] = value
+                elif attr in run_fns:  # overridden without @workflow.run
+                    del run_fns[attr]
+        if not run_fns:
+            raise ValueError(
+                f"workflow class {cls.__qualname__} has no @workflow.run method: "
+                "mark its async entry method with @workflow.run"
+            )
+        if len(run_fns) > 1:
+            raise ValueError(
+                f"workflow class {cls.__qualname__} has more than one @workflow.run method: "
+                f"{sorted(run_fns)}"
+            )
+        for t in failure_types:
+            if not (isinstance(t, type) and issubclass(t, BaseException)):
+                raise ValueError(f"failure_exception_types must hold exception classes, got {t!r}")
+        run_fn = next(iter(run_fns.values()))
+        arg_types, ret_type = _type_hints(run_fn, skip_first=True)
+        d = _Definition(
+            name=name or cls.__name__,
+            cls=cls,
+            run_fn=run_fn,
+            arg_types=arg_types,
+            ret_type=ret_type,
+            failure_exception_types=failure_types,
+        )
+        setattr(cls, _DEFN_ATTR, d)
+        setattr(run_fn, _DEFN_ATTR, d)
+
+
+# --- Info -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParentInfo:
+    """The parent of a child workflow."""
+
+    namespace: str
+    run_id: str
+    workflow_id: str
+
+
+@dataclass(frozen=True)
+class Info:
+    """Information about the running workflow (see :func:`info`)."""
+
+    attempt: int
+    continued_run_id: str | None
+    execution_timeout: timedelta | None
+    first_execution_run_id: str
+    headers: Mapping[str, Any]
+    namespace: str
+    parent: ParentInfo | None
+    retry_policy: RetryPolicy | None
+    run_id: str
+    run_timeout: timedelta | None
+    start_time: datetime
+    task_queue: str
+    task_timeout: timedelta
+    workflow_id: str
+    workflow_type: str
+    memo: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- Runtime: what the workflow event loop provides ------------------------------------------
+
+
+class _Runtime(ABC):
+    """Implemented by the worker's workflow event loop; found through the running loop."""
+
+    @staticmethod
+    def current() -> _Runtime:
+        rt = _Runtime.maybe_current()
+        if rt is None:
+            raise RuntimeError("not in workflow code (no workflow event loop is running)")
+        return rt
+
+    @staticmethod
+    def maybe_current() -> _Runtime | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        rt = getattr(loop, _RUNTIME_ATTR, None)
+        return rt if isinstance(rt, _Runtime) else None
+
+    @abstractmethod
+    def workflow_info(self) -> Info: ...
+
+    @abstractmethod
+    def workflow_time_us(self) -> int: ...
+
+    @abstractmethod
+    def workflow_is_replaying(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_random(self) -> _random_module.Random: ...
+
+    @abstractmethod
+    def workflow_start_activity(
+        self,
+        activity_type: str,
+        args: Sequence[Any],
+        *,
+        task_queue: str | None,
+        result_type: Any,
+        schedule_to_close_timeout: timedelta | None,
+        schedule_to_start_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        heartbeat_timeout: timedelta | None,
+        retry_policy: RetryPolicy | None,
+        activity_id: str | None,
+    ) -> ActivityHandle[Any]: ...
+
+    @abstractmethod
+    async def workflow_wait_condition(
+        self, fn: Callable[[], bool], *, timeout: float | None
+    ) -> None: ...
+
+
+def in_workflow() -> bool:
+    """Whether the caller runs inside workflow code."""
+    return _Runtime.maybe_current() is not None
+
+
+def info() -> Info:
+    """Information about the current workflow (ids, type, task queue, attempt, times...).
+
+    Raises:
+        RuntimeError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_info()
+
+
+def now() -> datetime:
+    """The workflow's current time: the start time of the current workflow task (UTC).
+
+    Deterministic: replay sees the same value. Never use ``datetime.now()`` in a workflow.
+    """
+    from durable.common import us_to_datetime
+
+    return us_to_datetime(_Runtime.current().workflow_time_us())
+
+
+def time() -> float:
+    """The workflow's current time as seconds since the epoch (= ``loop.time()``)."""
+    return _Runtime.current().workflow_time_us() / 1e6
+
+
+def random() -> _random_module.Random:
+    """A ``random.Random`` seeded deterministically for this run (same values on replay)."""
+    return _Runtime.current().workflow_random()
+
+
+def uuid4() -> uuid.UUID:
+    """A version-4 UUID drawn from :func:`random` (deterministic across replays)."""
+    return uuid.UUID(int=random().getrandbits(128), version=4)
+
+
+async def sleep(duration: float | timedelta) -> None:
+    """Sleep durably (a timer recorded in history); same as ``asyncio.sleep``.
+
+    Args:
+        duration: Seconds, or a timedelta.
+    """
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    await asyncio.sleep(seconds)
+
+
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> None:
+    """Wait until ``fn()`` is true; it is re-checked each time workflow code has run.
+
+    Args:
+        fn: A side-effect-free predicate over workflow state.
+        timeout: Optional limit (a durable timer); ``asyncio.TimeoutError`` when it passes.
+    """
+    t = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    await _Runtime.current().workflow_wait_condition(fn, timeout=t)
+
+
+class unsafe:
+    """Escape hatches that are only safe when you know what replay means."""
+
+    @staticmethod
+    def is_replaying() -> bool:
+        """Whether workflow code is re-running recorded history (not making progress)."""
+        rt = _Runtime.maybe_current()
+        return rt is not None and rt.workflow_is_replaying()
+
+
+class WorkflowIOError(RuntimeError):
+    """Workflow code tried to do I/O (sockets, subprocesses, threads) on the workflow loop.
+
+    Workflow code must be deterministic: do such work in an activity.
+    """
+
+
+# --- Activities -----------------------------------------------------------------------------
+
+
+class ActivityHandle(asyncio.Task, Generic[ReturnType]):  # type: ignore[type-arg]
+    """A running activity: an ``asyncio.Task`` whose result is the activity's result.
+
+    ``cancel()`` requests cancellation of the activity (or drops it if it was not yet sent
+    to the engine); awaiting it then raises ``asyncio.CancelledError``.
+    """
+
+
+def _activity_name_and_result_type(activity: Any) -> tuple[str, Any]:
+    if isinstance(activity, str):
+        if not activity:
+            raise ValueError("activity name must not be empty")
+        return activity, None
+    from durable.activity import _Definition as _ActivityDefinition
+
+    d = _ActivityDefinition.from_callable(activity)
+    if d is None:
+        raise ValueError(
+            f"{getattr(activity, '__qualname__', activity)!r} is not an activity: decorate it "
+            "with @activity.defn, or pass the activity's name as a string"
+        )
+    return d.name, d.ret_type
+
+
+def start_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    task_queue: str | None = None,
+    result_type: Any = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    activity_id: str | None = None,
+) -> ActivityHandle[Any]:
+    """Schedule an activity and return a handle (a task) for its result.
+
+    Args:
+        activity: An ``@activity.defn`` function, or an activity type name.
+        arg: The single argument (or use ``args``).
+        args: Several arguments.
+        task_queue: Task queue of the activity; defaults to the workflow's.
+        result_type: Type to decode the result into; defaults to the function's return
+            annotation.
+        schedule_to_close_timeout: Limit on the whole activity, retries included.
+        schedule_to_start_timeout: Limit on the wait for a worker to pick it up.
+        start_to_close_timeout: Limit on one attempt.
+        heartbeat_timeout: Limit between heartbeats.
+        retry_policy: How attempts are retried; the engine's defaults when None.
+        activity_id: Id within the workflow; defaults to the command's sequence number.
+
+    Returns:
+        A handle; await it for the result. A failed activity raises
+        ``durable.exceptions.ActivityError`` whose ``cause`` is the activity's failure.
+
+    Raises:
+        ValueError: Neither ``start_to_close_timeout`` nor ``schedule_to_close_timeout`` is
+            set, both ``arg`` and ``args`` are given, or ``activity`` is not an activity.
+    """
+    name, ret_type = _activity_name_and_result_type(activity)
+    if arg is not _arg_unset:
+        if args:
+            raise ValueError("pass either arg or args=[...], not both")
+        args = [arg]
+    if start_to_close_timeout is None and schedule_to_close_timeout is None:
+        raise ValueError(
+            f"activity {name!r}: set start_to_close_timeout or schedule_to_close_timeout"
+        )
+    return _Runtime.current().workflow_start_activity(
+        name,
+        list(args),
+        task_queue=task_queue,
+        result_type=result_type if result_type is not None else ret_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+        activity_id=activity_id,
+    )
+
+
+async def execute_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    task_queue: str | None = None,
+    result_type: Any = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    activity_id: str | None = None,
+) -> Any:
+    """Run an activity and wait for its result: :func:`start_activity`, then await it.
+
+    Raises:
+        durable.exceptions.ActivityError: The activity failed (after its retries); the
+            activity's own failure (e.g. ``ApplicationError``) is the ``cause``.
+    """
+    return await start_activity(
+        activity,
+        arg,
+        args=args,
+        task_queue=task_queue,
+        result_type=result_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+        activity_id=activity_id,
+    )
+
+
+# --- Logging --------------------------------------------------------------------------------
+
+
+class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger that adds the workflow's ids and stays silent while replaying.
+
+    Attributes:
+        log_during_replay: Set to True to also log while history is replayed.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger, {})
+        self.log_during_replay = False
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        rt = _Runtime.maybe_current()
+        if rt is not None:
+            i = rt.workflow_info()
+            extra = {
+                "workflow_id": i.workflow_id,
+                "run_id": i.run_id,
+                "workflow_type": i.workflow_type,
+                "task_queue": i.task_queue,
+                "attempt": i.attempt,
+            }
+            kwargs["extra"] = {**extra, "durable_workflow": extra, **(kwargs.get("extra") or {})}
+            msg = f"{msg} ({{'workflow_type': {i.workflow_type!r}, 'workflow_id': {i.workflow_id!r}, 'run_id': {i.run_id!r}}})"
+        return msg, kwargs
+
+    def isEnabledFor(self, level: int) -> bool:
+        if not self.log_during_replay and unsafe.is_replaying():
+            return False
+        return super().isEnabledFor(level)
+
+    @property
+    def base_logger(self) -> logging.Logger:
+        """The wrapped logger."""
+        return self.logger
+
+
+logger = LoggerAdapter(logging.getLogger("durable.workflow"))
+"""Logger for workflow code: adds the workflow ids, silent during replay."""
