@@ -141,7 +141,9 @@ def datetime_to_us(dt: datetime) -> int:
     if not isinstance(dt, datetime):
         raise TypeError(f"expected a datetime, got {type(dt).__name__}")
     if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        raise ValueError(f"datetime {dt.isoformat()} is naive; give it a tzinfo (e.g. timezone.utc)")
+        raise ValueError(
+            f"datetime {dt.isoformat()} is naive; give it a tzinfo (e.g. timezone.utc)"
+        )
     return (dt - _EPOCH) // _ONE_US
 
 

@@ -51,7 +51,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 from google.protobuf.message import Message
 
@@ -89,8 +89,8 @@ __all__ = [
     "value_to_type",
 ]
 
-Payload = common_pb2.Payload
-Failure = common_pb2.Failure
+Payload: TypeAlias = common_pb2.Payload
+Failure: TypeAlias = common_pb2.Failure
 
 ENCODING_KEY = "encoding"
 _NoneType = type(None)
@@ -339,7 +339,7 @@ class CompositePayloadConverter(PayloadConverter):
         return self._from_payload(payload, type_hint)
 
     def _from_payload(self, payload: Payload, hint: Any) -> Any:
-        if not isinstance(payload, Payload):
+        if not isinstance(payload, common_pb2.Payload):
             raise PayloadConversionError(
                 f"expected a durable.v1.Payload, got {_type_name(type(payload))}"
             )
@@ -572,7 +572,7 @@ def _class_hints(cls: type) -> dict[str, Any]:
         for name, ann in getattr(klass, "__annotations__", {}).items():
             if isinstance(ann, str):
                 try:
-                    ann = eval(ann, dict(globalns), dict(vars(cls)))  # noqa: S307 - annotations
+                    ann = eval(ann, dict(globalns), dict(vars(cls)))  # annotations are code
                 except Exception:
                     pass
             hints[name] = ann
@@ -649,7 +649,7 @@ def value_to_type(hint: Any, value: Any) -> Any:
         ) from None
 
 
-def _convert(hint: Any, value: Any, path: str) -> Any:  # noqa: C901 - one dispatch table
+def _convert(hint: Any, value: Any, path: str) -> Any:  # one dispatch table
     if hint is None or hint is Any or hint is object or hint is inspect.Parameter.empty:
         return value
     if hint is _NoneType:
@@ -749,12 +749,15 @@ def _convert(hint: Any, value: Any, path: str) -> Any:  # noqa: C901 - one dispa
         if isinstance(value, hint):
             return value
         if isinstance(value, str):
-            text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) and hint is not date else value
+            zulu = value.endswith(("Z", "z")) and hint is not date
+            text = value[:-1] + "+00:00" if zulu else value
             try:
                 return hint.fromisoformat(text)
             except ValueError:
                 pass
-        raise _Mismatch(path, f"expected an ISO 8601 {hint.__name__} string, got {_describe(value)}")
+        raise _Mismatch(
+            path, f"expected an ISO 8601 {hint.__name__} string, got {_describe(value)}"
+        )
     if hint is timedelta:
         if isinstance(value, timedelta):
             return value
@@ -1196,11 +1199,11 @@ class DefaultFailureConverter(FailureConverter):
         if isinstance(exc, FailureError):
             f.message = exc.message
         elif isinstance(exc, asyncio.CancelledError):
-            f.message = str(exc) or "cancelled"
+            f.message = _safe_str(exc) or "cancelled"
             f.canceled_failure_info.SetInParent()
             return False
         else:
-            f.message = str(exc)
+            f.message = _safe_str(exc)
 
         if isinstance(exc, ApplicationError):
             info = f.application_failure_info
@@ -1304,13 +1307,18 @@ class DefaultFailureConverter(FailureConverter):
             )
         else:  # application_failure_info, or no/unknown info
             app = f.application_failure_info
-            delay_us = app.next_retry_delay_us
+            delay: timedelta | None = None
+            if app.next_retry_delay_us > 0:
+                try:
+                    delay = us_to_optional_timedelta(app.next_retry_delay_us)
+                except ValueError:
+                    delay = None  # out of range for timedelta: use the retry policy
             err = ApplicationError(
                 f.message,
                 *self._details(app.details, pc),
                 type=app.type or None,
                 non_retryable=app.non_retryable,
-                next_retry_delay=us_to_optional_timedelta(delay_us) if delay_us > 0 else None,
+                next_retry_delay=delay,
             )
         proto = Failure()
         proto.CopyFrom(f)
@@ -1325,6 +1333,13 @@ class DefaultFailureConverter(FailureConverter):
             return pc.from_payloads(list(payloads.payloads))
         except Exception:
             return [_copy(p) for p in payloads.payloads]
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception as e:  # a broken __str__ must not lose the failure
+        return f"<str() of {type(exc).__name__} raised {type(e).__name__}>"
 
 
 def _enum_or_none(cls: type[enum.IntEnum], value: int) -> Any:

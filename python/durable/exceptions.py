@@ -239,7 +239,7 @@ class TerminatedError(FailureError):
         return self._details
 
 
-class TimeoutError(FailureError):  # noqa: A001 - mirrors temporalio.exceptions.TimeoutError
+class TimeoutError(FailureError):  # shadows the builtin, as in temporalio
     """A timeout fired (start-to-close, schedule-to-start, schedule-to-close, heartbeat).
 
     Args:

@@ -367,15 +367,12 @@ def test_pydantic_models_when_available() -> None:
         opened: datetime
         balance: float = 0.0
 
-    @dataclasses.dataclass
-    class Wrapper:
-        account: Account
-
     acc = Account(owner="ann", opened=datetime(2024, 1, 1, tzinfo=timezone.utc), balance=3.5)
     assert roundtrip(acc, Account) == acc
-    # Nested in a dataclass (local class: its hints are real types, not strings).
-    Wrapper.__annotations__["account"] = Account
-    assert roundtrip(Wrapper(acc), Wrapper) == Wrapper(acc)
+    # Nested in a dataclass (made with real types: a local class can't be named in a string).
+    wrapper = dataclasses.make_dataclass("Wrapper", [("account", Account)])
+    assert roundtrip(wrapper(acc), wrapper) == wrapper(acc)
+    assert type(roundtrip(wrapper(acc), wrapper).account) is Account
     with pytest.raises(PayloadConversionError, match="pydantic validation failed"):
         roundtrip({"owner": "ann"}, Account)
 
@@ -503,7 +500,9 @@ class ZlibCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         self.encode_calls += 1
         return [
-            Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(p.SerializeToString()))
+            Payload(
+                metadata={"encoding": b"binary/zlib"}, data=zlib.compress(p.SerializeToString())
+            )
             for p in payloads
         ]
 

@@ -44,7 +44,7 @@ def raised(exc: BaseException) -> BaseException:
     """Raise and catch ``exc`` so that it carries a traceback."""
     try:
         raise exc
-    except BaseException as e:  # noqa: BLE001
+    except BaseException as e:
         return e
 
 
@@ -334,6 +334,24 @@ def test_undecodable_details_are_kept_as_raw_payloads() -> None:
     back = DC.from_failure(f)
     assert isinstance(back, ApplicationError)
     assert back.details == (raw,)
+
+
+def test_extreme_retry_delays() -> None:
+    for us, expected in [(2**63 - 1, timedelta(microseconds=2**63 - 1)), (-5, None)]:
+        f = Failure(message="m", application_failure_info=common_pb2.ApplicationFailureInfo(
+            next_retry_delay_us=us))
+        back = DC.from_failure(f)
+        assert isinstance(back, ApplicationError) and back.next_retry_delay == expected
+
+
+def test_exception_with_broken_str_still_converts() -> None:
+    class Broken(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    f = DC.to_failure(Broken())
+    assert f.message == "<str() of Broken raised RuntimeError>"
+    assert f.application_failure_info.type == "Broken"
 
 
 def test_from_failure_does_not_alias_the_input() -> None:
