@@ -563,8 +563,7 @@ std::string DescribeJob(const v1::WorkflowActivationJob& job) {
     case J::kCancelWorkflow: return "CancelWorkflow(" + Q(job.cancel_workflow().reason()) + ")";
     case J::kDoUpdate:
       return "DoUpdate(id=" + Q(job.do_update().id()) + ", name=" + Q(job.do_update().name()) +
-             ", input=" + Q(Text(job.do_update().input())) +
-             (job.do_update().run_validator() ? ", validate" : "") + ")";
+             ", input=" + Q(Text(job.do_update().input())) + ")";
     case J::kNotifyHasPatch: return "NotifyHasPatch(" + Q(job.notify_has_patch().patch_id()) + ")";
     case J::kResolveChildWorkflowExecutionStart: {
       const auto& r = job.resolve_child_workflow_execution_start();

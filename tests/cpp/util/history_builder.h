@@ -122,7 +122,8 @@ v1::Command RespondToQuery(const std::string& query_id, const std::string& answe
 v1::WorkflowActivationCompletion Success(const std::string& run_id,
                                          const std::vector<v1::Command>& commands);
 
-// "ResolveActivity(seq=1, completed='hi')" and the like.
+// "ResolveActivity(seq=1, completed='hi')" and the like (DoUpdate leaves out run_validator,
+// which differs between the live task and its replay).
 std::string DescribeJob(const v1::WorkflowActivationJob& job);
 // "@3 InitializeWorkflow(type='wf', input='in') | ResolveActivity(seq=1, completed='hi')":
 // the task's WorkflowTaskStarted event id, then the jobs. Leaves out is_replaying and time.

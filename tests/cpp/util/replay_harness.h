@@ -29,6 +29,7 @@ struct ReplayRun {
   Status status;                          // first error (OK if none)
   std::vector<std::string> activations;   // DescribeActivation of each, in order
   std::vector<bool> replaying;            // is_replaying of each
+  std::vector<v1::WorkflowActivation> raw;  // the activations themselves
   std::vector<v1::Command> live_commands; // TakeCommands() after the last activation
 };
 
