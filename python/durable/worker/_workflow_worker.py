@@ -37,6 +37,10 @@ logger = logging.getLogger("durable.worker")
 _POLL_TIMEOUT_US = 10_000_000  # a parked poll returns empty after this; the lane re-polls
 
 
+class _StaleCache(Exception):
+    """The cached replayer cannot take this task; replay from the full history instead."""
+
+
 class _CachedRun:
     __slots__ = ("replayer", "instance")
 
@@ -165,27 +169,38 @@ class _WorkflowWorker:
 
     def _handle_locked(self, task: service_pb2.PollWorkflowTaskQueueResponse,
                        defn: workflow._Definition) -> None:
+        run_id = task.workflow_execution.run_id
+        with self._cache_lock:
+            cached = self._cache.pop(run_id, None)
+        if cached is not None:
+            first_id = task.history.events[0].event_id if task.history.events else 0
+            if first_id and cached.replayer.last_event_id + 1 == first_id:
+                try:
+                    self._process(task, defn, cached, fresh=False)
+                    return
+                except _StaleCache as e:
+                    logger.debug("cached run %s is stale (%s); replaying from full history",
+                                 run_id, e.__cause__)
+            else:
+                cached.dispose()
+        self._process(task, defn, None, fresh=True)
+
+    def _process(self, task: service_pb2.PollWorkflowTaskQueueResponse,
+                 defn: workflow._Definition, entry: _CachedRun | None, *, fresh: bool) -> None:
+        """Run one task on ``entry`` (or a new replayer+instance) and respond.
+
+        With ``fresh=False``, a failure of the cached replayer to take the task (history
+        shows the previous task failed, or does not continue it) raises ``_StaleCache``
+        before anything is sent, so that the caller retries from the full history.
+        """
         from durable import _core
 
         wid = task.workflow_execution.workflow_id
         run_id = task.workflow_execution.run_id
-        with self._cache_lock:
-            cached = self._cache.pop(run_id, None)
-        entry: _CachedRun | None = None
         try:
-            first_id = task.history.events[0].event_id if task.history.events else 0
-            if cached is not None and first_id and cached.replayer.last_event_id + 1 == first_id:
-                try:
-                    cached.replayer.add_history(task.history.SerializeToString())
-                    entry = cached
-                except Exception:
-                    logger.debug("cached replayer of %s refused the task's history", run_id,
-                                 exc_info=True)
             if entry is None:
-                if cached is not None:
-                    cached.dispose()
-                    cached = None
                 history = task.history
+                first_id = history.events[0].event_id if history.events else 0
                 if first_id != 1:
                     history = self._full_history(wid, run_id, task.started_event_id)
                 replayer = _core.WorkflowReplayer(wid, run_id)
@@ -193,11 +208,23 @@ class _WorkflowWorker:
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types))
+            else:
+                try:
+                    entry.replayer.add_history(task.history.SerializeToString())
+                except Exception as e:
+                    raise _StaleCache() from e
             if task.updates:
                 entry.replayer.add_pending_updates([u.SerializeToString() for u in task.updates])
             evict = False
             while True:
-                raw = entry.replayer.next_activation()
+                try:
+                    raw = entry.replayer.next_activation()
+                except NondeterminismError:
+                    raise
+                except Exception as e:
+                    if not fresh:
+                        raise _StaleCache() from e
+                    raise
                 if raw is None:
                     break
                 activation = activation_pb2.WorkflowActivation.FromString(raw)
@@ -226,6 +253,10 @@ class _WorkflowWorker:
                 entry.dispose()
                 return
             self._cache_put(run_id, entry)
+        except _StaleCache:
+            if entry is not None:
+                entry.dispose()
+            raise
         except NondeterminismError as e:
             logger.error("workflow %s (%s) no longer matches its history: %s", wid,
                          defn.name, e)
