@@ -33,7 +33,7 @@ struct ReplayRun {
   std::vector<v1::Command> live_commands; // TakeCommands() after the last activation
 };
 
-ReplayRun Run(Mode mode, const v1::History& history, const Script& script,
+ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
               const std::string& run_id = "r");
 
 // Runs the three modes, EXPECTs that they produce the same activations (up to the first error)
