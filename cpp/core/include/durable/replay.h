@@ -10,6 +10,14 @@
 //   while (auto a = NextActivation())     // replayed tasks first, then the live one
 //     Complete(code(a))                   // checked against history while replaying
 //   TakeCommands()                        // what to send with RespondWorkflowTaskCompleted
+//
+// The live task's commands are matched against their record when the next AddHistory brings
+// it (the WorkflowTaskCompleted and the command events after it): a difference there is
+// kInternal (the engine recorded something else than was sent), not kNondeterminism.
+// Evict (drop the replayer, replay the full history into a new one) when a call fails, after
+// a failed completion (TakeFailure), or on kFailedPrecondition from NextActivation: history
+// shows the live task failed or timed out after this worker completed it (its commands were
+// not recorded). After any error the replayer keeps returning it.
 #pragma once
 
 #include <memory>
@@ -50,7 +58,7 @@ class WorkflowReplayer {
   // The workflow code's answer to the last activation. While replaying, commands are matched
   // against recorded events (kNondeterminism on a mismatch); for the live task they are
   // kept for TakeCommands(). A failed completion (workflow task failure) is kept for
-  // TakeFailure().
+  // TakeFailure(); NextActivation() then returns nullopt and AddHistory() kFailedPrecondition.
   Status Complete(const v1::WorkflowActivationCompletion& completion);
 
   // Commands of the live task, in the order the workflow issued them. Clears them.
