@@ -330,3 +330,48 @@ TEST(ReplayActivityTest, HistoryArrivingSeveralTasksAtATimeIsReplayedTaskByTask)
 
 }  // namespace
 }  // namespace durable::testing
+
+namespace durable::testing {
+namespace {
+
+// Completes the live first task of a fresh run with `commands`.
+Status CompleteFirstTask(const std::vector<v1::Command>& commands) {
+  HistoryBuilder h;
+  h.Task();
+  WorkflowReplayer r("wf-1", "r");
+  if (Status s = r.AddHistory(h.history()); !s.ok()) return s;
+  if (auto a = r.NextActivation(); !a.ok()) return a.status();
+  return r.Complete(Success("r", commands));
+}
+
+TEST(ReplayLiveCommandsTest, InvalidLiveCommandsAreRejectedBeforeTheyAreSent) {
+  Status s = CompleteFirstTask({ScheduleActivity(1, "a"), ScheduleActivity(1, "b")});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "workflow 'wf-1' run 'r' issued ScheduleActivity(seq=1, type='b'): seq already used "
+            "by an earlier command of that kind");
+  EXPECT_EQ(CompleteFirstTask({CancelTimer(3)}).message(),
+            "workflow 'wf-1' run 'r' issued CancelTimer(seq=3): no timer was started with that seq");
+  EXPECT_EQ(CompleteFirstTask({RequestCancelActivity(2)}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CompleteFirstTask({CompleteUpdate("u1", "x")}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CompleteFirstTask({v1::Command()}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CompleteFirstTask({ScheduleActivity(1, "a"), RequestCancelActivity(1), StartTimer(1),
+                                 CancelTimer(1), AcceptUpdate("u"), CompleteUpdate("u", "x")})
+                  .ok());
+}
+
+TEST(ReplayLiveCommandsTest, SeqUsedInAnEarlierTaskCannotBeReused) {
+  HistoryBuilder h;
+  h.Task().Completed().TimerStarted(1).TimerFired(1).Task();
+  WorkflowReplayer r("wf-1", "r");
+  ASSERT_TRUE(r.AddHistory(h.history()).ok());
+  ASSERT_TRUE(r.NextActivation().ok());
+  ASSERT_TRUE(r.Complete(Success("r", {StartTimer(1)})).ok());
+  ASSERT_TRUE(r.NextActivation().ok());
+  Status s = r.Complete(Success("r", {StartTimer(1)}));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(r.TakeCommands().empty());
+}
+
+}  // namespace
+}  // namespace durable::testing

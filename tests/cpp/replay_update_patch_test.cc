@@ -70,8 +70,12 @@ TEST(ReplayUpdateTest, RejectedUpdateLeavesNoTraceAndMatchesNothing) {
 TEST(ReplayUpdateTest, CompletingAnUpdateNeverAcceptedIsNondeterminism) {
   HistoryBuilder h;
   h.Task().Completed().UpdateAccepted("u1", "n", "i").UpdateCompleted("u1", "ok").Task();
-  ReplayRun run = RunThreeWays(h.history(), Commands({{CompleteUpdate("u1", "ok")}}));
+  // Replay only: live, such a completion is rejected before it is sent (kInvalidArgument).
+  ReplayRun run = RunOneWay(Mode::kFullReplay, h.history(), Commands({{CompleteUpdate("u1", "ok")}}));
   EXPECT_EQ(run.status.code(), StatusCode::kNondeterminism);
+  EXPECT_EQ(RunOneWay(Mode::kIncremental, h.history(), Commands({{CompleteUpdate("u1", "ok")}}))
+                .status.code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(run.status.message(),
             "nondeterminism: workflow 'wf-1' run 'r' issued CompleteUpdate(update_id='u1') but "
             "history has WorkflowExecutionUpdateAccepted(update_id='u1') at event 5");

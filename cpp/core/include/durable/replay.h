@@ -59,6 +59,9 @@ class WorkflowReplayer {
   // against recorded events (kNondeterminism on a mismatch); for the live task they are
   // kept for TakeCommands(). A failed completion (workflow task failure) is kept for
   // TakeFailure(); NextActivation() then returns nullopt and AddHistory() kFailedPrecondition.
+  // Live commands that cannot be right are refused with kInvalidArgument before anything is
+  // sent: a seq reused within its kind, a cancel of an unknown activity / timer, CompleteUpdate
+  // of an update never accepted, an empty command.
   Status Complete(const v1::WorkflowActivationCompletion& completion);
 
   // Commands of the live task, in the order the workflow issued them. Clears them.

@@ -1,5 +1,7 @@
 #include "machines/workflow_machines.h"
 
+#include <set>
+
 #include "history/events.h"
 
 namespace durable::machines {
@@ -185,6 +187,66 @@ Status WorkflowMachines::MatchCommands(const std::vector<v1::Command>& commands,
     return error("issued no command matching " + DescribeEvent(e) + " at event " +
                  std::to_string(e.event_id()) + " (recorded for the workflow task completed at event " +
                  std::to_string(completed_event_id) + ")");
+  }
+  return Status::OK();
+}
+
+Status WorkflowMachines::ValidateNewCommands(const std::vector<v1::Command>& commands) const {
+  std::set<int32_t> activities, timers, children, signals, cancels;
+  std::set<std::string> accepted;
+  auto bad = [&](const v1::Command& c, const std::string& why) {
+    return Status::InvalidArgument(Who() + " issued " + DescribeCommand(c) + ": " + why);
+  };
+  auto fresh = [&](const auto& machines, std::set<int32_t>& seen, int32_t seq) {
+    return machines.count(seq) == 0 && seen.insert(seq).second;
+  };
+  auto known = [&](const auto& machines, const std::set<int32_t>& seen, int32_t seq) {
+    return machines.count(seq) > 0 || seen.count(seq) > 0;
+  };
+  const std::string reused = "seq already used by an earlier command of that kind";
+  for (const v1::Command& c : commands) {
+    switch (c.variant_case()) {
+      case C::VARIANT_NOT_SET: return bad(c, "no command set");
+      case C::kScheduleActivity:
+        if (!fresh(activities_, activities, c.schedule_activity().seq())) return bad(c, reused);
+        break;
+      case C::kRequestCancelActivity:
+        if (!known(activities_, activities, c.request_cancel_activity().seq())) {
+          return bad(c, "no activity was scheduled with that seq");
+        }
+        break;
+      case C::kStartTimer:
+        if (!fresh(timers_, timers, c.start_timer().seq())) return bad(c, reused);
+        break;
+      case C::kCancelTimer:
+        if (!known(timers_, timers, c.cancel_timer().seq())) {
+          return bad(c, "no timer was started with that seq");
+        }
+        break;
+      case C::kStartChildWorkflowExecution:
+        if (!fresh(children_, children, c.start_child_workflow_execution().seq())) {
+          return bad(c, reused);
+        }
+        break;
+      case C::kSignalExternalWorkflowExecution:
+        if (!fresh(signals_, signals, c.signal_external_workflow_execution().seq())) {
+          return bad(c, reused);
+        }
+        break;
+      case C::kRequestCancelExternalWorkflowExecution:
+        if (!fresh(cancels_, cancels, c.request_cancel_external_workflow_execution().seq())) {
+          return bad(c, reused);
+        }
+        break;
+      case C::kAcceptUpdate: accepted.insert(c.accept_update().update_id()); break;
+      case C::kCompleteUpdate:
+        if (updates_.count(c.complete_update().update_id()) == 0 &&
+            accepted.count(c.complete_update().update_id()) == 0) {
+          return bad(c, "the update was not accepted");
+        }
+        break;
+      default: break;
+    }
   }
   return Status::OK();
 }

@@ -50,6 +50,12 @@ class WorkflowMachines {
                        const std::vector<const v1::HistoryEvent*>& recorded,
                        int64_t completed_event_id, bool replaying);
 
+  // Checks the commands of the live task before they are sent, against the machines of all
+  // earlier (matched) commands: kInvalidArgument for an empty command, a seq already used by
+  // a command of the same kind, a cancel of an activity / timer never scheduled or started, or
+  // CompleteUpdate of an update not accepted. Changes nothing.
+  Status ValidateNewCommands(const std::vector<v1::Command>& commands) const;
+
   // Applies a recorded event that is not a command's record. Resolutions are appended to
   // `jobs`. Events that concern no machine (signals, workflow-task events, ...) are ignored.
   // kNondeterminism if the event names a command no machine knows, or if its machine's table

@@ -281,6 +281,8 @@ Status WorkflowReplayer::Complete(const v1::WorkflowActivationCompletion& comple
         commands, Pointers(s.events, history::CommandEventsAfter(s.events, completed)),
         s.events[completed].event_id(), /*replaying=*/true));
   }
+  Status valid = s.machines.ValidateNewCommands(commands);
+  if (!valid.ok()) return s.Broken(valid);
   s.unrecorded = commands;
   s.unrecorded_started_id = s.events[s.task_started].event_id();
   s.live_commands = std::move(commands);
