@@ -1,0 +1,327 @@
+// EngineImpl: durable::Engine over a Store. Internal header shared by the engine's .cc files
+// (engine.cc: open, recovery, commit and client calls; workflow_task.cc: workflow tasks,
+// queries and updates; activity.cc: activity tasks, retries and timeouts; outbox.cc:
+// children and external signals/cancels; timers.cc: what each timer does when it fires).
+//
+// Concurrency:
+//  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
+//    state, build ONE WriteBatch, write it, then (and only then) apply in-memory effects
+//    (Txn::after). Different workflows commit concurrently, so RocksDB groups their WAL
+//    syncs. A transition never holds two stripes: cross-execution effects go through
+//    durable outbox rows (timers family, due at once) processed one execution at a time.
+//  * mem_mu_ guards in-memory run state (runtime_: dispatched tasks, updates) and watches_.
+//    Lock order: stripe -> mem_mu_ -> (Matching's / TimerService's own locks).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "durable/engine.h"
+#include "durable/store.h"
+#include "durable/v1/state.pb.h"
+#include "matching/matching.h"
+#include "timers/timer_service.h"
+
+namespace durable {
+
+inline constexpr const char* kNamespace = "default";
+
+// A transition under construction.
+struct Txn {
+  explicit Txn(int64_t now) : now_us(now) {}
+  int64_t now_us;
+  WriteBatch batch;
+  std::vector<std::function<void()>> after;  // in-memory effects, run after a good write
+  // Run key whose in-flight workflow task this transition ends (completion, failure,
+  // timeout): events it adds are written, not buffered.
+  std::string wft_released;
+};
+
+// A workflow task handed to a worker (in memory only; lost on restart, the task row stays).
+struct WftDispatch {
+  int64_t dispatch_id = 0;
+  int64_t scheduled_event_id = 0;  // written or synthetic
+  int64_t started_event_id = 0;    // reserved id
+  int32_t attempt = 1;
+  bool scheduled_written = true;   // false: transient/speculative, Scheduled is synthetic
+  bool speculative = false;
+  std::string identity;
+  int64_t started_time_us = 0;
+  std::string task_queue;
+};
+
+struct ActivityDispatch {
+  int64_t dispatch_id = 0;
+  int32_t attempt = 1;
+  std::string identity;
+  int64_t started_time_us = 0;
+  int64_t heartbeat_deadline_us = 0;  // 0 = no heartbeat timeout
+};
+
+// An update request kept in memory until the workflow accepts/rejects and completes it.
+struct UpdateWaiter {
+  v1::UpdateRequest request;
+  int stage = 0;  // 0 admitted, 1 accepted, 2 completed (or rejected)
+  v1::UpdateOutcome outcome;
+  Status error;   // set when the run closed before the update finished
+};
+
+struct RunRuntime {
+  std::optional<WftDispatch> wft;
+  bool speculative_queued = false;
+  std::map<int64_t, ActivityDispatch> activities;  // by scheduled event id
+  std::map<std::string, std::shared_ptr<UpdateWaiter>> updates;  // admitted, unfinished
+  std::vector<std::string> update_order;
+};
+
+// Long-poll waiters of one run's history.
+struct RunWatch {
+  int waiters = 0;
+  uint64_t version = 0;
+  std::condition_variable cv;
+};
+
+// Everything needed to create a run (start, continue-as-new, retry, child).
+struct NewRunParams {
+  std::string workflow_id;
+  std::string run_id;  // generated when empty
+  v1::WorkflowExecutionStartedEventAttributes started;
+  std::string request_id;
+  int64_t first_task_delay_us = 0;
+  bool with_signal = false;
+  v1::WorkflowExecutionSignaledEventAttributes signal;
+};
+
+class EngineImpl : public Engine {
+ public:
+  EngineImpl(std::unique_ptr<Store> store, const EngineOptions& options);
+  ~EngineImpl() override;
+
+  Status Recover();
+
+  // Service.
+  Status StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& req,
+                                v1::StartWorkflowExecutionResponse* resp) override;
+  Status SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequest& req,
+                                 v1::SignalWorkflowExecutionResponse* resp) override;
+  Status QueryWorkflow(const v1::QueryWorkflowRequest& req,
+                       v1::QueryWorkflowResponse* resp) override;
+  Status UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequest& req,
+                                 v1::UpdateWorkflowExecutionResponse* resp) override;
+  Status PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
+                                     v1::UpdateWorkflowExecutionResponse* resp) override;
+  Status RequestCancelWorkflowExecution(const v1::RequestCancelWorkflowExecutionRequest& req,
+                                        v1::RequestCancelWorkflowExecutionResponse* resp) override;
+  Status TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,
+                                    v1::TerminateWorkflowExecutionResponse* resp) override;
+  Status DescribeWorkflowExecution(const v1::DescribeWorkflowExecutionRequest& req,
+                                   v1::DescribeWorkflowExecutionResponse* resp) override;
+  Status GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& req,
+                                     v1::GetWorkflowExecutionHistoryResponse* resp) override;
+  Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
+                                v1::ListWorkflowExecutionsResponse* resp) override;
+  Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
+                               v1::PollWorkflowTaskQueueResponse* resp) override;
+  Status RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& req,
+                                      v1::RespondWorkflowTaskCompletedResponse* resp) override;
+  Status RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailedRequest& req,
+                                   v1::RespondWorkflowTaskFailedResponse* resp) override;
+  Status RespondQueryTaskCompleted(const v1::RespondQueryTaskCompletedRequest& req,
+                                   v1::RespondQueryTaskCompletedResponse* resp) override;
+  Status PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& req,
+                               v1::PollActivityTaskQueueResponse* resp) override;
+  Status RecordActivityTaskHeartbeat(const v1::RecordActivityTaskHeartbeatRequest& req,
+                                     v1::RecordActivityTaskHeartbeatResponse* resp) override;
+  Status RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& req,
+                                      v1::RespondActivityTaskCompletedResponse* resp) override;
+  Status RespondActivityTaskFailed(const v1::RespondActivityTaskFailedRequest& req,
+                                   v1::RespondActivityTaskFailedResponse* resp) override;
+  Status RespondActivityTaskCanceled(const v1::RespondActivityTaskCanceledRequest& req,
+                                     v1::RespondActivityTaskCanceledResponse* resp) override;
+  Status GetActivityTaskToken(const v1::GetActivityTaskTokenRequest& req,
+                              v1::GetActivityTaskTokenResponse* resp) override;
+  Status ShutdownWorker(const v1::ShutdownWorkerRequest& req,
+                        v1::ShutdownWorkerResponse* resp) override;
+
+  // Engine.
+  Status SetTimeSkipping(bool enabled) override;
+  Status SkipTime(int64_t duration_us) override;
+
+ private:
+  friend class EngineTestPeer;
+
+  // ---- infrastructure (engine.cc) ----
+  int64_t Now() const { return clock_->NowMicros(); }
+  std::mutex& Stripe(const std::string& workflow_id);
+  static std::string RunKey(const std::string& wf, const std::string& run) {
+    return wf + '\0' + run;
+  }
+  std::string NewRunId();
+  int64_t NextDispatchId() { return next_dispatch_id_.fetch_add(1); }
+
+  Status LoadState(const std::string& wf, const std::string& run, v1::ExecutionState* ms);
+  // Resolves an empty run id to the current run of `wf`.
+  Status ResolveRun(const std::string& wf, const std::string& run, std::string* out);
+  Status LoadCurrent(const std::string& wf, v1::CurrentRun* cur);
+  Status ReadHistory(const v1::ExecutionState& ms, int64_t from, int64_t to_exclusive,
+                     v1::History* out);
+
+  // Writes the batch (with every state in `states`) and runs the in-memory effects.
+  Status Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states);
+  void SaveState(Txn& txn, const v1::ExecutionState& ms);
+  void NotifyWatchers(const std::string& run_key);
+
+  // Event helpers (the caller holds the stripe).
+  bool WftInFlight(const Txn& txn, const v1::ExecutionState& ms);
+  int64_t AppendEvent(Txn& txn, v1::ExecutionState& ms, v1::HistoryEvent ev);
+  // Appends (and schedules a workflow task) or, while a workflow task is in flight, buffers.
+  void AddOrBufferEvent(Txn& txn, v1::ExecutionState& ms, v1::HistoryEvent ev);
+  void AddOrBufferEvents(Txn& txn, v1::ExecutionState& ms, std::vector<v1::HistoryEvent> evs);
+  bool FlushBuffered(Txn& txn, v1::ExecutionState& ms);
+  // Schedules a workflow task (WorkflowTaskScheduled + task row) unless one is pending.
+  void ScheduleWorkflowTask(Txn& txn, v1::ExecutionState& ms);
+  void PutWorkflowTaskRow(Txn& txn, v1::ExecutionState& ms);
+  void PutActivityTaskRow(Txn& txn, v1::ExecutionState& ms, v1::ActivityInfo& ai);
+  void DeleteTaskRow(Txn& txn, const std::string& queue, int kind, int64_t seq);
+  void AddDurableTimer(Txn& txn, v1::TimerRow row);
+  void DeleteDurableTimer(Txn& txn, const v1::TimerRow& row);
+  std::string TimerKey(const v1::TimerRow& row);
+  void AddOutbox(Txn& txn, const v1::ExecutionState& ms, v1::OutboxItem item, int64_t delay_us = 0);
+
+  // Creates a run in `txn` (Started event, first workflow task, timers, current pointer).
+  Status CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out);
+  // Closes a run: writes `close_event`, drops pending work, applies the parent close policy
+  // and tells the parent. `status` is the new status.
+  void CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutionStatus status,
+                v1::HistoryEvent close_event);
+  void TerminateLocked(Txn& txn, v1::ExecutionState& ms, const std::string& reason,
+                       const v1::Payloads* details, const std::string& identity);
+  // Failure / timeout of a run: retries by the workflow retry policy (new run) if allowed.
+  Status FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Failure& failure,
+                        bool timed_out, int64_t wft_completed_id,
+                        std::optional<v1::ExecutionState>* new_run);
+  Status ValidatePayloads(const v1::Payloads& p, const std::string& what,
+                          const std::string& wf);
+  Status ValidatePayload(const v1::Payload& p, const std::string& what, const std::string& wf);
+
+  // ---- workflow tasks (workflow_task.cc) ----
+  Status DispatchWorkflowTask(QueuedTask task, const std::string& identity,
+                              v1::PollWorkflowTaskQueueResponse* resp, bool* dispatched);
+  Status DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp);
+  void OnWorkflowTaskTimeout(const v1::TimerRow& row);
+  void OnWorkflowTaskBackoff(const v1::TimerRow& row, const std::string& key);
+  // Queues a speculative workflow task when updates wait and no task is pending or running.
+  // Requires mem_mu_.
+  void QueueSpeculativeLocked(RunRuntime& rt, const v1::TaskRow& row);
+  void ClearWftDispatch(const std::string& run_key, int64_t dispatch_id);
+  Status WaitUpdate(const std::string& wf, const std::string& run,
+                    const std::shared_ptr<UpdateWaiter>& w, int stage, int64_t timeout_us,
+                    v1::UpdateWorkflowExecutionResponse* resp);
+
+  // ---- activities (activity.cc) ----
+  Status DispatchActivityTask(QueuedTask task, const std::string& identity,
+                              v1::PollActivityTaskQueueResponse* resp, bool* dispatched);
+  Status LoadActivityByToken(const v1::TaskToken& tok, v1::ExecutionState* ms,
+                             v1::ActivityInfo** ai);
+  // Retries the activity or records its final failure/timeout. `failure` is the attempt's
+  // failure; `timeout_type` set for timeouts.
+  void FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t sched_id,
+                           const v1::Failure& failure, v1::TimeoutType timeout_type,
+                           const std::string& identity, bool final_timeout);
+  void OnActivityTimer(const v1::TimerRow& row, const std::string& key);
+  void OnActivityRetry(const v1::TimerRow& row, const std::string& key);
+
+  // ---- timers (timers.cc) ----
+  void FireTimer(const v1::TimerRow& row, const std::string& key);
+  void OnUserTimer(const v1::TimerRow& row, const std::string& key);
+  void OnRunTimeout(const v1::TimerRow& row, const std::string& key);
+  void OnStartDelay(const v1::TimerRow& row, const std::string& key);
+  bool CanSkipTime();
+
+  // ---- outbox (outbox.cc) ----
+  void OnOutbox(const v1::TimerRow& row, const std::string& key);
+  void RetryOutboxLater(const v1::TimerRow& row, const std::string& key);
+
+  std::unique_ptr<Store> store_;
+  EngineOptions options_;
+  std::shared_ptr<Clock> clock_;
+  Matching matching_;
+  std::unique_ptr<TimerService> timers_;
+
+  static constexpr int kStripes = 256;
+  std::mutex stripes_[kStripes];
+
+  std::mutex mem_mu_;
+  std::unordered_map<std::string, RunRuntime> runtime_;          // by RunKey
+  std::unordered_map<std::string, std::shared_ptr<RunWatch>> watches_;
+  std::condition_variable update_cv_;                            // update waiters
+  std::unordered_map<std::string, std::shared_ptr<QueryWaiter>> queries_;  // by query id
+  std::condition_variable query_cv_;
+
+  std::atomic<int64_t> next_task_seq_{1};
+  std::atomic<int64_t> next_dispatch_id_{1};
+  std::atomic<int64_t> next_query_id_{1};
+  std::atomic<int> active_transitions_{0};
+  std::atomic<bool> closing_{false};
+  std::atomic<int> active_calls_{0};  // public calls in progress (the destructor waits)
+
+  std::mutex rng_mu_;
+  uint64_t rng_state_[2];
+};
+
+// RAII: counts a transition in progress (time skipping waits for none).
+class TransitionScope {
+ public:
+  explicit TransitionScope(std::atomic<int>& c) : c_(c) { c_.fetch_add(1); }
+  ~TransitionScope() { c_.fetch_sub(1); }
+
+ private:
+  std::atomic<int>& c_;
+};
+
+// RAII: counts a public call in progress; refuses calls once the engine is closing.
+class CallScope {
+ public:
+  CallScope(std::atomic<int>& c, const std::atomic<bool>& closing) : c_(c) {
+    c_.fetch_add(1);
+    closed_ = closing.load();
+  }
+  ~CallScope() { c_.fetch_sub(1); }
+  bool closed() const { return closed_; }
+
+ private:
+  std::atomic<int>& c_;
+  bool closed_;
+};
+
+#define DURABLE_ENTER()                                                         \
+  CallScope _call_scope(active_calls_, closing_);                              \
+  if (_call_scope.closed()) return Status::Unavailable("the engine is closed")
+
+// Helpers shared by the .cc files.
+std::string EncodeToken(const v1::TaskToken& t);
+Status DecodeToken(const std::string& bytes, v1::TaskToken* t);
+std::string ExecName(const std::string& wf, const std::string& run);
+bool IsOpen(const v1::ExecutionState& ms);
+const char* StatusName(v1::WorkflowExecutionStatus s);
+// Retry policy with Temporal's defaults filled in.
+v1::RetryPolicy WithRetryDefaults(const v1::RetryPolicy& p);
+struct RetryDecision {
+  bool retry = false;
+  int64_t delay_us = 0;
+  v1::RetryState state = v1::RETRY_STATE_UNSPECIFIED;
+};
+// attempt: the attempt that just failed (from 1). expiration_us: 0 = none.
+RetryDecision DecideRetry(const v1::RetryPolicy& policy, int32_t attempt,
+                          const v1::Failure* failure, bool is_timeout, int64_t now_us,
+                          int64_t expiration_us);
+
+}  // namespace durable
