@@ -35,7 +35,7 @@ namespace {
     case StatusCode::kOk: break;
   }
   py::object exc = py::module_::import("durable.exceptions").attr(cls)(status.message());
-  PyErr_SetObject(exc.get_type().ptr(), exc.ptr());
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
   throw py::error_already_set();
 }
 
