@@ -420,3 +420,93 @@ TEST_F(EngineAtomicityTest, AFailedWriteLeavesNoPartialStateOnDiskOrInMemory) {
 
 }  // namespace
 }  // namespace durable::testing
+
+namespace durable::testing {
+namespace {
+
+// Every entry point refuses bad input with a clear code and changes nothing.
+TEST(EngineBadInputTest, EveryEntryPointRefusesBadInput) {
+  TempDir dir;
+  auto r = OpenEngine(dir.path(), FastOptions());
+  ASSERT_TRUE(r.ok());
+  Engine& e = **r;
+  const auto kInvalid = StatusCode::kInvalidArgument;
+  const auto kNotFound = StatusCode::kNotFound;
+  {
+    v1::PollWorkflowTaskQueueRequest q;
+    v1::PollWorkflowTaskQueueResponse resp;
+    EXPECT_EQ(e.PollWorkflowTaskQueue(q, &resp).code(), kInvalid);
+    v1::PollActivityTaskQueueRequest a;
+    v1::PollActivityTaskQueueResponse aresp;
+    EXPECT_EQ(e.PollActivityTaskQueue(a, &aresp).code(), kInvalid);
+  }
+  {
+    v1::RespondWorkflowTaskFailedRequest f;
+    f.set_task_token("\x01\x02junk");
+    v1::RespondWorkflowTaskFailedResponse resp;
+    EXPECT_EQ(e.RespondWorkflowTaskFailed(f, &resp).code(), kInvalid);
+    v1::RespondQueryTaskCompletedRequest q;
+    v1::RespondQueryTaskCompletedResponse qresp;
+    EXPECT_EQ(e.RespondQueryTaskCompleted(q, &qresp).code(), kInvalid);
+    EXPECT_EQ(FailAct(e, "junk", AppFailure("x")).code(), kInvalid);
+    EXPECT_EQ(CompleteAct(e, "").code(), kInvalid);
+    v1::RecordActivityTaskHeartbeatRequest hb;
+    v1::RecordActivityTaskHeartbeatResponse hresp;
+    EXPECT_EQ(e.RecordActivityTaskHeartbeat(hb, &hresp).code(), kInvalid);
+    v1::RespondActivityTaskCanceledRequest c;
+    v1::RespondActivityTaskCanceledResponse cresp;
+    EXPECT_EQ(e.RespondActivityTaskCanceled(c, &cresp).code(), kInvalid);
+  }
+  {
+    v1::GetActivityTaskTokenRequest g;
+    g.mutable_activity()->set_workflow_id("wf");
+    v1::GetActivityTaskTokenResponse gresp;
+    EXPECT_EQ(e.GetActivityTaskToken(g, &gresp).code(), kInvalid);
+    g.mutable_activity()->set_activity_id("1");
+    EXPECT_EQ(e.GetActivityTaskToken(g, &gresp).code(), kNotFound);
+  }
+  {
+    v1::QueryWorkflowRequest q;
+    q.mutable_execution()->set_workflow_id("wf");
+    v1::QueryWorkflowResponse resp;
+    EXPECT_EQ(e.QueryWorkflow(q, &resp).code(), kInvalid);
+    q.set_query_type("x");
+    EXPECT_EQ(e.QueryWorkflow(q, &resp).code(), kNotFound);
+    v1::UpdateWorkflowExecutionRequest u;
+    u.mutable_workflow_execution()->set_workflow_id("wf");
+    v1::UpdateWorkflowExecutionResponse uresp;
+    EXPECT_EQ(e.UpdateWorkflowExecution(u, &uresp).code(), kInvalid);
+    v1::PollWorkflowExecutionUpdateRequest p;
+    p.mutable_workflow_execution()->set_workflow_id("wf");
+    EXPECT_EQ(e.PollWorkflowExecutionUpdate(p, &uresp).code(), kNotFound);
+  }
+  {
+    v1::RequestCancelWorkflowExecutionRequest c;
+    v1::RequestCancelWorkflowExecutionResponse cresp;
+    EXPECT_EQ(e.RequestCancelWorkflowExecution(c, &cresp).code(), kInvalid);
+    c.mutable_workflow_execution()->set_workflow_id("wf");
+    EXPECT_EQ(e.RequestCancelWorkflowExecution(c, &cresp).code(), kNotFound);
+    v1::TerminateWorkflowExecutionRequest t;
+    t.mutable_workflow_execution()->set_workflow_id("wf");
+    v1::TerminateWorkflowExecutionResponse tresp;
+    EXPECT_EQ(e.TerminateWorkflowExecution(t, &tresp).code(), kNotFound);
+    v1::GetWorkflowExecutionHistoryRequest h;
+    v1::GetWorkflowExecutionHistoryResponse hresp;
+    EXPECT_EQ(e.GetWorkflowExecutionHistory(h, &hresp).code(), kInvalid);
+  }
+  // A task completion with a bad command is refused and writes nothing; the task can
+  // still be completed properly.
+  Start(e, "wf");
+  auto t = PollWft(e);
+  v1::Command empty;
+  EXPECT_EQ(CompleteWft(e, t.task_token(), {empty}).code(), kInvalid);
+  v1::Command big = CompleteWorkflow(std::string(3 * 1024 * 1024, 'x'));
+  Status st = CompleteWft(e, t.task_token(), {big});
+  EXPECT_EQ(st.code(), kInvalid);
+  EXPECT_NE(st.message().find("limit"), std::string::npos) << st.message();
+  EXPECT_EQ(H(e, "wf"), "1 WorkflowExecutionStarted, 2 WorkflowTaskScheduled");
+  EXPECT_TRUE(CompleteWft(e, t.task_token(), {CompleteWorkflow()}).ok());
+}
+
+}  // namespace
+}  // namespace durable::testing

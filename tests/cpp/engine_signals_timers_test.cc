@@ -515,3 +515,47 @@ TEST_F(EngineStep2Test, UpdateOnAClosedWorkflowIsRefused) {
 
 }  // namespace
 }  // namespace durable::testing
+
+namespace durable::testing {
+namespace {
+
+// Durable timers and heartbeat details survive closing and reopening the engine.
+TEST(EngineRestartTest, TimersAndHeartbeatDetailsSurviveAReopen) {
+  TempDir dir;
+  auto clock = std::make_shared<VirtualClock>(1'700'000'000LL * kSecond);
+  EngineOptions o = FastOptions();
+  o.clock = clock;
+  auto r = OpenEngine(dir.path(), o);
+  ASSERT_TRUE(r.ok());
+  std::unique_ptr<Engine> e = std::move(r).value();
+  Start(*e, "wf1");
+  auto t = PollWft(*e);
+  ASSERT_TRUE(CompleteWft(*e, t.task_token(), {StartTimer(1, 60 * kSecond), ScheduleActivity(1)}).ok());
+  auto a = PollAct(*e);
+  v1::RecordActivityTaskHeartbeatRequest hb;
+  hb.set_task_token(a.task_token());
+  *hb.mutable_details() = P("halfway");
+  v1::RecordActivityTaskHeartbeatResponse hresp;
+  ASSERT_TRUE(e->RecordActivityTaskHeartbeat(hb, &hresp).ok());
+  e.reset();  // the worker's attempt is lost with the process
+
+  auto r2 = OpenEngine(dir.path(), o);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  e = std::move(r2).value();
+  auto a2 = PollAct(*e, "q", "a2", 500'000);
+  ASSERT_FALSE(a2.task_token().empty());
+  EXPECT_EQ(a2.attempt(), 1);
+  EXPECT_EQ(a2.heartbeat_details().payloads(0).data(), "halfway");
+  ASSERT_TRUE(e->SkipTime(60 * kSecond).ok());
+  v1::GetWorkflowExecutionHistoryRequest hr;
+  hr.mutable_execution()->set_workflow_id("wf1");
+  hr.set_wait_new_event(true);
+  hr.set_from_event_id(7);
+  hr.set_timeout_us(5 * kSecond);
+  v1::GetWorkflowExecutionHistoryResponse hresp2;
+  ASSERT_TRUE(e->GetWorkflowExecutionHistory(hr, &hresp2).ok());
+  EXPECT_EQ(HistoryString(hresp2.history()), "7 TimerFired, 8 WorkflowTaskScheduled");
+}
+
+}  // namespace
+}  // namespace durable::testing
