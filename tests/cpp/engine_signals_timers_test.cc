@@ -147,6 +147,26 @@ TEST_F(EngineStep2Test, TerminateClosesAtOnceAndMakesInFlightTokensStale) {
   EXPECT_EQ(engine_->TerminateWorkflowExecution(r, &resp).code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(EngineStep2Test, ActivityCompletionDuringATaskIsBufferedWithItsStartedEvent) {
+  StartAndComplete({ScheduleActivity(1)});
+  ASSERT_TRUE(Signal(*engine_, "wf1", "s").ok());
+  auto t = PollWft(*engine_);
+  auto a = PollAct(*engine_);
+  ASSERT_TRUE(CompleteAct(*engine_, a.task_token(), "res").ok());
+  EXPECT_EQ(H(*engine_, "wf1"), std::string(kFirstTask) +
+                                    ", 5 ActivityTaskScheduled, 6 WorkflowExecutionSignaled, "
+                                    "7 WorkflowTaskScheduled");
+  ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {}).ok());
+  auto h = GetHistory(*engine_, "wf1");
+  EXPECT_EQ(HistoryString(h), std::string(kFirstTask) +
+                                  ", 5 ActivityTaskScheduled, 6 WorkflowExecutionSignaled, "
+                                  "7 WorkflowTaskScheduled, 8 WorkflowTaskStarted, "
+                                  "9 WorkflowTaskCompleted, 10 ActivityTaskStarted, "
+                                  "11 ActivityTaskCompleted, 12 WorkflowTaskScheduled");
+  EXPECT_EQ(h.events(10).activity_task_completed().started_event_id(), 10);
+  EXPECT_EQ(h.events(10).activity_task_completed().scheduled_event_id(), 5);
+}
+
 // --- timers and time skipping ---
 
 TEST_F(EngineStep2Test, UserTimerFiresWhenTimeIsSkipped) {
