@@ -37,7 +37,7 @@ def test_sigkill_after_activity_completes_then_new_process_finishes_it(tmp_path:
     # scheduled the next activity.
     _wait_for(tmp_path / "blocking", first)
     os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
+    first.communicate(timeout=30)
     assert first.returncode == -signal.SIGKILL
 
     second = subprocess.run([sys.executable, str(CHILD), str(tmp_path), "second"],
