@@ -202,7 +202,7 @@ class _WorkflowWorker:
                 history = task.history
                 first_id = history.events[0].event_id if history.events else 0
                 if first_id != 1:
-                    history = self._full_history(wid, run_id, task.started_event_id)
+                    history = self._full_history(wid, run_id, task.history)
                 replayer = _core.WorkflowReplayer(wid, run_id)
                 replayer.add_history(history.SerializeToString())
                 entry = _CachedRun(replayer, WorkflowInstance(
@@ -270,17 +270,27 @@ class _WorkflowWorker:
                 entry.dispose()
 
     def _full_history(self, workflow_id: str, run_id: str,
-                      started_event_id: int) -> history_pb2.History:
+                      task_history: history_pb2.History) -> history_pb2.History:
+        """Events 1.. of the run, ending with the task's own events.
+
+        The engine writes a workflow task's scheduled/started events only when the task
+        completes, so the stored history stops short of them: the task's events are appended
+        to the stored events that precede them.
+        """
         resp = self._transport.call(
             "get_workflow_execution_history",
             service_pb2.GetWorkflowExecutionHistoryRequest(
                 execution=common_pb2.WorkflowExecution(workflow_id=workflow_id, run_id=run_id)))
-        history = resp.history
-        if started_event_id:
-            events = [e for e in history.events if e.event_id <= started_event_id]
-            if len(events) != len(history.events):
-                history = history_pb2.History(events=events)
-        return history
+        first_id = task_history.events[0].event_id if task_history.events else None
+        if first_id is None:
+            return resp.history
+        events = [e for e in resp.history.events if e.event_id < first_id]
+        if len(events) != first_id - 1:
+            raise RuntimeError(
+                f"history of {workflow_id} run {run_id} has {len(resp.history.events)} events, "
+                f"but the workflow task's history starts at event {first_id}")
+        events.extend(task_history.events)
+        return history_pb2.History(events=events)
 
     def _cache_put(self, run_id: str, entry: _CachedRun) -> None:
         evicted: list[_CachedRun] = []
