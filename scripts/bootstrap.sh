@@ -30,10 +30,13 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 py=.venv/bin/python
-if ! $py -c 'import scikit_build_core, pybind11, grpc_tools, pytest, pytest_asyncio, pytest_timeout' 2>/dev/null; then
+# Re-install the requirements whenever the list changes (its hash is kept in .venv).
+req_hash=$(sha256sum scripts/requirements-dev.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
   echo "bootstrap: installing Python build and test requirements"
   $py -m pip install -q --upgrade pip
   $py -m pip install -q -r scripts/requirements-dev.txt
+  echo "$req_hash" > .venv/.requirements-hash
 fi
 
 # Editable install: the C++ build lives in build/<wheel tag> and is incremental.
