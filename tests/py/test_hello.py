@@ -334,7 +334,6 @@ async def test_connect_targets(tmp_path: Any) -> None:
         await Client.connect("localhost:7233")
     with pytest.raises(ValueError):
         await Client.connect("")
-    pytest.importorskip("durable._core", exc_type=ImportError)
     c1 = await Client.connect(f"embedded:{tmp_path}/e")
     c2 = await Client.connect(str(tmp_path / "e"))  # same directory: shares the engine
     assert c1.transport is c2.transport
