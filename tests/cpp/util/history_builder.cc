@@ -154,6 +154,44 @@ HistoryBuilder& HistoryBuilder::PatchMarker(const std::string& patch_id) {
   return *this;
 }
 
+HistoryBuilder& HistoryBuilder::LocalActivityMarker(int seq, const std::string& type,
+                                                    const std::string& result) {
+  history::LocalActivityMarker m;
+  m.seq = seq;
+  m.activity_id = std::to_string(seq);
+  m.activity_type = type;
+  *m.result.mutable_completed() = Str(result);
+  auto* a = Add()->mutable_marker_recorded();
+  v1::Command c = history::MakeLocalActivityMarker(m);
+  a->set_marker_name(c.record_marker().marker_name());
+  *a->mutable_details() = c.record_marker().details();
+  a->set_workflow_task_completed_event_id(last_completed_);
+  return *this;
+}
+
+HistoryBuilder& HistoryBuilder::LocalActivityFailedMarker(int seq, const std::string& type,
+                                                          const std::string& message) {
+  history::LocalActivityMarker m;
+  m.seq = seq;
+  m.activity_id = std::to_string(seq);
+  m.activity_type = type;
+  v1::Failure* f = m.result.mutable_failed();
+  f->set_message("activity error");
+  f->set_source("core");
+  auto* info = f->mutable_activity_failure_info();
+  info->set_activity_type(type);
+  info->set_activity_id(std::to_string(seq));
+  info->set_retry_state(v1::RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED);
+  *f->mutable_cause() = AppFailure(message, "ValueError");
+  auto* a = Add()->mutable_marker_recorded();
+  v1::Command c = history::MakeLocalActivityMarker(m);
+  a->set_marker_name(c.record_marker().marker_name());
+  *a->mutable_details() = c.record_marker().details();
+  *a->mutable_failure() = c.record_marker().failure();
+  a->set_workflow_task_completed_event_id(last_completed_);
+  return *this;
+}
+
 HistoryBuilder& HistoryBuilder::UpdateAccepted(const std::string& update_id, const std::string& name,
                                                const std::string& input) {
   auto* a = Add()->mutable_workflow_execution_update_accepted();
@@ -505,6 +543,41 @@ v1::Command RespondToQuery(const std::string& query_id, const std::string& answe
   return c;
 }
 
+v1::Command ScheduleLocalActivity(int seq, const std::string& type) {
+  v1::Command c;
+  auto* s = c.mutable_schedule_local_activity();
+  s->set_seq(seq);
+  s->set_activity_type(type);
+  s->set_start_to_close_timeout_us(5'000'000);
+  s->set_attempt(1);
+  return c;
+}
+
+v1::Command RequestCancelLocalActivity(int seq) {
+  v1::Command c;
+  c.mutable_request_cancel_local_activity()->set_seq(seq);
+  return c;
+}
+
+v1::ActivityResolution Completed(const std::string& result) {
+  v1::ActivityResolution r;
+  *r.mutable_completed() = Str(result);
+  return r;
+}
+
+v1::ActivityResolution Failed(const std::string& message) {
+  v1::ActivityResolution r;
+  *r.mutable_failed() = AppFailure(message, "ValueError");
+  return r;
+}
+
+v1::ActivityResolution Cancelled() {
+  v1::ActivityResolution r;
+  r.mutable_cancelled()->set_message("cancelled");
+  r.mutable_cancelled()->mutable_canceled_failure_info();
+  return r;
+}
+
 v1::WorkflowActivationCompletion Success(const std::string& run_id,
                                          const std::vector<v1::Command>& commands) {
   v1::WorkflowActivationCompletion c;
@@ -550,7 +623,8 @@ std::string DescribeJob(const v1::WorkflowActivationJob& job) {
     case J::kFireTimer: return "FireTimer(seq=" + std::to_string(job.fire_timer().seq()) + ")";
     case J::kResolveActivity: {
       const auto& r = job.resolve_activity();
-      std::string out = "ResolveActivity(seq=" + std::to_string(r.seq()) + ", ";
+      std::string out = std::string(r.is_local() ? "ResolveLocalActivity" : "ResolveActivity") +
+                        "(seq=" + std::to_string(r.seq()) + ", ";
       if (r.result().has_completed()) out += "completed=" + Q(Text(r.result().completed()));
       if (r.result().has_failed()) out += "failed=" + DescribeFailure(r.result().failed());
       if (r.result().has_cancelled()) out += "cancelled=" + DescribeFailure(r.result().cancelled());

@@ -50,6 +50,12 @@ class HistoryBuilder {
   HistoryBuilder& ContinuedAsNew(const std::string& new_run_id);
   HistoryBuilder& Marker(const std::string& name);
   HistoryBuilder& PatchMarker(const std::string& patch_id);
+  // A "core_local_activity" marker as the replay core writes it (activity_id = seq, attempt 1,
+  // elapsed 0): completed with `result`, or failed with an AppFailure `message` wrapped in an
+  // ActivityFailure.
+  HistoryBuilder& LocalActivityMarker(int seq, const std::string& type, const std::string& result);
+  HistoryBuilder& LocalActivityFailedMarker(int seq, const std::string& type,
+                                            const std::string& message);
   HistoryBuilder& UpdateAccepted(const std::string& update_id, const std::string& name,
                                  const std::string& input);
   HistoryBuilder& UpdateCompleted(const std::string& update_id, const std::string& result);
@@ -118,11 +124,18 @@ v1::Command AcceptUpdate(const std::string& update_id);
 v1::Command RejectUpdate(const std::string& update_id);
 v1::Command CompleteUpdate(const std::string& update_id, const std::string& result);
 v1::Command RespondToQuery(const std::string& query_id, const std::string& answer);
+v1::Command ScheduleLocalActivity(int seq, const std::string& type);
+v1::Command RequestCancelLocalActivity(int seq);
+
+// Outcomes a worker reports for a local activity.
+v1::ActivityResolution Completed(const std::string& result);
+v1::ActivityResolution Failed(const std::string& message);  // an AppFailure, not yet wrapped
+v1::ActivityResolution Cancelled();                         // a CanceledFailure
 
 v1::WorkflowActivationCompletion Success(const std::string& run_id,
                                          const std::vector<v1::Command>& commands);
 
-// "ResolveActivity(seq=1, completed='hi')" and the like (DoUpdate leaves out run_validator,
+// "ResolveActivity(seq=1, completed='hi')" ("ResolveLocalActivity(...)" when is_local) and the like (DoUpdate leaves out run_validator,
 // which differs between the live task and its replay).
 std::string DescribeJob(const v1::WorkflowActivationJob& job);
 // "@3 InitializeWorkflow(type='wf', input='in') | ResolveActivity(seq=1, completed='hi')":

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace durable::testing {
 
 Script Commands(std::vector<std::vector<v1::Command>> commands) {
@@ -70,14 +72,33 @@ v1::History Slice(const v1::History& h, int begin, int end) {
 
 // Drains activations; returns false on error (recorded in run->status).
 bool Drain(WorkflowReplayer& r, const Script& script, const std::string& run_id, ReplayRun* run,
-           int* n) {
+           int* n, const LocalActivityRunner& runner) {
   while (true) {
     auto a = r.NextActivation();
     if (!a.ok()) {
       run->status = a.status();
       return false;
     }
-    if (!a->has_value()) return true;
+    if (!a->has_value()) {
+      if (!runner) return true;
+      bool any = false;
+      std::set<int32_t> cancelled;
+      for (int32_t seq : r.TakeLocalActivityCancels()) {
+        cancelled.insert(seq);
+        run->status = r.ResolveLocalActivity(seq, Cancelled(), 1, 0);
+        if (!run->status.ok()) return false;
+        any = true;
+      }
+      for (const auto& req : r.TakeLocalActivityRequests()) {
+        if (cancelled.count(req.seq())) continue;
+        ++run->local_activities_run;
+        run->status = r.ResolveLocalActivity(req.seq(), runner(req), 1, 0);
+        if (!run->status.ok()) return false;
+        any = true;
+      }
+      if (!any) return true;
+      continue;
+    }
     const v1::WorkflowActivation& act = **a;
     run->activations.push_back(DescribeActivation(act));
     run->raw.push_back(act);
@@ -93,7 +114,7 @@ bool Drain(WorkflowReplayer& r, const Script& script, const std::string& run_id,
 }  // namespace
 
 ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
-              const std::string& run_id) {
+                    const std::string& run_id, const LocalActivityRunner& runner) {
   ReplayRun run;
   std::vector<int> ends = DeliveredTaskEnds(history);
   switch (mode) {
@@ -101,7 +122,7 @@ ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
       WorkflowReplayer r("wf-1", run_id);
       run.status = r.AddHistory(history);
       int n = 0;
-      if (run.status.ok() && Drain(r, script, run_id, &run, &n)) run.live_commands = r.TakeCommands();
+      if (run.status.ok() && Drain(r, script, run_id, &run, &n, runner)) run.live_commands = r.TakeCommands();
       return run;
     }
     case Mode::kIncremental: {
@@ -114,7 +135,7 @@ ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
         if (!run.status.ok()) return run;
         fed = end;
         r.AddPendingUpdates(UpdatesAcceptedAfter(history, end));
-        if (!Drain(r, script, run_id, &run, &n)) return run;
+        if (!Drain(r, script, run_id, &run, &n, runner)) return run;
         run.live_commands = r.TakeCommands();
       }
       if (!EndsLive(history)) run.live_commands.clear();  // they were recorded
@@ -128,7 +149,7 @@ ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
         attempt.status = r.AddHistory(Slice(history, 0, end));
         r.AddPendingUpdates(UpdatesAcceptedAfter(history, end));
         int n = 0;
-        if (attempt.status.ok() && Drain(r, script, run_id, &attempt, &n)) {
+        if (attempt.status.ok() && Drain(r, script, run_id, &attempt, &n, runner)) {
           attempt.live_commands = r.TakeCommands();
         }
         // Every prefix must agree with the longer ones on what they share.
@@ -149,10 +170,10 @@ ReplayRun RunOneWay(Mode mode, const v1::History& history, const Script& script,
 }
 
 ReplayRun RunThreeWays(const v1::History& history, const Script& script,
-                       const std::string& run_id) {
-  ReplayRun full = RunOneWay(Mode::kFullReplay, history, script, run_id);
+                       const std::string& run_id, const LocalActivityRunner& runner) {
+  ReplayRun full = RunOneWay(Mode::kFullReplay, history, script, run_id, runner);
   for (Mode mode : {Mode::kIncremental, Mode::kEvictEveryTask}) {
-    ReplayRun other = RunOneWay(mode, history, script, run_id);
+    ReplayRun other = RunOneWay(mode, history, script, run_id, runner);
     SCOPED_TRACE(ModeName(mode));
     if (mode == Mode::kIncremental) {
       std::vector<std::string> live;
@@ -183,8 +204,9 @@ ReplayRun RunThreeWays(const v1::History& history, const Script& script,
   }
   const bool ends_live = EndsLive(history);
   for (size_t i = 0; i < full.replaying.size(); ++i) {
-    bool last = i + 1 == full.replaying.size();
-    EXPECT_EQ(full.replaying[i], !(last && ends_live && full.status.ok())) << "activation " << i;
+    bool of_last_task = full.raw[i].history_length() == history.events_size();
+    EXPECT_EQ(full.replaying[i], !(of_last_task && ends_live && full.status.ok()))
+        << "activation " << i;
   }
   return full;
 }

@@ -711,6 +711,11 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
         }
         case v1::Command::kRespondToQuery:
           break;  // legacy queries are answered with RespondQueryTaskCompleted
+        case v1::Command::kScheduleLocalActivity:
+        case v1::Command::kRequestCancelLocalActivity:
+          return Status::InvalidArgument(
+              "local activity commands are consumed by the worker's replay core, never sent to "
+              "the engine" + cmd_ctx);
         case v1::Command::VARIANT_NOT_SET:
           return Status::InvalidArgument("empty command" + cmd_ctx);
       }

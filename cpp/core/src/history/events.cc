@@ -75,6 +75,10 @@ std::string DescribeEvent(const v1::HistoryEvent& event) {
     case E::kMarkerRecorded: {
       std::string patch = PatchIdOf(event);
       if (!patch.empty()) return name + "(name='core_patch', patch_id=" + Quote(patch) + ")";
+      if (auto la = LocalActivityMarkerOf(event)) {
+        return name + "(name='core_local_activity', seq=" + std::to_string(la->seq) +
+               ", type=" + Quote(la->activity_type) + ")";
+      }
       return name + "(name=" + Quote(event.marker_recorded().marker_name()) + ")";
     }
     case E::kStartChildWorkflowExecutionInitiated: {
@@ -123,6 +127,8 @@ const char* CommandName(const v1::Command& command) {
     case C::kRejectUpdate: return "RejectUpdate";
     case C::kCompleteUpdate: return "CompleteUpdate";
     case C::kRespondToQuery: return "RespondToQuery";
+    case C::kScheduleLocalActivity: return "ScheduleLocalActivity";
+    case C::kRequestCancelLocalActivity: return "RequestCancelLocalActivity";
     case C::VARIANT_NOT_SET: break;
   }
   return "EmptyCommand";
@@ -139,9 +145,19 @@ std::string DescribeCommand(const v1::Command& command) {
       return name + "(seq=" + std::to_string(command.request_cancel_activity().seq()) + ")";
     case C::kStartTimer: return name + "(seq=" + std::to_string(command.start_timer().seq()) + ")";
     case C::kCancelTimer: return name + "(seq=" + std::to_string(command.cancel_timer().seq()) + ")";
+    case C::kScheduleLocalActivity: {
+      const auto& c = command.schedule_local_activity();
+      return name + "(seq=" + std::to_string(c.seq()) + ", type=" + Quote(c.activity_type()) + ")";
+    }
+    case C::kRequestCancelLocalActivity:
+      return name + "(seq=" + std::to_string(command.request_cancel_local_activity().seq()) + ")";
     case C::kRecordMarker: {
       std::string patch = PatchIdOf(command);
       if (!patch.empty()) return name + "(name='core_patch', patch_id=" + Quote(patch) + ")";
+      if (auto la = LocalActivityMarkerOf(command)) {
+        return name + "(name='core_local_activity', seq=" + std::to_string(la->seq) +
+               ", type=" + Quote(la->activity_type) + ")";
+      }
       return name + "(name=" + Quote(command.record_marker().marker_name()) + ")";
     }
     case C::kStartChildWorkflowExecution: {
@@ -187,7 +203,13 @@ bool IsCommandEvent(const v1::HistoryEvent& event) {
 }
 
 bool IsUnrecordedCommand(const v1::Command& command) {
-  return command.variant_case() == C::kRejectUpdate || command.variant_case() == C::kRespondToQuery;
+  switch (command.variant_case()) {
+    case C::kRejectUpdate:
+    case C::kRespondToQuery:
+    case C::kScheduleLocalActivity:
+    case C::kRequestCancelLocalActivity: return true;
+    default: return false;
+  }
 }
 
 static std::string PatchIdOfDetails(const std::string& marker_name,
@@ -206,6 +228,124 @@ std::string PatchIdOf(const v1::HistoryEvent& event) {
 std::string PatchIdOf(const v1::Command& command) {
   if (!command.has_record_marker()) return "";
   return PatchIdOfDetails(command.record_marker().marker_name(), command.record_marker().details());
+}
+
+namespace {
+
+constexpr char kSeqKey[] = "seq";
+constexpr char kActivityIdKey[] = "activity_id";
+constexpr char kActivityTypeKey[] = "activity_type";
+constexpr char kAttemptKey[] = "attempt";
+constexpr char kElapsedKey[] = "elapsed_us";
+constexpr char kOutcomeKey[] = "outcome";
+constexpr char kResultKey[] = "result";
+
+using Details = google::protobuf::Map<std::string, v1::Payloads>;
+
+void PutText(Details* details, const char* key, const std::string& text) {
+  v1::Payloads p;
+  p.add_payloads()->set_data(text);
+  (*details)[key] = std::move(p);
+}
+
+std::optional<std::string> GetText(const Details& details, const char* key) {
+  auto it = details.find(key);
+  if (it == details.end() || it->second.payloads_size() != 1) return std::nullopt;
+  return it->second.payloads(0).data();
+}
+
+std::optional<int64_t> GetInt(const Details& details, const char* key) {
+  auto text = GetText(details, key);
+  if (!text || text->empty() || text->size() > 19) return std::nullopt;
+  size_t i = (*text)[0] == '-' ? 1 : 0;
+  if (i == text->size()) return std::nullopt;
+  int64_t v = 0;
+  for (; i < text->size(); ++i) {
+    char c = (*text)[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return (*text)[0] == '-' ? -v : v;
+}
+
+std::optional<LocalActivityMarker> ParseLocalActivityMarker(const std::string& name,
+                                                            const Details& details,
+                                                            const v1::Failure* failure) {
+  if (name != kLocalActivityMarkerName) return std::nullopt;
+  auto seq = GetInt(details, kSeqKey);
+  auto outcome = GetText(details, kOutcomeKey);
+  if (!seq || !outcome) return std::nullopt;
+  LocalActivityMarker m;
+  m.seq = static_cast<int32_t>(*seq);
+  m.activity_id = GetText(details, kActivityIdKey).value_or("");
+  m.activity_type = GetText(details, kActivityTypeKey).value_or("");
+  m.attempt = static_cast<int32_t>(GetInt(details, kAttemptKey).value_or(1));
+  m.elapsed_us = GetInt(details, kElapsedKey).value_or(0);
+  if (*outcome == "completed") {
+    auto it = details.find(kResultKey);
+    *m.result.mutable_completed() = it == details.end() ? v1::Payloads() : it->second;
+  } else if (*outcome == "failed" && failure != nullptr) {
+    *m.result.mutable_failed() = *failure;
+  } else if (*outcome == "cancelled" && failure != nullptr) {
+    *m.result.mutable_cancelled() = *failure;
+  } else {
+    return std::nullopt;
+  }
+  return m;
+}
+
+}  // namespace
+
+v1::Command MakeLocalActivityMarker(const LocalActivityMarker& marker) {
+  v1::Command c;
+  auto* r = c.mutable_record_marker();
+  r->set_marker_name(kLocalActivityMarkerName);
+  Details* d = r->mutable_details();
+  PutText(d, kSeqKey, std::to_string(marker.seq));
+  PutText(d, kActivityIdKey, marker.activity_id);
+  PutText(d, kActivityTypeKey, marker.activity_type);
+  PutText(d, kAttemptKey, std::to_string(marker.attempt));
+  PutText(d, kElapsedKey, std::to_string(marker.elapsed_us));
+  switch (marker.result.status_case()) {
+    case v1::ActivityResolution::kCompleted:
+      PutText(d, kOutcomeKey, "completed");
+      (*d)[kResultKey] = marker.result.completed();
+      break;
+    case v1::ActivityResolution::kFailed:
+      PutText(d, kOutcomeKey, "failed");
+      *r->mutable_failure() = marker.result.failed();
+      break;
+    case v1::ActivityResolution::kCancelled:
+      PutText(d, kOutcomeKey, "cancelled");
+      *r->mutable_failure() = marker.result.cancelled();
+      break;
+    case v1::ActivityResolution::STATUS_NOT_SET: break;
+  }
+  return c;
+}
+
+std::optional<LocalActivityMarker> LocalActivityMarkerOf(const v1::HistoryEvent& event) {
+  if (!event.has_marker_recorded()) return std::nullopt;
+  const auto& m = event.marker_recorded();
+  return ParseLocalActivityMarker(m.marker_name(), m.details(),
+                                  m.has_failure() ? &m.failure() : nullptr);
+}
+
+std::optional<LocalActivityMarker> LocalActivityMarkerOf(const v1::Command& command) {
+  if (!command.has_record_marker()) return std::nullopt;
+  const auto& m = command.record_marker();
+  return ParseLocalActivityMarker(m.marker_name(), m.details(),
+                                  m.has_failure() ? &m.failure() : nullptr);
+}
+
+bool IsLocalActivityMarker(const v1::HistoryEvent& event) {
+  return event.has_marker_recorded() &&
+         event.marker_recorded().marker_name() == kLocalActivityMarkerName;
+}
+
+bool IsLocalActivityMarker(const v1::Command& command) {
+  return command.has_record_marker() &&
+         command.record_marker().marker_name() == kLocalActivityMarkerName;
 }
 
 }  // namespace durable::history

@@ -36,10 +36,18 @@ bool WorkflowMachines::Matches(const v1::Command& c, const v1::HistoryEvent& e) 
     case C::kFailWorkflowExecution: return e.has_workflow_execution_failed();
     case C::kCancelWorkflowExecution: return e.has_workflow_execution_canceled();
     case C::kContinueAsNewWorkflowExecution: return e.has_workflow_execution_continued_as_new();
-    case C::kRecordMarker:
-      return e.has_marker_recorded() &&
-             e.marker_recorded().marker_name() == c.record_marker().marker_name() &&
-             history::PatchIdOf(e) == history::PatchIdOf(c);
+    case C::kRecordMarker: {
+      if (!e.has_marker_recorded() ||
+          e.marker_recorded().marker_name() != c.record_marker().marker_name()) {
+        return false;
+      }
+      if (history::IsLocalActivityMarker(c)) {
+        auto mc = history::LocalActivityMarkerOf(c);
+        auto me = history::LocalActivityMarkerOf(e);
+        return mc && me && mc->seq == me->seq && mc->activity_type == me->activity_type;
+      }
+      return history::PatchIdOf(e) == history::PatchIdOf(c);
+    }
     case C::kStartChildWorkflowExecution: {
       if (!e.has_start_child_workflow_execution_initiated()) return false;
       const auto& a = e.start_child_workflow_execution_initiated();
@@ -108,6 +116,11 @@ Status WorkflowMachines::Apply(const v1::Command& c, const v1::HistoryEvent& e) 
       if (!close_) close_.emplace();
       return close_->Handle(CompleteWorkflowMachine::Event::kRecord, e);
     case C::kRecordMarker: {
+      if (auto la = history::LocalActivityMarkerOf(c)) {
+        auto it = local_activities_.find(la->seq);
+        if (it == local_activities_.end()) return missing("a local activity");
+        return it->second.Handle(LocalActivityMachine::Event::kRecord, nullptr, &e, &none);
+      }
       std::string patch = history::PatchIdOf(c);
       if (patch.empty()) return Status::OK();  // an SDK marker: matched by name, no state
       auto it = patches_.try_emplace(patch, patch).first;
@@ -151,13 +164,74 @@ Status WorkflowMachines::Apply(const v1::Command& c, const v1::HistoryEvent& e) 
 Status WorkflowMachines::MatchCommands(const std::vector<v1::Command>& commands,
                                        const std::vector<const v1::HistoryEvent*>& recorded,
                                        int64_t completed_event_id, bool replaying) {
-  auto error = [&](std::string what) {
-    if (replaying) return Status::Nondeterminism("nondeterminism: " + Who() + " " + what);
-    return Status::Internal("workflow task completion not recorded as sent: " + Who() + " " + what);
-  };
-  const std::string in_history = replaying ? "history has " : "the engine recorded ";
-  size_t j = 0;
+  BeginTask(recorded, completed_event_id, replaying);
+  DURABLE_RETURN_IF_ERROR(MatchNext(commands));
+  return EndTask();
+}
+
+void WorkflowMachines::BeginTask(std::vector<const v1::HistoryEvent*> recorded,
+                                 int64_t completed_event_id, bool replaying) {
+  task_.recorded = std::move(recorded);
+  task_.next = 0;
+  task_.completed_event_id = completed_event_id;
+  task_.replaying = replaying;
+}
+
+Status WorkflowMachines::MatchError(const std::string& what) const {
+  if (task_.replaying) return Status::Nondeterminism("nondeterminism: " + Who() + " " + what);
+  return Status::Internal("workflow task completion not recorded as sent: " + Who() + " " + what);
+}
+
+Status WorkflowMachines::MatchNext(const std::vector<v1::Command>& commands) {
+  const auto& recorded = task_.recorded;
+  size_t& j = task_.next;
+  const std::string in_history = task_.replaying ? "history has " : "the engine recorded ";
+  const std::string of_task =
+      "the workflow task completed at event " + std::to_string(task_.completed_event_id);
   for (const v1::Command& c : commands) {
+    if (c.has_schedule_local_activity()) {
+      if (!task_.replaying) continue;  // applied when the live command was accepted
+      const auto& sla = c.schedule_local_activity();
+      const v1::HistoryEvent* marker = nullptr;
+      std::optional<history::LocalActivityMarker> la;
+      for (size_t k = j; k < recorded.size() && !marker; ++k) {
+        la = history::LocalActivityMarkerOf(*recorded[k]);
+        if (la && la->seq == sla.seq()) marker = recorded[k];
+      }
+      if (!marker) {
+        return MatchError("issued " + DescribeCommand(c) + " but history has no " +
+                          "'core_local_activity' marker with seq " + std::to_string(sla.seq()) +
+                          " for " + of_task);
+      }
+      if (la->activity_type != sla.activity_type()) {
+        return MatchError("issued " + DescribeCommand(c) + " but history has " +
+                          DescribeEvent(*marker) + " at event " +
+                          std::to_string(marker->event_id()));
+      }
+      auto [it, fresh] = local_activities_.try_emplace(sla.seq(), sla);
+      if (!fresh) {
+        return Status::InvalidArgument(Who() + " issued " + DescribeCommand(c) + " but seq " +
+                                       std::to_string(sla.seq()) +
+                                       " is already used by another local activity");
+      }
+      Jobs none;
+      DURABLE_RETURN_IF_ERROR(
+          it->second.Handle(LocalActivityMachine::Event::kSchedule, nullptr, nullptr, &none));
+      continue;
+    }
+    if (c.has_request_cancel_local_activity()) {
+      if (!task_.replaying) continue;
+      int32_t seq = c.request_cancel_local_activity().seq();
+      auto it = local_activities_.find(seq);
+      if (it == local_activities_.end()) {
+        return MatchError("issued " + DescribeCommand(c) + " for a local activity which it " +
+                          "never scheduled");
+      }
+      Jobs none;
+      DURABLE_RETURN_IF_ERROR(
+          it->second.Handle(LocalActivityMachine::Event::kRequestCancel, nullptr, nullptr, &none));
+      continue;
+    }
     if (history::IsUnrecordedCommand(c)) continue;
     // A recorded patch marker that this command does not match was deprecated or removed.
     while (j < recorded.size() && !history::PatchIdOf(*recorded[j]).empty() &&
@@ -165,34 +239,119 @@ Status WorkflowMachines::MatchCommands(const std::vector<v1::Command>& commands,
       ++j;
     }
     if (j == recorded.size()) {
-      return error("issued " + DescribeCommand(c) + " but " + in_history +
-                   "no further command event for the workflow task completed at event " +
-                   std::to_string(completed_event_id));
+      return MatchError("issued " + DescribeCommand(c) + " but " + in_history +
+                        "no further command event for " + of_task);
     }
     const v1::HistoryEvent& e = *recorded[j];
     if (!Matches(c, e)) {
-      return error("issued " + DescribeCommand(c) + " but " + in_history + DescribeEvent(e) +
-                   " at event " + std::to_string(e.event_id()));
+      return MatchError("issued " + DescribeCommand(c) + " but " + in_history + DescribeEvent(e) +
+                        " at event " + std::to_string(e.event_id()));
     }
     Status applied = Apply(c, e);
     if (!applied.ok()) {
-      if (replaying || applied.code() != StatusCode::kNondeterminism) return applied;
+      if (task_.replaying || applied.code() != StatusCode::kNondeterminism) return applied;
       return Status::Internal("workflow task completion not recorded as sent: " + applied.message());
     }
     ++j;
   }
-  for (; j < recorded.size(); ++j) {
+  return Status::OK();
+}
+
+Status WorkflowMachines::EndTask() {
+  const auto& recorded = task_.recorded;
+  for (size_t j = task_.next; j < recorded.size(); ++j) {
     const v1::HistoryEvent& e = *recorded[j];
     if (!history::PatchIdOf(e).empty()) continue;
-    return error("issued no command matching " + DescribeEvent(e) + " at event " +
-                 std::to_string(e.event_id()) + " (recorded for the workflow task completed at event " +
-                 std::to_string(completed_event_id) + ")");
+    const std::string at = DescribeEvent(e) + " at event " + std::to_string(e.event_id()) +
+                           " (recorded for the workflow task completed at event " +
+                           std::to_string(task_.completed_event_id) + ")";
+    if (auto la = history::LocalActivityMarkerOf(e)) {
+      if (local_activities_.count(la->seq) == 0) {
+        return MatchError("issued no ScheduleLocalActivity(seq=" + std::to_string(la->seq) +
+                          ") for the local activity marker " + at);
+      }
+    }
+    return MatchError("issued no command matching " + at);
+  }
+  task_ = TaskMatch();
+  return Status::OK();
+}
+
+Status WorkflowMachines::ResolveRecordedLocalActivities(Jobs* jobs) {
+  if (!task_.replaying) return Status::OK();
+  while (task_.next < task_.recorded.size()) {
+    const v1::HistoryEvent& e = *task_.recorded[task_.next];
+    auto la = history::LocalActivityMarkerOf(e);
+    if (!la) break;
+    auto it = local_activities_.find(la->seq);
+    if (it == local_activities_.end() || !it->second.pending()) break;
+    LocalActivityMachine& m = it->second;
+    DURABLE_RETURN_IF_ERROR(m.Handle(LocalActivityMachine::Event::kResolve, &la->result, &e, jobs));
+    history::LocalActivityMarker generated = *la;
+    generated.activity_id = m.activity_id();
+    generated.activity_type = m.command().activity_type();
+    DURABLE_RETURN_IF_ERROR(MatchNext({history::MakeLocalActivityMarker(generated)}));
   }
   return Status::OK();
 }
 
+Status WorkflowMachines::ScheduleLocalActivity(const v1::ScheduleLocalActivityCommand& command) {
+  auto [it, fresh] = local_activities_.try_emplace(command.seq(), command);
+  if (!fresh) {
+    return Status::InvalidArgument(Who() + " issued ScheduleLocalActivity(seq=" +
+                                   std::to_string(command.seq()) +
+                                   ") but that seq is already used by another local activity");
+  }
+  Jobs none;
+  return it->second.Handle(LocalActivityMachine::Event::kSchedule, nullptr, nullptr, &none);
+}
+
+Status WorkflowMachines::RequestCancelLocalActivity(int32_t seq, bool* pending) {
+  auto it = local_activities_.find(seq);
+  if (it == local_activities_.end()) {
+    return Status::InvalidArgument(Who() + " issued RequestCancelLocalActivity(seq=" +
+                                   std::to_string(seq) + ") but no local activity has that seq");
+  }
+  *pending = it->second.pending();
+  Jobs none;
+  return it->second.Handle(LocalActivityMachine::Event::kRequestCancel, nullptr, nullptr, &none);
+}
+
+Result<v1::Command> WorkflowMachines::ResolveLocalActivity(int32_t seq,
+                                                           const v1::ActivityResolution& resolution,
+                                                           int32_t attempt, int64_t elapsed_us,
+                                                           Jobs* jobs) {
+  auto it = local_activities_.find(seq);
+  if (it == local_activities_.end() || !it->second.pending()) {
+    return Status::FailedPrecondition(
+        "ResolveLocalActivity of " + Who() + ": no local activity with seq " +
+        std::to_string(seq) + " is running" +
+        (it == local_activities_.end() ? "" : " (it was already resolved)"));
+  }
+  if (resolution.status_case() == v1::ActivityResolution::STATUS_NOT_SET) {
+    return Status::InvalidArgument("ResolveLocalActivity of " + Who() + ": the resolution of " +
+                                   "local activity seq " + std::to_string(seq) + " is empty");
+  }
+  if (attempt < 0 || elapsed_us < 0) {
+    return Status::InvalidArgument("ResolveLocalActivity of " + Who() + ": local activity seq " +
+                                   std::to_string(seq) + " has attempt " +
+                                   std::to_string(attempt) + " and elapsed_us " +
+                                   std::to_string(elapsed_us) + " (must not be negative)");
+  }
+  LocalActivityMachine& m = it->second;
+  history::LocalActivityMarker marker;
+  marker.seq = seq;
+  marker.activity_id = m.activity_id();
+  marker.activity_type = m.command().activity_type();
+  marker.attempt = attempt == 0 ? 1 : attempt;
+  marker.elapsed_us = elapsed_us;
+  marker.result = m.WrapResolution(resolution);
+  DURABLE_RETURN_IF_ERROR(m.Handle(LocalActivityMachine::Event::kResolve, &marker.result, nullptr, jobs));
+  return history::MakeLocalActivityMarker(marker);
+}
+
 Status WorkflowMachines::ValidateNewCommands(const std::vector<v1::Command>& commands) const {
-  std::set<int32_t> activities, timers, children, signals, cancels;
+  std::set<int32_t> activities, timers, children, signals, cancels, locals;
   std::set<std::string> accepted;
   auto bad = [&](const v1::Command& c, const std::string& why) {
     return Status::InvalidArgument(Who() + " issued " + DescribeCommand(c) + ": " + why);
@@ -236,6 +395,22 @@ Status WorkflowMachines::ValidateNewCommands(const std::vector<v1::Command>& com
       case C::kRequestCancelExternalWorkflowExecution:
         if (!fresh(cancels_, cancels, c.request_cancel_external_workflow_execution().seq())) {
           return bad(c, reused);
+        }
+        break;
+      case C::kScheduleLocalActivity:
+        if (!fresh(local_activities_, locals, c.schedule_local_activity().seq())) {
+          return bad(c, reused);
+        }
+        break;
+      case C::kRequestCancelLocalActivity:
+        if (!known(local_activities_, locals, c.request_cancel_local_activity().seq())) {
+          return bad(c, "no local activity was scheduled with that seq");
+        }
+        break;
+      case C::kRecordMarker:
+        if (history::IsLocalActivityMarker(c)) {
+          return bad(c, "marker name 'core_local_activity' is reserved for the core's local "
+                        "activity markers");
         }
         break;
       case C::kAcceptUpdate: accepted.insert(c.accept_update().update_id()); break;

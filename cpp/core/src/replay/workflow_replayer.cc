@@ -12,6 +12,10 @@
 //    into resolution jobs, in event order.
 //  * Look-ahead: patch markers and accepted updates among a replayed task's command events
 //    become NotifyHasPatch / DoUpdate jobs of that task's own activation.
+//  * Local activities: a task that runs them spans several activations (the task's first, then
+//    one per batch of resolutions, same timestamp). Live, the worker runs them
+//    (TakeLocalActivityRequests) and reports outcomes (ResolveLocalActivity), which add their
+//    markers to the task's commands; replaying, the outcomes come from the recorded markers.
 #include "durable/replay.h"
 
 #include <cstdint>
@@ -81,6 +85,17 @@ struct WorkflowReplayer::Impl {
   // The live task's recorded commands, sent and not yet seen in history.
   std::optional<std::vector<v1::Command>> unrecorded;
   int64_t unrecorded_started_id = 0;
+
+  // The activation handed out last (intra-task activations repeat its header).
+  int64_t task_time_us = 0;
+  int64_t task_history_length = 0;
+  machines::Jobs intra_jobs;  // resolutions for the next activation of the same task
+
+  // The live task (from its first activation to TakeCommands()).
+  bool live_task_open = false;
+  std::vector<v1::Command> live_task_commands;  // what its completions issued, LA commands aside
+  std::vector<v1::ScheduleLocalActivityCommand> la_requests;  // for TakeLocalActivityRequests()
+  std::vector<int32_t> la_cancels;                            // for TakeLocalActivityCancels()
 
   std::vector<v1::Command> live_commands;  // for TakeCommands()
   std::optional<v1::Failure> failure;      // for TakeFailure()
@@ -154,6 +169,17 @@ Status WorkflowReplayer::Impl::MatchLiveCommands(bool* ready) {
 
 Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
   using None = std::optional<v1::WorkflowActivation>;
+  if (!intra_jobs.empty()) {  // the same task goes on: local activities resolved
+    v1::WorkflowActivation a;
+    a.set_run_id(run_id);
+    a.set_timestamp_us(task_time_us);
+    a.set_is_replaying(replaying);
+    a.set_history_length(task_history_length);
+    for (auto& j : intra_jobs) *a.add_jobs() = std::move(j);
+    intra_jobs.clear();
+    awaiting_completion = true;
+    return None(std::move(a));
+  }
   // Drop what no later step reads again.
   while (cursor > 0) {
     events.pop_front();
@@ -244,6 +270,14 @@ Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
   cursor = span->started + 1;
   task_started = span->started;
   replaying = span->replaying;
+  task_time_us = a.timestamp_us();
+  task_history_length = a.history_length();
+  if (replaying) {
+    machines.BeginTask(Pointers(events, history::CommandEventsAfter(events, span->started + 1)),
+                       events[span->started + 1].event_id(), /*replaying=*/true);
+  } else {
+    live_task_open = true;
+  }
   awaiting_completion = true;
   return None(std::move(a));
 }
@@ -276,22 +310,86 @@ Status WorkflowReplayer::Complete(const v1::WorkflowActivationCompletion& comple
   std::vector<v1::Command> commands(completion.successful().commands().begin(),
                                     completion.successful().commands().end());
   if (s.replaying) {
-    size_t completed = s.task_started + 1;
-    return s.Broken(s.machines.MatchCommands(
-        commands, Pointers(s.events, history::CommandEventsAfter(s.events, completed)),
-        s.events[completed].event_id(), /*replaying=*/true));
+    Status st = s.machines.MatchNext(commands);
+    if (st.ok()) st = s.machines.ResolveRecordedLocalActivities(&s.intra_jobs);
+    if (st.ok() && s.intra_jobs.empty()) st = s.machines.EndTask();
+    return s.Broken(st);
   }
-  Status valid = s.machines.ValidateNewCommands(commands);
+  // Earlier completions of the same task count for seq reuse. Local activity commands are
+  // checked on their own: earlier ones already have their machines.
+  std::vector<v1::Command> all = s.live_task_commands, local;
+  for (const v1::Command& c : commands) {
+    bool is_local = c.has_schedule_local_activity() || c.has_request_cancel_local_activity();
+    (is_local ? local : all).push_back(c);
+  }
+  Status valid = s.machines.ValidateNewCommands(local);
+  if (valid.ok()) valid = s.machines.ValidateNewCommands(all);
   if (!valid.ok()) return s.Broken(valid);
-  s.unrecorded = commands;
-  s.unrecorded_started_id = s.events[s.task_started].event_id();
-  s.live_commands = std::move(commands);
+  for (const v1::Command& c : commands) {
+    if (c.has_schedule_local_activity()) {
+      Status st = s.machines.ScheduleLocalActivity(c.schedule_local_activity());
+      if (!st.ok()) return s.Broken(st);
+      s.la_requests.push_back(c.schedule_local_activity());
+    } else if (c.has_request_cancel_local_activity()) {
+      bool pending = false;
+      int32_t seq = c.request_cancel_local_activity().seq();
+      Status st = s.machines.RequestCancelLocalActivity(seq, &pending);
+      if (!st.ok()) return s.Broken(st);
+      if (pending) s.la_cancels.push_back(seq);
+    } else {
+      s.live_task_commands.push_back(c);
+      s.live_commands.push_back(c);
+    }
+  }
+  if (!s.unrecorded) {
+    s.unrecorded.emplace();
+    s.unrecorded_started_id = s.events[s.task_started].event_id();
+  }
+  s.unrecorded->insert(s.unrecorded->end(), commands.begin(), commands.end());
+  return Status::OK();
+}
+
+std::vector<v1::ScheduleLocalActivityCommand> WorkflowReplayer::TakeLocalActivityRequests() {
+  std::vector<v1::ScheduleLocalActivityCommand> out;
+  out.swap(impl_->la_requests);
+  return out;
+}
+
+std::vector<int32_t> WorkflowReplayer::TakeLocalActivityCancels() {
+  std::vector<int32_t> out;
+  out.swap(impl_->la_cancels);
+  return out;
+}
+
+Status WorkflowReplayer::ResolveLocalActivity(int32_t seq, const v1::ActivityResolution& result,
+                                              int32_t attempt, int64_t elapsed_us) {
+  Impl& s = *impl_;
+  if (!s.broken.ok()) return s.broken;
+  if (!s.live_task_open || s.replaying || s.task_failed || !s.unrecorded) {
+    return Status::FailedPrecondition("ResolveLocalActivity of " + s.Who() +
+                                      ": no live workflow task is open (local activities are "
+                                      "resolved before TakeCommands)");
+  }
+  if (s.awaiting_completion) {
+    return Status::FailedPrecondition("ResolveLocalActivity of " + s.Who() +
+                                      ": complete the outstanding activation first");
+  }
+  auto marker = s.machines.ResolveLocalActivity(seq, result, attempt, elapsed_us, &s.intra_jobs);
+  if (!marker.ok()) return marker.status();  // the caller's mistake: the replayer stays usable
+  s.live_commands.push_back(*marker);
+  s.unrecorded->push_back(std::move(marker).value());
   return Status::OK();
 }
 
 std::vector<v1::Command> WorkflowReplayer::TakeCommands() {
+  Impl& s = *impl_;
   std::vector<v1::Command> out;
-  out.swap(impl_->live_commands);
+  out.swap(s.live_commands);
+  s.live_task_open = false;
+  s.live_task_commands.clear();
+  s.la_requests.clear();
+  s.la_cancels.clear();
+  s.intra_jobs.clear();
   return out;
 }
 
