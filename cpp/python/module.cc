@@ -194,6 +194,24 @@ PYBIND11_MODULE(_core, m) {
              if (!failure) return py::none();
              return py::bytes(failure->SerializeAsString());
            })
+      .def("take_local_activity_requests",
+           [](durable::WorkflowReplayer& self) {
+             std::vector<py::bytes> out;
+             for (const auto& r : self.TakeLocalActivityRequests()) {
+               out.emplace_back(r.SerializeAsString());
+             }
+             return out;
+           })
+      .def("take_local_activity_cancels", &durable::WorkflowReplayer::TakeLocalActivityCancels)
+      .def(
+          "resolve_local_activity",
+          [](durable::WorkflowReplayer& self, int32_t seq, const py::bytes& resolution,
+             int32_t attempt, int64_t elapsed_us) {
+            CheckOk(self.ResolveLocalActivity(
+                seq, Parse<durable::v1::ActivityResolution>(resolution, "ActivityResolution"),
+                attempt, elapsed_us));
+          },
+          py::arg("seq"), py::arg("resolution"), py::arg("attempt"), py::arg("elapsed_us"))
       .def_property_readonly("last_event_id", &durable::WorkflowReplayer::last_event_id)
       .def_property_readonly("is_replaying", &durable::WorkflowReplayer::is_replaying);
 }

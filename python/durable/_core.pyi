@@ -49,6 +49,26 @@ class WorkflowReplayer:
         """WorkflowActivationCompletion.Success bytes holding the live task's commands."""
     def take_failure(self) -> bytes | None:
         """Failure bytes of a failed live completion, if any."""
+    def take_local_activity_requests(self) -> list[bytes]:
+        """ScheduleLocalActivityCommand bytes the live task scheduled since the last call.
+
+        The worker runs each (retrying locally) and reports it with resolve_local_activity.
+        """
+    def take_local_activity_cancels(self) -> list[int]:
+        """Seqs of running local activities the live task asked to cancel since the last call."""
+    def resolve_local_activity(
+        self, seq: int, resolution: bytes, attempt: int, elapsed_us: int
+    ) -> None:
+        """Report a local activity's outcome (ActivityResolution bytes) from attempt `attempt`.
+
+        Records its marker among the live commands and queues a ResolveActivity
+        (is_local=True) for the next activation of the same task.
+
+        Raises:
+            FailedPreconditionError: no live task open, an activation outstanding, or no
+                local activity with that seq running.
+            InvalidArgumentError: an empty resolution or negative numbers.
+        """
     @property
     def last_event_id(self) -> int: ...
     @property
