@@ -1,7 +1,8 @@
 """Activity definitions and the calls activity code makes (mirrors ``temporalio.activity``).
 
 An activity is a function decorated with :func:`defn`: ``async def`` functions run on the
-worker's event loop, plain functions on the worker's ``activity_executor`` (a thread pool).
+worker's event loop, plain functions on the worker's ``activity_executor`` (a thread pool,
+or a process pool with a ``SharedStateManager``).
 Activities may do anything (I/O, clocks, randomness); they are retried by the engine
 according to their retry policy, so make them idempotent.
 """
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, Protocol, TypeVar, overload
 
 __all__ = [
     "Info",
@@ -25,8 +26,13 @@ __all__ = [
     "in_activity",
     "info",
     "is_cancelled",
+    "is_worker_shutdown",
     "logger",
+    "raise_complete_async",
     "wait_for_cancelled",
+    "wait_for_cancelled_sync",
+    "wait_for_worker_shutdown",
+    "wait_for_worker_shutdown_sync",
 ]
 
 CallableType = TypeVar("CallableType", bound=Callable[..., Any])
@@ -137,19 +143,51 @@ class Info:
     workflow_type: str
 
 
-class _Context:
-    """Per-attempt state the worker installs for activity code (in a contextvar)."""
+class _EventLike(Protocol):
+    """``threading.Event`` or a multiprocessing manager's Event proxy."""
 
-    def __init__(self, info: Info, heartbeat: Callable[..., None]) -> None:
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class _CompleteAsyncError(BaseException):
+    """Raised by :func:`raise_complete_async`; the worker then sends no result."""
+
+
+class _Context:
+    """Per-attempt state the worker installs for activity code (in a contextvar).
+
+    In a process-pool activity the events are multiprocessing manager proxies and
+    ``heartbeat`` is a picklable sender; the rest stays in the worker process.
+    """
+
+    def __init__(self, info: Info, heartbeat: Callable[..., None], *,
+                 cancelled: _EventLike | None = None,
+                 worker_shutdown: _EventLike | None = None) -> None:
         self.info = info
         self.heartbeat = heartbeat
-        self.cancelled = threading.Event()
+        self.cancelled: _EventLike = cancelled if cancelled is not None else threading.Event()
+        self.worker_shutdown: _EventLike = (
+            worker_shutdown if worker_shutdown is not None else threading.Event())
+        self.cancel_reason = ""  # "cancel_requested", "timed_out", "not_found", "worker_shutdown"
         self.cancel_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.shutdown_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
-    def set_cancelled(self) -> None:
+    def set_cancelled(self, reason: str) -> None:
+        if self.cancelled.is_set():
+            return
+        self.cancel_reason = reason
         self.cancelled.set()
-        for loop, fut in self.cancel_waiters:
-            loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
+        _wake(self.cancel_waiters)
+
+    def set_worker_shutdown(self) -> None:
+        if self.worker_shutdown.is_set():
+            return
+        self.worker_shutdown.set()
+        _wake(self.shutdown_waiters)
 
     _var: contextvars.ContextVar[_Context] = contextvars.ContextVar("durable_activity")
 
@@ -159,6 +197,12 @@ class _Context:
         if ctx is None:
             raise RuntimeError("not in an activity")
         return ctx
+
+
+def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]) -> None:
+    for loop, fut in waiters:
+        loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
+    waiters.clear()
 
 
 def in_activity() -> bool:
@@ -176,10 +220,14 @@ def info() -> Info:
 
 
 def heartbeat(*details: Any) -> None:
-    """Report progress; ``details`` are kept and given to the next attempt after a retry.
+    """Report progress; ``details`` are kept and given to the next attempt after a retry
+    (``info().heartbeat_details``).
 
-    Sent in the background (never blocks). A heartbeat also learns whether cancellation
-    was requested: see :func:`is_cancelled`.
+    Never blocks: the worker sends heartbeats in the background, throttled to one every
+    0.8 x ``heartbeat_timeout`` (30 s without a heartbeat timeout); the latest details are
+    always sent eventually, and with a failure. A heartbeat's answer delivers cancellation
+    (see :func:`is_cancelled`), so an activity that wants to be cancellable heartbeats.
+    In a process-pool activity the details must be picklable.
 
     Raises:
         RuntimeError: Not called from an activity.
@@ -188,19 +236,102 @@ def heartbeat(*details: Any) -> None:
 
 
 def is_cancelled() -> bool:
-    """Whether cancellation of this activity was requested (learned through heartbeats)."""
+    """Whether this attempt was cancelled: cancellation requested by the workflow (learned
+    through a heartbeat), the attempt timed out or is no longer known to the engine, or the
+    worker's graceful shutdown timeout passed.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
     return _Context.current().cancelled.is_set()
 
 
 async def wait_for_cancelled() -> None:
-    """Wait until cancellation of this (async) activity is requested."""
+    """Wait until this (async) activity is cancelled (see :func:`is_cancelled`).
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
     ctx = _Context.current()
-    if ctx.cancelled.is_set():
+    await _wait_event(ctx.cancelled, ctx.cancel_waiters)
+
+
+def wait_for_cancelled_sync(timeout: timedelta | float | None = None) -> None:
+    """Block until this (sync) activity is cancelled or ``timeout`` passes.
+
+    Args:
+        timeout: Longest wait (seconds or timedelta); None waits forever.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    _Context.current().cancelled.wait(_seconds(timeout))
+
+
+def is_worker_shutdown() -> bool:
+    """Whether the worker running this activity is shutting down.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    return _Context.current().worker_shutdown.is_set()
+
+
+async def wait_for_worker_shutdown() -> None:
+    """Wait until the worker running this (async) activity starts shutting down.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    ctx = _Context.current()
+    await _wait_event(ctx.worker_shutdown, ctx.shutdown_waiters)
+
+
+def wait_for_worker_shutdown_sync(timeout: timedelta | float | None = None) -> None:
+    """Block until the worker starts shutting down or ``timeout`` passes.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    _Context.current().worker_shutdown.wait(_seconds(timeout))
+
+
+def raise_complete_async() -> NoReturn:
+    """End this activity function without completing the activity.
+
+    The worker sends no result; something else completes the activity later with
+    ``Client.get_async_activity_handle(...)`` (by ``info().task_token`` or by workflow and
+    activity id) — within the activity's timeouts.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+        BaseException: Always (a private signal to the worker: let it propagate).
+    """
+    _Context.current()
+    raise _CompleteAsyncError()
+
+
+async def _wait_event(event: _EventLike,
+                      waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]
+                      ) -> None:
+    if event.is_set():
         return
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[None] = loop.create_future()
-    ctx.cancel_waiters.append((loop, fut))
+    waiters.append((loop, fut))
+    if event.is_set():  # set between the check and the registration
+        return
     await fut
+
+
+def _seconds(timeout: timedelta | float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, timedelta):
+        return timeout.total_seconds()
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be seconds or a timedelta, got {timeout!r}")
+    return float(timeout)
 
 
 class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]

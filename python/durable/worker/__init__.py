@@ -1,11 +1,14 @@
 """Workers: run workflows and activities from a task queue (mirrors ``temporalio.worker``)."""
 
 from durable.worker._replayer import Replayer, WorkflowReplayResult, WorkflowTaskFailedError
+from durable.worker._shared_state import SharedHeartbeatSender, SharedStateManager
 from durable.worker._worker import Worker
 from durable.worker._workflow_instance import WorkflowInstance
 
 __all__ = [
     "Replayer",
+    "SharedHeartbeatSender",
+    "SharedStateManager",
     "Worker",
     "WorkflowInstance",
     "WorkflowReplayResult",

@@ -1,10 +1,19 @@
 """Polls activity tasks and runs activity functions.
 
 Pollers park in the engine on dedicated threads (never on the asyncio loop). Async
-activities run as tasks on the worker's loop; sync ones on the ``activity_executor``. At
-most ``max_concurrent_activities`` run at once (a poll is only made when a slot is free).
-A raised exception becomes ``RespondActivityTaskFailed`` with the converted failure; the
-engine retries per the activity's retry policy.
+activities run as tasks on the worker's loop; sync ones on the ``activity_executor`` (a
+thread pool, or a process pool whose heartbeats and cancellation cross through the
+``SharedStateManager``). At most ``max_concurrent_activities`` run at once (a poll is only
+made when a slot is free), and polls are spaced by ``max_activities_per_second``.
+A raised exception becomes ``RespondActivityTaskFailed`` with the converted failure (and the
+latest heartbeat details); the engine retries per the activity's retry policy.
+
+Cancellation of an attempt (``activity._Context.set_cancelled``) has four reasons: the
+workflow requested it (learned from a heartbeat's answer; reported back with
+``RespondActivityTaskCanceled``), the attempt's start-to-close or schedule-to-close deadline
+passed locally, the engine no longer knows the attempt (a heartbeat was refused: it timed
+out), or the worker's graceful shutdown timeout passed. Async activities get
+``asyncio.CancelledError``; sync ones see ``activity.is_cancelled()``.
 """
 
 from __future__ import annotations
@@ -14,13 +23,25 @@ import concurrent.futures
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from durable import activity
 from durable._transport import Transport
-from durable.exceptions import ApplicationError, UnavailableError
+from durable.exceptions import (
+    ApplicationError,
+    CancelledError,
+    NotFoundError,
+    UnavailableError,
+)
 from durable.v1 import common_pb2, service_pb2
+from durable.worker._activity_heartbeat import Heartbeater, throttle_interval
+from durable.worker._shared_state import (
+    SharedStateManager,
+    _execute_in_process,
+    _ProcessHeartbeat,
+)
 
 logger = logging.getLogger("durable.worker")
 
@@ -28,17 +49,36 @@ _POLL_TIMEOUT_US = 10_000_000
 
 
 class _Running:
-    __slots__ = ("task", "ctx", "is_async", "shutdown", "hb_details", "hb_in_flight",
-                 "hb_pending")
+    __slots__ = ("task", "ctx", "is_async", "heartbeater")
 
     def __init__(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.ctx: activity._Context | None = None
         self.is_async = True
-        self.shutdown = False
-        self.hb_details: Sequence[Any] = ()
-        self.hb_in_flight = False
-        self.hb_pending = False
+        self.heartbeater: Heartbeater | None = None
+
+    def cancel(self, reason: str) -> None:
+        """Cancel the attempt: flag it, and interrupt it if it is async."""
+        if self.ctx is None or self.ctx.cancelled.is_set():
+            return
+        self.ctx.set_cancelled(reason)
+        if self.is_async and self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class _RateLimiter:
+    """Spaces acquisitions by ``1 / per_second`` seconds (on the event loop)."""
+
+    def __init__(self, per_second: float) -> None:
+        self._gap = 1.0 / per_second
+        self._next = 0.0
+
+    async def acquire(self) -> None:
+        now = time.monotonic()
+        at = max(now, self._next)
+        self._next = at + self._gap
+        if at > now:
+            await asyncio.sleep(at - now)
 
 
 class _ActivityWorker:
@@ -53,15 +93,22 @@ class _ActivityWorker:
         executor: concurrent.futures.Executor | None,
         max_concurrent_activities: int,
         max_task_polls: int,
+        shared_state_manager: SharedStateManager | None = None,
+        max_activities_per_second: float | None = None,
+        max_task_queue_activities_per_second: float | None = None,
     ) -> None:
         self._transport = transport
         self._task_queue = task_queue
         self._identity = identity
         self._defns = {d.name: d for d in activities}
         self._dc = data_converter
-        self._pc = getattr(data_converter, "payload_converter", data_converter)
-        self._fc = data_converter.failure_converter
         self._executor = executor
+        self._shared = shared_state_manager
+        self._in_process_pool = (executor is not None and
+                                 not isinstance(executor, concurrent.futures.ThreadPoolExecutor))
+        self._limiter = (_RateLimiter(max_activities_per_second)
+                         if max_activities_per_second else None)
+        self._queue_rate = max_task_queue_activities_per_second or 0.0
         self._max_concurrent = max_concurrent_activities
         self._n_pollers = max(1, min(max_task_polls, max_concurrent_activities))
         self._poll_executor = concurrent.futures.ThreadPoolExecutor(
@@ -83,16 +130,19 @@ class _ActivityWorker:
             self._poll_executor.shutdown(wait=False)
 
     async def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` s for running activities, then cancel the rest."""
-        tasks = [r.task for r in self._running.values() if r.task is not None]
+        """Tell running activities the worker shuts down, wait up to ``timeout`` s for
+        them, then cancel the rest and wait for them to end."""
+        running = list(self._running.values())
+        tasks = [r.task for r in running if r.task is not None]
         if not tasks:
             return
+        for r in running:
+            if r.ctx is not None:
+                r.ctx.set_worker_shutdown()
         if timeout > 0:
             await asyncio.wait(tasks, timeout=timeout)
         for r in list(self._running.values()):
-            if r.task is not None and not r.task.done():
-                r.shutdown = True
-                r.task.cancel()
+            r.cancel("worker_shutdown")
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _poll_loop(self, slots: asyncio.Semaphore) -> None:
@@ -101,6 +151,11 @@ class _ActivityWorker:
         while not self._stopping.is_set():
             await slots.acquire()
             try:
+                if self._limiter is not None:
+                    await self._limiter.acquire()
+                    if self._stopping.is_set():
+                        slots.release()
+                        return
                 task = await self._loop.run_in_executor(self._poll_executor, self._poll_once)
             except Exception as e:
                 slots.release()
@@ -136,77 +191,101 @@ class _ActivityWorker:
             "poll_activity_task_queue",
             service_pb2.PollActivityTaskQueueRequest(
                 task_queue=self._task_queue, identity=self._identity,
-                timeout_us=_POLL_TIMEOUT_US))
+                timeout_us=_POLL_TIMEOUT_US, max_tasks_per_second=self._queue_rate))
 
     # --- One activity -------------------------------------------------------------------
 
     async def _run_activity(self, task: service_pb2.PollActivityTaskQueueResponse,
                             running: _Running) -> None:
-        from durable.common import us_to_datetime, us_to_optional_timedelta
-
-        defn = self._defns.get(task.activity_type)
+        token = task.task_token
+        deadline: asyncio.TimerHandle | None = None
         try:
+            defn = self._defns.get(task.activity_type)
             if defn is None:
                 raise ApplicationError(
                     f"activity type {task.activity_type!r} is not registered on this worker "
                     f"(task queue {self._task_queue!r}); registered activities: "
                     f"{sorted(self._defns)}",
                     type="NotFoundError")
-            hb_payloads = list(task.heartbeat_details.payloads)
-            info = activity.Info(
-                activity_id=task.activity_id,
-                activity_type=task.activity_type,
-                attempt=task.attempt or 1,
-                current_attempt_scheduled_time=us_to_datetime(
-                    task.current_attempt_scheduled_time_us),
-                heartbeat_details=await self._dc.decode(hb_payloads) if hb_payloads else [],
-                heartbeat_timeout=us_to_optional_timedelta(task.heartbeat_timeout_us),
-                is_local=False,
-                schedule_to_close_timeout=us_to_optional_timedelta(
-                    task.schedule_to_close_timeout_us),
-                scheduled_time=us_to_datetime(task.scheduled_time_us),
-                start_to_close_timeout=us_to_optional_timedelta(task.start_to_close_timeout_us),
-                started_time=us_to_datetime(task.started_time_us),
-                task_queue=task.task_queue or self._task_queue,
-                task_token=task.task_token,
-                workflow_id=task.workflow_execution.workflow_id,
-                workflow_namespace="default",
-                workflow_run_id=task.workflow_execution.run_id,
-                workflow_type=task.workflow_type,
-            )
+            info = await self._info(task)
+            running.heartbeater = Heartbeater(lambda d: self._send_heartbeat(token, running, d),
+                                              throttle_interval(info.heartbeat_timeout))
             payloads = list(task.input.payloads)
             arg_types = defn.arg_types
             if arg_types is not None and len(arg_types) != len(payloads):
                 arg_types = None  # let the call report the arity mismatch
             args = await self._dc.decode(payloads, arg_types) if payloads else []
-            ctx = activity._Context(info, lambda *d: self._heartbeat(task.task_token, d))
-            running.ctx = ctx
             running.is_async = defn.is_async
+            deadline = self._arm_deadline(task, running)
             if defn.is_async:
-                result = await self._call_async(defn, ctx, args)
+                running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
+                result = await self._call_async(defn, running.ctx, args)
+            elif self._in_process_pool:
+                result = await self._call_in_process(defn, info, running, args)
             else:
-                result = await self._call_sync(defn, ctx, args)
+                running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
+                result = await self._call_sync(defn, running.ctx, args)
             result_payloads = await self._dc.encode([result])
-        except asyncio.CancelledError as e:
-            if running.shutdown or self._stopping.is_set():
-                await self._respond_failed(task, ApplicationError(
-                    "the worker shut down while the activity was running",
-                    type="WorkerShutdown"))
-            elif running.ctx is not None and running.ctx.cancelled.is_set():
-                await self._respond("respond_activity_task_canceled",
-                                    service_pb2.RespondActivityTaskCanceledRequest(
-                                        task_token=task.task_token, identity=self._identity))
-            else:
-                await self._respond_failed(task, e)
+        except activity._CompleteAsyncError:
+            logger.debug("activity %s (%s) will be completed asynchronously",
+                         task.activity_type, task.activity_id)
+            return
+        except (asyncio.CancelledError, CancelledError) as e:
+            await self._respond_cancelled(task, running, e)
             return
         except Exception as e:
-            await self._respond_failed(task, e)
+            await self._respond_failed(task, running, e)
             return
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            if running.heartbeater is not None:
+                running.heartbeater.close()
         await self._respond("respond_activity_task_completed",
                             service_pb2.RespondActivityTaskCompletedRequest(
-                                task_token=task.task_token,
+                                task_token=token,
                                 result=common_pb2.Payloads(payloads=result_payloads),
                                 identity=self._identity))
+
+    async def _info(self, task: service_pb2.PollActivityTaskQueueResponse) -> activity.Info:
+        from durable.common import us_to_datetime, us_to_optional_timedelta
+
+        hb_payloads = list(task.heartbeat_details.payloads)
+        return activity.Info(
+            activity_id=task.activity_id,
+            activity_type=task.activity_type,
+            attempt=task.attempt or 1,
+            current_attempt_scheduled_time=us_to_datetime(task.current_attempt_scheduled_time_us),
+            heartbeat_details=await self._dc.decode(hb_payloads) if hb_payloads else [],
+            heartbeat_timeout=us_to_optional_timedelta(task.heartbeat_timeout_us),
+            is_local=False,
+            schedule_to_close_timeout=us_to_optional_timedelta(task.schedule_to_close_timeout_us),
+            scheduled_time=us_to_datetime(task.scheduled_time_us),
+            start_to_close_timeout=us_to_optional_timedelta(task.start_to_close_timeout_us),
+            started_time=us_to_datetime(task.started_time_us),
+            task_queue=task.task_queue or self._task_queue,
+            task_token=task.task_token,
+            workflow_id=task.workflow_execution.workflow_id,
+            workflow_namespace="default",
+            workflow_run_id=task.workflow_execution.run_id,
+            workflow_type=task.workflow_type,
+        )
+
+    def _arm_deadline(self, task: service_pb2.PollActivityTaskQueueResponse,
+                      running: _Running) -> asyncio.TimerHandle | None:
+        """Cancel the attempt locally when its start-to-close (or schedule-to-close)
+        deadline passes; the engine times it out on its side at the same moment."""
+        assert self._loop is not None
+        limits = []
+        if task.start_to_close_timeout_us > 0:
+            limits.append(task.start_to_close_timeout_us / 1e6)
+        if task.schedule_to_close_timeout_us > 0 and task.scheduled_time_us > 0:
+            left_us = (task.scheduled_time_us + task.schedule_to_close_timeout_us
+                       - time.time_ns() // 1000)
+            limits.append(max(0.0, left_us / 1e6))
+        if not limits:
+            return None
+        return self._loop.call_later(min(limits), running.cancel, "timed_out")
 
     async def _call_async(self, defn: activity._Definition, ctx: activity._Context,
                           args: list[Any]) -> Any:
@@ -221,10 +300,56 @@ class _ActivityWorker:
         assert self._loop is not None and self._executor is not None
         cv = contextvars.copy_context()
         cv.run(activity._Context._var.set, ctx)
-        return await self._loop.run_in_executor(self._executor, cv.run, defn.fn, *args)
+        fut = self._loop.run_in_executor(self._executor, cv.run, defn.fn, *args)
+        # A cancelled sync activity is told (is_cancelled) and awaited: its thread cannot
+        # be interrupted, and its outcome is what it returns or raises.
+        return await asyncio.shield(fut) if not fut.done() else fut.result()
+
+    async def _call_in_process(self, defn: activity._Definition, info: activity.Info,
+                               running: _Running, args: list[Any]) -> Any:
+        assert self._loop is not None and self._executor is not None
+        assert self._shared is not None
+        token = info.task_token
+        sender = self._shared.register_heartbeater(token, lambda d: self._heartbeat(token, d))
+        try:
+            running.ctx = activity._Context(
+                info, lambda *d: self._heartbeat(token, d),
+                cancelled=self._shared.new_event(), worker_shutdown=self._shared.new_event())
+            fut = self._loop.run_in_executor(
+                self._executor, _execute_in_process, info, _ProcessHeartbeat(sender, token),
+                running.ctx.cancelled, running.ctx.worker_shutdown, defn.fn, args)
+            return await asyncio.shield(fut)
+        finally:
+            self._shared.unregister_heartbeater(token)
+
+    # --- Answers ------------------------------------------------------------------------
+
+    async def _respond_cancelled(self, task: service_pb2.PollActivityTaskQueueResponse,
+                                 running: _Running, error: BaseException) -> None:
+        reason = running.ctx.cancel_reason if running.ctx is not None else ""
+        if reason == "cancel_requested":
+            await self._respond("respond_activity_task_canceled",
+                                service_pb2.RespondActivityTaskCanceledRequest(
+                                    task_token=task.task_token, identity=self._identity))
+        elif reason == "worker_shutdown":
+            await self._respond_failed(task, running, ApplicationError(
+                "the worker shut down while the activity was running", type="WorkerShutdown"))
+        elif reason == "timed_out":
+            await self._respond_failed(task, running, ApplicationError(
+                "the activity's start-to-close or schedule-to-close timeout passed; the "
+                "worker cancelled it", type="ActivityTimedOut"))
+        elif reason == "not_found":
+            logger.info("activity %s (%s) was cancelled: the engine no longer knows this "
+                        "attempt (it timed out or its workflow closed)",
+                        task.activity_type, task.activity_id)
+        elif isinstance(error, asyncio.CancelledError) and self._stopping.is_set():
+            await self._respond_failed(task, running, ApplicationError(
+                "the worker shut down while the activity was running", type="WorkerShutdown"))
+        else:
+            await self._respond_failed(task, running, error)
 
     async def _respond_failed(self, task: service_pb2.PollActivityTaskQueueResponse,
-                              error: BaseException) -> None:
+                              running: _Running | None, error: BaseException) -> None:
         try:
             failure = await self._dc.encode_failure(error)
         except Exception as conv:
@@ -236,21 +361,29 @@ class _ActivityWorker:
         if not isinstance(error, ApplicationError) or error.type != "NotFoundError":
             logger.warning("activity %s (%s) attempt %d failed: %s", task.activity_type,
                            task.activity_id, task.attempt or 1, failure.message)
-        await self._respond("respond_activity_task_failed",
-                            service_pb2.RespondActivityTaskFailedRequest(
-                                task_token=task.task_token, failure=failure,
-                                identity=self._identity))
+        req = service_pb2.RespondActivityTaskFailedRequest(
+            task_token=task.task_token, failure=failure, identity=self._identity)
+        latest = running.heartbeater.latest if running and running.heartbeater else None
+        if latest is not None:
+            try:
+                req.last_heartbeat_details.payloads.extend(await self._dc.encode(list(latest)))
+            except Exception as e:
+                logger.warning("could not convert the last heartbeat details: %s", e)
+        await self._respond("respond_activity_task_failed", req)
 
     async def _respond(self, rpc: str, request: Any) -> None:
         try:
             await self._transport.call_async(rpc, request)
+        except NotFoundError as e:
+            # A stale token: the attempt timed out (and was retried) or the run closed.
+            logger.info("%s refused: %s", rpc, e)
         except Exception as e:
-            # Typically a stale token: the attempt timed out and was retried elsewhere.
             logger.warning("%s refused: %s", rpc, e)
 
     # --- Heartbeats ---------------------------------------------------------------------
 
     def _heartbeat(self, token: bytes, details: Sequence[Any]) -> None:
+        """Record a heartbeat from any thread."""
         loop = self._loop
         assert loop is not None
         try:
@@ -258,41 +391,26 @@ class _ActivityWorker:
         except RuntimeError:
             on_loop = False
         if on_loop:
-            self._queue_heartbeat(token, details)
+            self._record_heartbeat(token, details)
         else:
-            loop.call_soon_threadsafe(self._queue_heartbeat, token, details)
+            loop.call_soon_threadsafe(self._record_heartbeat, token, details)
 
-    def _queue_heartbeat(self, token: bytes, details: Sequence[Any]) -> None:
+    def _record_heartbeat(self, token: bytes, details: Sequence[Any]) -> None:
         running = self._running.get(token)
-        if running is None:
-            return
-        running.hb_details = details
-        if running.hb_in_flight:
-            running.hb_pending = True
-            return
-        running.hb_in_flight = True
-        asyncio.get_running_loop().create_task(self._send_heartbeats(token, running))
+        if running is not None and running.heartbeater is not None:
+            running.heartbeater.record(details)
 
-    async def _send_heartbeats(self, token: bytes, running: _Running) -> None:
+    async def _send_heartbeat(self, token: bytes, running: _Running,
+                              details: Sequence[Any]) -> None:
+        payloads = await self._dc.encode(list(details))
         try:
-            while True:
-                running.hb_pending = False
-                try:
-                    payloads = await self._dc.encode(list(running.hb_details))
-                    resp = await self._transport.call_async(
-                        "record_activity_task_heartbeat",
-                        service_pb2.RecordActivityTaskHeartbeatRequest(
-                            task_token=token, details=common_pb2.Payloads(payloads=payloads),
-                            identity=self._identity))
-                except Exception as e:
-                    logger.warning("heartbeat of activity failed: %s", e)
-                    return
-                if resp.cancel_requested and running.ctx is not None:
-                    if not running.ctx.cancelled.is_set():
-                        running.ctx.set_cancelled()
-                        if running.is_async and running.task is not None:
-                            running.task.cancel()
-                if not running.hb_pending:
-                    return
-        finally:
-            running.hb_in_flight = False
+            resp = await self._transport.call_async(
+                "record_activity_task_heartbeat",
+                service_pb2.RecordActivityTaskHeartbeatRequest(
+                    task_token=token, details=common_pb2.Payloads(payloads=payloads),
+                    identity=self._identity))
+        except NotFoundError:
+            running.cancel("not_found")
+            return
+        if resp.cancel_requested:
+            running.cancel("cancel_requested")

@@ -12,6 +12,7 @@ from typing import Any
 from durable import activity, workflow
 from durable.v1 import service_pb2
 from durable.worker._activity_worker import _ActivityWorker
+from durable.worker._shared_state import SharedStateManager
 from durable.worker._workflow_worker import _WorkflowWorker
 
 logger = logging.getLogger("durable.worker")
@@ -28,22 +29,31 @@ class Worker:
         task_queue: The task queue.
         workflows: ``@workflow.defn`` classes.
         activities: ``@activity.defn`` functions.
-        activity_executor: Runs non-async activities (a ``ThreadPoolExecutor``); required
-            when any activity is a plain function.
+        activity_executor: Runs non-async activities: a ``ThreadPoolExecutor``, or a
+            ``ProcessPoolExecutor`` together with ``shared_state_manager``; required when
+            any activity is a plain function.
+        shared_state_manager: Carries heartbeats and cancellation between this process and
+            a process-pool ``activity_executor``
+            (``SharedStateManager.create_from_multiprocessing(multiprocessing.Manager())``).
         max_cached_workflows: Workflow runs kept in memory between tasks (sticky cache);
             0 replays every task from the first event.
         max_concurrent_workflow_tasks: Workflow tasks processed at once (threads); default 4.
         max_concurrent_activities: Activities running at once; default 100.
         max_concurrent_activity_task_polls: Activity polls parked at once; default 4.
+        max_activities_per_second: Activities this worker starts per second at most
+            (polls are spaced); None = no limit.
+        max_task_queue_activities_per_second: Activities started per second at most on the
+            whole task queue, by all its workers (enforced by the engine); None = no limit.
         workflow_failure_exception_types: Exception classes that fail the workflow (not
             just the task) when raised by workflow code, for every workflow of this worker.
-        graceful_shutdown_timeout: How long shutdown waits for running activities before
-            cancelling them.
+        graceful_shutdown_timeout: How long shutdown waits for running activities (they see
+            ``activity.is_worker_shutdown()``) before cancelling them.
         identity: Identity recorded with this worker's actions; the client's by default.
 
     Raises:
         ValueError: Nothing to run, a class or function is not decorated, two share a name,
-            a sync activity without ``activity_executor``, a bad number.
+            a sync activity without ``activity_executor``, a process-pool executor without
+            ``shared_state_manager``, a bad number.
     """
 
     def __init__(
@@ -58,6 +68,9 @@ class Worker:
         max_concurrent_workflow_tasks: int | None = None,
         max_concurrent_activities: int | None = None,
         max_concurrent_activity_task_polls: int = 4,
+        shared_state_manager: SharedStateManager | None = None,
+        max_activities_per_second: float | None = None,
+        max_task_queue_activities_per_second: float | None = None,
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         graceful_shutdown_timeout: timedelta = timedelta(),
         identity: str | None = None,
@@ -96,6 +109,25 @@ class Worker:
                             max_concurrent_activity_task_polls)):
             if opt is not None and (not isinstance(opt, int) or opt < 1):
                 raise ValueError(f"{label} must be an int >= 1, got {opt!r}")
+        if (activity_executor is not None and act_defns
+                and not isinstance(activity_executor, concurrent.futures.ThreadPoolExecutor)
+                and any(not a.is_async for a in act_defns.values())):
+            if shared_state_manager is None:
+                raise ValueError(
+                    f"activity_executor {type(activity_executor).__name__} runs activities in "
+                    "other processes: pass shared_state_manager="
+                    "SharedStateManager.create_from_multiprocessing(multiprocessing.Manager()) "
+                    "so heartbeats and cancellation can cross the process boundary")
+        if shared_state_manager is not None and not isinstance(shared_state_manager,
+                                                               SharedStateManager):
+            raise ValueError(f"shared_state_manager must be a SharedStateManager, "
+                             f"got {shared_state_manager!r}")
+        for label, rate in (("max_activities_per_second", max_activities_per_second),
+                            ("max_task_queue_activities_per_second",
+                             max_task_queue_activities_per_second)):
+            if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
+                                     or not rate > 0 or rate == float("inf")):
+                raise ValueError(f"{label} must be a finite number > 0 or None, got {rate!r}")
         if not isinstance(graceful_shutdown_timeout, timedelta):
             raise ValueError("graceful_shutdown_timeout must be a timedelta")
 
@@ -122,6 +154,9 @@ class Worker:
             executor=activity_executor,
             max_concurrent_activities=max_concurrent_activities or 100,
             max_task_polls=max_concurrent_activity_task_polls,
+            shared_state_manager=shared_state_manager,
+            max_activities_per_second=max_activities_per_second,
+            max_task_queue_activities_per_second=max_task_queue_activities_per_second,
         ) if act_defns else None
         self._started = False
         self._shutdown_requested: asyncio.Event | None = None

@@ -1,0 +1,178 @@
+"""Heartbeats: details reach the next attempt, throttling between worker and engine,
+cancellation delivered through a heartbeat's answer (async and thread activities)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from datetime import timedelta
+from typing import Any
+
+from durable import activity, workflow
+from durable.client import Client
+from durable.common import RetryPolicy
+from durable.exceptions import ActivityError, ApplicationError, CancelledError
+from durable.v1 import history_pb2
+from durable.worker import Worker
+
+_log: dict[str, list[Any]] = {}
+
+
+@activity.defn
+async def counts_then_fails_once(key: str) -> str:
+    info = activity.info()
+    _log.setdefault(key, []).append((info.attempt, list(info.heartbeat_details)))
+    start = info.heartbeat_details[0] if info.heartbeat_details else 0
+    if info.attempt == 1:
+        for i in range(start + 1, 21):
+            activity.heartbeat(i)  # throttled: only the first goes out at once
+        raise ApplicationError("crashed after 20 items", type="Crash")
+    return f"resumed at {start}"
+
+
+@activity.defn
+async def heartbeat_burst(key: str) -> str:
+    for i in range(1, 51):
+        activity.heartbeat(i)
+        await asyncio.sleep(0.002)
+    _log.setdefault(key, []).append(("burst done", time.monotonic()))
+    while key not in _release:
+        await asyncio.sleep(0.05)
+    return "ok"
+
+
+_release: set[str] = set()
+
+
+@activity.defn
+async def cancellable(key: str) -> str:
+    try:
+        while True:
+            activity.heartbeat("tick")
+            await asyncio.sleep(0.05)
+    except asyncio.CancelledError:
+        _log.setdefault(key, []).append(("cancelled", activity.is_cancelled()))
+        raise
+
+
+@activity.defn
+def cancellable_sync(key: str) -> str:
+    while not activity.is_cancelled():
+        activity.heartbeat("tick")
+        activity.wait_for_cancelled_sync(0.05)
+    _log.setdefault(key, []).append(("cancelled", activity.info().activity_type))
+    raise CancelledError("stopped on request")
+
+
+@workflow.defn
+class ResumeWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        return await workflow.execute_activity(
+            counts_then_fails_once, key, start_to_close_timeout=timedelta(seconds=10),
+            heartbeat_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)))
+
+
+@workflow.defn
+class BurstWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        return await workflow.execute_activity(
+            heartbeat_burst, key, start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=2))
+
+
+@workflow.defn
+class CancelActivityWorkflow:
+    @workflow.run
+    async def run(self, key: str, sync: bool) -> str:
+        handle = workflow.start_activity(
+            cancellable_sync if sync else cancellable, key,
+            start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(milliseconds=500))
+        await asyncio.sleep(0.5)
+        handle.cancel()
+        try:
+            await handle
+        except asyncio.CancelledError:
+            pass
+        except ActivityError:
+            pass
+        await asyncio.sleep(2)  # let the worker report the cancellation
+        return "done"
+
+
+def _kinds(history: Any) -> list[str]:
+    return [e.WhichOneof("attributes") for e in history.events]
+
+
+async def test_retry_resumes_from_last_heartbeat_details(client: Client,
+                                                         task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[ResumeWorkflow],
+                      activities=[counts_then_fails_once]):
+        result = await client.execute_workflow(ResumeWorkflow.run, "resume", id="wf-resume",
+                                               task_queue=task_queue)
+    # Heartbeats 2..20 were throttled; the latest went out with the failure.
+    assert result == "resumed at 20"
+    assert _log["resume"] == [(1, []), (2, [20])]
+
+
+async def test_heartbeats_are_throttled_and_the_latest_is_sent(client: Client,
+                                                               task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[BurstWorkflow],
+                      activities=[heartbeat_burst]):
+        handle = await client.start_workflow(BurstWorkflow.run, "burst", id="wf-burst",
+                                             task_queue=task_queue)
+        seen: list[tuple[float, Any]] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            desc = await handle.describe()
+            for p in desc.raw_description.pending_activities:
+                if p.heartbeat_details.payloads:
+                    [value] = await client.data_converter.decode(
+                        list(p.heartbeat_details.payloads))
+                    seen.append((time.monotonic(), value))
+            if seen and seen[-1][1] == 50:
+                break
+            await asyncio.sleep(0.05)
+        _release.add("burst")
+        assert await handle.result() == "ok"
+    values = [v for _, v in seen]
+    assert values[-1] == 50, values
+    # Interval = 0.8 x 2 s: the engine got 1 at once, then nothing newer for ~1.6 s,
+    # although 50 heartbeats were made within ~0.2 s.
+    assert values[0] == 1
+    first_at = seen[0][0]
+    last_change = next(t for t, v in seen if v == 50)
+    assert last_change - first_at >= 1.2, seen
+    assert set(values) <= {1, 50}, "intermediate details were sent despite the throttle"
+
+
+async def test_cancellation_reaches_async_activity(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[CancelActivityWorkflow],
+                      activities=[cancellable]):
+        handle = await client.start_workflow(CancelActivityWorkflow.run, args=["ca", False],
+                                             id="wf-cancel-async", task_queue=task_queue)
+        assert await handle.result() == "done"
+    assert _log["ca"] == [("cancelled", True)]
+    kinds = _kinds(await handle.fetch_history())
+    assert "activity_task_cancel_requested" in kinds
+    assert "activity_task_canceled" in kinds
+
+
+async def test_cancellation_reaches_thread_activity(client: Client, task_queue: str) -> None:
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        async with Worker(client, task_queue=task_queue, workflows=[CancelActivityWorkflow],
+                          activities=[cancellable_sync], activity_executor=pool):
+            handle = await client.start_workflow(CancelActivityWorkflow.run,
+                                                 args=["cs", True], id="wf-cancel-sync",
+                                                 task_queue=task_queue)
+            assert await handle.result() == "done"
+    assert _log["cs"] == [("cancelled", "cancellable_sync")]
+    history = await handle.fetch_history()
+    canceled = [e for e in history.events
+                if e.WhichOneof("attributes") == "activity_task_canceled"]
+    assert len(canceled) == 1
+    assert isinstance(canceled[0], history_pb2.HistoryEvent)
