@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf import json_format
 
 from durable import _transport
+from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from durable.exceptions import (
     AlreadyExistsError,
@@ -34,6 +35,8 @@ from durable.exceptions import (
 from durable.v1 import common_pb2, history_pb2, service_pb2
 
 __all__ = [
+    "AsyncActivityCancelledError",
+    "AsyncActivityHandle",
     "Client",
     "WorkflowContinuedAsNewError",
     "WorkflowExecutionDescription",
@@ -251,6 +254,26 @@ class Client:
         return WorkflowHandle(self, workflow_id, run_id=run_id, result_run_id=run_id,
                               first_execution_run_id=first_execution_run_id,
                               result_type=result_type)
+
+    def get_async_activity_handle(self, *, task_token: bytes | None = None,
+                                  workflow_id: str | None = None, run_id: str | None = None,
+                                  activity_id: str | None = None) -> AsyncActivityHandle:
+        """A handle to complete an activity from outside its worker (async completion).
+
+        Args:
+            task_token: The attempt's ``activity.info().task_token``; or else
+            workflow_id: The activity's workflow id, with
+            run_id: Its run (the latest run when None), and
+            activity_id: The activity id within that workflow.
+
+        Returns:
+            The handle (no call is made until one of its methods is).
+
+        Raises:
+            ValueError: Neither a task token nor workflow and activity ids, or both.
+        """
+        return AsyncActivityHandle(self, task_token=task_token, workflow_id=workflow_id,
+                                   run_id=run_id, activity_id=activity_id)
 
     def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
                                 run_id: str | None = None) -> WorkflowHandle[Any]:
