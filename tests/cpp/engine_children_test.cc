@@ -384,7 +384,9 @@ TEST(EngineConcurrencyTest, ConcurrentWorkflowsAllComplete) {
     workers.emplace_back([&] {
       while (!stop) {
         auto a = PollAct(e, "q", "a", 100'000);
-        if (!a.task_token().empty()) EXPECT_TRUE(CompleteAct(e, a.task_token()).ok());
+        if (!a.task_token().empty()) {
+          EXPECT_TRUE(CompleteAct(e, a.task_token()).ok());
+        }
       }
     });
   }
