@@ -33,6 +33,13 @@ from durable.exceptions import (
     WorkflowFailureError,
 )
 from durable.v1 import common_pb2, history_pb2, service_pb2
+from durable import _client_messages
+from durable._client_messages import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateHandle,
+    WorkflowUpdateStage,
+)
 
 __all__ = [
     "AsyncActivityCancelledError",
@@ -44,6 +51,10 @@ __all__ = [
     "WorkflowFailureError",
     "WorkflowHandle",
     "WorkflowHistory",
+    "WorkflowQueryFailedError",
+    "WorkflowUpdateFailedError",
+    "WorkflowUpdateHandle",
+    "WorkflowUpdateStage",
 ]
 
 ReturnType = TypeVar("ReturnType")
@@ -156,6 +167,8 @@ class Client:
         memo: Mapping[str, Any] | None = None,
         start_delay: timedelta | None = None,
         request_id: str | None = None,
+        start_signal: str | Callable[..., Any] | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -176,6 +189,11 @@ class Client:
             memo: Values stored with the workflow (not indexed).
             start_delay: Delay before the first workflow task.
             request_id: Idempotency key; a retried call with the same key returns the same run.
+            start_signal: Signal-with-start: send this signal (a name or a
+                ``@workflow.signal`` method) with the start; if a run with this id is
+                already running, the signal goes to it instead (with
+                ``id_conflict_policy=USE_EXISTING``).
+            start_signal_args: Arguments of ``start_signal``.
 
         Returns:
             A handle to the run.
@@ -215,6 +233,14 @@ class Client:
         )
         if retry_policy is not None:
             req.retry_policy.CopyFrom(retry_policy.to_proto())
+        if start_signal is not None:
+            from durable._workflow_handlers import _name_and_ret_type
+
+            req.signal_name = _name_and_ret_type(start_signal, "signal")[0]
+            req.signal_input.payloads.extend(
+                await self._data_converter.encode(list(start_signal_args)))
+        elif start_signal_args:
+            raise ValueError("start_signal_args given without start_signal")
         if memo:
             for k, v in memo.items():
                 (p,) = await self._data_converter.encode([v])
@@ -540,14 +566,24 @@ class WorkflowHandle(Generic[ReturnType]):
 
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
                      args: Sequence[Any] = ()) -> None:
-        """Send a signal to the workflow.
+        """Send a signal to the workflow (recorded in its history, delivered in order).
+
+        Args:
+            signal: A ``@workflow.signal`` method (``MyWorkflow.my_signal``) or a name.
+            arg: The single argument (or use ``args``).
+            args: Several arguments.
 
         Raises:
+            ValueError: ``signal`` is neither a name nor a signal method; both arg and args.
             durable.exceptions.NotFoundError: No such workflow.
             durable.exceptions.FailedPreconditionError: The run is closed.
         """
-        name = signal if isinstance(signal, str) else getattr(signal, "__name__", str(signal))
+        from durable._workflow_handlers import _name_and_ret_type
+
+        name = _name_and_ret_type(signal, "signal")[0]
         if arg is not _arg_unset:
+            if args:
+                raise ValueError("pass either arg or args=[...], not both")
             args = [arg]
         payloads = await self._client.data_converter.encode(list(args))
         await self._client.transport.call_async(
@@ -556,6 +592,100 @@ class WorkflowHandle(Generic[ReturnType]):
                 workflow_execution=self._execution(), signal_name=name,
                 input=common_pb2.Payloads(payloads=payloads),
                 identity=self._client.identity, request_id=str(uuid.uuid4())))
+
+    async def query(self, query: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                    args: Sequence[Any] = (), result_type: Any = None,
+                    rpc_timeout: timedelta | None = None) -> Any:
+        """Ask the workflow a query; a worker answers from the workflow's state.
+
+        Works on a closed workflow too (the worker replays its history to answer).
+
+        Args:
+            query: A ``@workflow.query`` method (``MyWorkflow.status``) or a query name.
+            arg: The single argument (or use ``args``).
+            args: Several arguments.
+            result_type: Type to decode the answer into (default: the method's annotation).
+            rpc_timeout: How long to wait for a worker to answer (the engine's default).
+
+        Returns:
+            The handler's answer.
+
+        Raises:
+            WorkflowQueryFailedError: The handler raised, or there is no such query (the
+                message lists the known ones).
+            ValueError: ``query`` is neither a name nor a query method.
+            durable.exceptions.DeadlineExceededError: No worker answered in time.
+            durable.exceptions.NotFoundError: No such workflow.
+        """
+        return await _client_messages.query(self, query, arg, args, _arg_unset, result_type,
+                                            rpc_timeout)
+
+    async def execute_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                             args: Sequence[Any] = (), id: str | None = None,
+                             result_type: Any = None,
+                             rpc_timeout: timedelta | None = None) -> Any:
+        """Send an update and wait for its result.
+
+        Args:
+            update: A ``@workflow.update`` method (``MyWorkflow.set_value``) or a name.
+            arg: The single argument (or use ``args``).
+            args: Several arguments.
+            id: Update id (idempotency within the run); a new UUID when None.
+            result_type: Type to decode the result into (default: the method's annotation).
+            rpc_timeout: Give up waiting after this long (``DeadlineExceededError``).
+
+        Returns:
+            The update handler's result.
+
+        Raises:
+            WorkflowUpdateFailedError: The validator rejected it (nothing is recorded), or
+                the handler raised a failure; ``cause`` says why.
+            durable.exceptions.FailedPreconditionError: The workflow is closed.
+        """
+        handle = await self.start_update(update, arg, args=args, id=id, result_type=result_type,
+                                         wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                                         rpc_timeout=rpc_timeout)
+        return await handle.result(rpc_timeout=rpc_timeout)
+
+    async def start_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                           wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
+                           id: str | None = None, result_type: Any = None,
+                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
+        """Send an update and return once it reached ``wait_for_stage``.
+
+        Args:
+            update: A ``@workflow.update`` method or a name.
+            arg: The single argument (or use ``args``).
+            wait_for_stage: ``WorkflowUpdateStage.ACCEPTED`` (validated and recorded) or
+                ``COMPLETED``.
+            args: Several arguments.
+            id: Update id; a new UUID when None.
+            result_type: Type to decode the result into.
+            rpc_timeout: Give up waiting for the stage after this long.
+
+        Returns:
+            A handle; ``await handle.result()`` for the outcome.
+
+        Raises:
+            WorkflowUpdateFailedError: The validator rejected the update.
+            ValueError: ``wait_for_stage`` is ADMITTED (not supported), bad arguments.
+            durable.exceptions.FailedPreconditionError: The workflow is closed.
+        """
+        return await _client_messages.start_update(
+            self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
+            result_type=result_type, rpc_timeout=rpc_timeout)
+
+    def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
+                          result_type: Any = None) -> WorkflowUpdateHandle[Any]:
+        """A handle to an update sent before (no call is made).
+
+        Args:
+            id: The update id.
+            workflow_run_id: The run it went to (the handle's run when None).
+            result_type: Type to decode the result into.
+        """
+        return WorkflowUpdateHandle(self, id, workflow_run_id=workflow_run_id or self._run_id,
+                                    result_type=result_type)
 
     async def cancel(self, *, reason: str = "") -> None:
         """Request cancellation (the workflow decides how to react).

@@ -28,19 +28,39 @@ __all__ = [
     "ActivityHandle",
     "Info",
     "ParentInfo",
+    "RawValue",
+    "ReadOnlyContextError",
     "WorkflowIOError",
     "defn",
+    "deprecate_patch",
     "execute_activity",
+    "get_dynamic_query_handler",
+    "get_dynamic_signal_handler",
+    "get_dynamic_update_handler",
+    "get_query_handler",
+    "get_signal_handler",
+    "get_update_handler",
     "in_workflow",
     "info",
     "logger",
     "now",
+    "patched",
+    "payload_converter",
+    "query",
     "random",
     "run",
+    "set_dynamic_query_handler",
+    "set_dynamic_signal_handler",
+    "set_dynamic_update_handler",
+    "set_query_handler",
+    "set_signal_handler",
+    "set_update_handler",
+    "signal",
     "sleep",
     "start_activity",
     "time",
     "unsafe",
+    "update",
     "uuid4",
     "wait_condition",
 ]
@@ -226,6 +246,9 @@ class _Definition:
             ret_type=ret_type,
             failure_exception_types=failure_types,
         )
+        from durable._workflow_handlers import _collect
+
+        _collect(cls)  # validates signal/query/update handlers (ValueError)
         setattr(cls, _DEFN_ATTR, d)
         setattr(run_fn, _DEFN_ATTR, d)
 
@@ -319,6 +342,20 @@ class _Runtime(ABC):
         self, fn: Callable[[], bool], *, timeout: float | None
     ) -> None: ...
 
+    # Handlers and patches (_workflow_handlers.py, patched / deprecate_patch).
+
+    @abstractmethod
+    def workflow_set_handler(self, kind: str, name: str | None, definition: Any) -> None: ...
+
+    @abstractmethod
+    def workflow_get_handler(self, kind: str, name: str | None) -> Callable[..., Any] | None: ...
+
+    @abstractmethod
+    def workflow_patch(self, patch_id: str, *, deprecated: bool) -> bool: ...
+
+    @abstractmethod
+    def workflow_payload_converter(self) -> Any: ...
+
 
 def in_workflow() -> bool:
     """Whether the caller runs inside workflow code."""
@@ -395,6 +432,61 @@ class WorkflowIOError(RuntimeError):
 
     Workflow code must be deterministic: do such work in an activity.
     """
+
+
+# --- Versioning -----------------------------------------------------------------------------
+
+
+def patched(id: str) -> bool:
+    """Whether this run takes the new branch of a code change marked ``id``.
+
+    Use it to change workflow code while runs started with the old code are still open::
+
+        if workflow.patched("use-v2-activity"):
+            await workflow.execute_activity(new_step, ...)
+        else:
+            await workflow.execute_activity(old_step, ...)
+
+    A new run (not replaying) takes the new branch and records a ``core_patch`` marker in
+    history. Replaying, it answers True only if the history recorded the marker at this
+    point: a run started before the change replays its old branch. The answer for one id
+    is fixed for the rest of the run.
+
+    Args:
+        id: The change's name, unique in the workflow.
+
+    Returns:
+        True for the new branch.
+
+    Raises:
+        ValueError: ``id`` is empty.
+    """
+    if not isinstance(id, str) or not id:
+        raise ValueError(f"patch id must be a non-empty string, got {id!r}")
+    return _Runtime.current().workflow_patch(id, deprecated=False)
+
+
+def deprecate_patch(id: str) -> None:
+    """Mark that every open run now takes the new branch of patch ``id``.
+
+    The step after :func:`patched`: once no run that took the old branch is open, replace
+    ``if workflow.patched(id): new else: old`` with ``workflow.deprecate_patch(id); new``.
+    Runs that recorded the marker still replay; once no such run is open, remove the call.
+
+    Args:
+        id: The patch's id.
+
+    Raises:
+        ValueError: ``id`` is empty.
+    """
+    if not isinstance(id, str) or not id:
+        raise ValueError(f"patch id must be a non-empty string, got {id!r}")
+    _Runtime.current().workflow_patch(id, deprecated=True)
+
+
+def payload_converter() -> Any:
+    """The payload converter of the worker running this workflow (to decode ``RawValue``)."""
+    return _Runtime.current().workflow_payload_converter()
 
 
 # --- Activities -----------------------------------------------------------------------------
@@ -562,3 +654,24 @@ class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 logger = LoggerAdapter(logging.getLogger("durable.workflow"))
 """Logger for workflow code: adds the workflow ids, silent during replay."""
+
+
+from durable._workflow_handlers import (  # noqa: E402  (they use this module)
+    RawValue,
+    ReadOnlyContextError,
+    get_dynamic_query_handler,
+    get_dynamic_signal_handler,
+    get_dynamic_update_handler,
+    get_query_handler,
+    get_signal_handler,
+    get_update_handler,
+    query,
+    set_dynamic_query_handler,
+    set_dynamic_signal_handler,
+    set_dynamic_update_handler,
+    set_query_handler,
+    set_signal_handler,
+    set_update_handler,
+    signal,
+    update,
+)

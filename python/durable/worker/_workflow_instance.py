@@ -41,6 +41,7 @@ from durable import workflow
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.exceptions import FailureError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
+from durable.worker._workflow_messages import _MessagesMixin
 
 logger = logging.getLogger("durable.worker")
 
@@ -77,7 +78,7 @@ class _PendingActivity:
         self.activity_id = activity_id
 
 
-class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
+class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runtime):
     """One workflow run's code and state, advanced one activation at a time.
 
     Args:
@@ -114,6 +115,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
         self._timers: dict[int, _TimerHandle] = {}
         self._activities: dict[int, _PendingActivity] = {}
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._init_messages()
+        self._pending_main: tuple[Callable[..., Any], list[Any]] | None = None
 
         self._info: workflow.Info | None = None
         self._object: Any = None
@@ -159,6 +162,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
         try:
             for job in activation.jobs:
                 self._apply(job)
+            self._start_main()
             self._run_until_blocked()
             self._check_main_task()
         except Exception as e:  # a bug in the SDK or a job workflow code could not handle
@@ -208,31 +212,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
             self._patches.add(job.notify_has_patch.patch_id)
         elif kind == "remove_from_cache":
             pass  # the worker drops the instance; dispose() releases it
-        elif kind == "signal_workflow":
-            logger.warning(
-                "workflow %s (%s) received signal %r but signal handlers are not supported "
-                "yet; the signal is ignored", self._workflow_id, self._defn.name,
-                job.signal_workflow.signal_name)
-        elif kind == "query_workflow":
-            q = job.query_workflow
-            self._commands.append(commands_pb2.Command(
-                respond_to_query=commands_pb2.RespondToQueryCommand(
-                    query_id=q.query_id,
-                    failed=common_pb2.Failure(
-                        message=f"workflow {self._defn.name!r} has no query handler for "
-                                f"{q.query_type!r} (queries are not supported yet)",
-                        source="python"))))
-        elif kind == "do_update":
-            u = job.do_update
-            self._commands.append(commands_pb2.Command(
-                reject_update=commands_pb2.RejectUpdateCommand(
-                    update_id=u.id,
-                    failure=common_pb2.Failure(
-                        message=f"workflow {self._defn.name!r} has no update handler for "
-                                f"{u.name!r} (updates are not supported yet)",
-                        source="python",
-                        application_failure_info=common_pb2.ApplicationFailureInfo(
-                            type="NotFoundError", non_retryable=True)))))
+        elif self._apply_message_job(kind, job):
+            pass
         else:
             raise NotImplementedError(f"activation job {kind!r} is not supported by this SDK yet")
 
@@ -275,9 +256,19 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
             raise RuntimeError(
                 f"cannot decode the arguments of workflow {self._defn.name!r}: {e}") from e
         self._object = self._defn.cls()
-        run_fn = self._defn.run_fn
+        # Started once the activation's other jobs are applied, so that the handlers of
+        # signals and updates that came with the start run first (as in temporalio).
+        self._pending_main = (self._defn.run_fn, args)
+
+    def _start_main(self) -> None:
+        if self._pending_main is None:
+            return
+        run_fn, args = self._pending_main
+        self._pending_main = None
         self._main_task = self.create_task(
             self._run_main(run_fn, args), name=f"workflow {self._defn.name} run")
+        if self._cancel_requested:
+            self._main_task.cancel()
 
     async def _run_main(self, run_fn: Callable[..., Any], args: list[Any]) -> Any:
         return await run_fn(self._object, *args)
@@ -343,11 +334,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
         self._task_failure = exc
 
     def _add_command(self, command: commands_pb2.Command) -> None:
+        self._check_writable(f"issue {command.WhichOneof('variant')}")
         if self._completed or self._disposed:
             return  # the workflow is closing; nothing more is recorded
         self._commands.append(command)
 
     def _next_seq(self, kind: str) -> int:
+        self._check_writable(f"start a {kind}")
         self._seq[kind] += 1
         return self._seq[kind]
 
@@ -470,6 +463,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any,
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         self._check_not_disposed()
+        self._check_writable("start a timer")
         if delay is None or math.isnan(delay):
             raise ValueError(f"timer delay must be a number of seconds, got {delay!r}")
         delay_us = math.ceil(delay * 1e6 - 0.5) if delay > 0 else 0
@@ -505,6 +499,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop, workflow._Runtime):
     def create_task(self, coro: Any, *, name: str | None = None,
                     context: contextvars.Context | None = None) -> asyncio.Task[Any]:
         self._check_not_disposed()
+        self._check_writable("start a task")
         if self._task_factory is not None:
             task = self._task_factory(self, coro)
             if name is not None:

@@ -148,24 +148,77 @@ class _WorkflowWorker:
 
     def handle_task(self, task: service_pb2.PollWorkflowTaskQueueResponse) -> None:
         """Process one workflow task and respond to the engine (blocking; lane thread)."""
-        if task.HasField("query") and task.query.query_id:
-            self._respond("respond_query_task_completed",
-                          service_pb2.RespondQueryTaskCompletedRequest(
-                              task_token=task.task_token,
-                              failure=common_pb2.Failure(
-                                  message="queries are not supported by this worker yet",
-                                  source="python")))
-            return
+        is_query = task.HasField("query") and bool(task.query.query_id)
         run_id = task.workflow_execution.run_id
         defn = self._defns.get(task.workflow_type)
         if defn is None:
-            self._fail_unknown_type(task)
+            if is_query:
+                self._respond("respond_query_task_completed",
+                              service_pb2.RespondQueryTaskCompletedRequest(
+                                  task_token=task.task_token, failure=common_pb2.Failure(
+                                      message=f"workflow type {task.workflow_type!r} is not "
+                                              f"registered on this worker", source="python")))
+            else:
+                self._fail_unknown_type(task)
             return
         lock = self._acquire_run_lock(run_id)
         try:
-            self._handle_locked(task, defn)
+            if is_query:
+                self._answer_query(task, defn)
+            else:
+                self._handle_locked(task, defn)
         finally:
             self._release_run_lock(run_id, lock)
+
+    def _answer_query(self, task: service_pb2.PollWorkflowTaskQueueResponse,
+                      defn: workflow._Definition) -> None:
+        """Answer a query task from the cached instance if it is current, else by replaying
+        the task's (full) history into a fresh instance."""
+        from durable import _core
+
+        wid = task.workflow_execution.workflow_id
+        run_id = task.workflow_execution.run_id
+        with self._cache_lock:
+            cached = self._cache.pop(run_id, None)
+        entry = cached
+        if cached is not None and any(
+                e.event_id > cached.replayer.last_event_id
+                and e.WhichOneof("attributes") == "workflow_task_started"
+                for e in task.history.events):
+            entry = None  # another worker ran a later task: the cache is behind
+        fresh: _CachedRun | None = None
+        req = service_pb2.RespondQueryTaskCompletedRequest(task_token=task.task_token)
+        try:
+            if entry is None:
+                replayer = _core.WorkflowReplayer(wid, run_id)
+                replayer.add_history(task.history.SerializeToString())
+                fresh = entry = _CachedRun(replayer, WorkflowInstance(
+                    defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
+                    failure_exception_types=self._failure_types))
+                while (raw := replayer.next_activation()) is not None:
+                    completion = entry.instance.activate(
+                        activation_pb2.WorkflowActivation.FromString(raw))
+                    replayer.complete(completion.SerializeToString())
+                failure_raw = replayer.take_failure()
+                if failure_raw is not None:
+                    raise RuntimeError("replaying the workflow to answer the query failed: "
+                                       + common_pb2.Failure.FromString(failure_raw).message)
+            answer = entry.instance.answer_query(task.query)
+            if answer.HasField("failed"):
+                req.failure.CopyFrom(answer.failed)
+            else:
+                req.answer.CopyFrom(answer.succeeded)
+        except Exception as e:
+            logger.warning("query %r of %s (%s) failed: %s", task.query.query_type, wid,
+                           defn.name, e)
+            req.failure.CopyFrom(common_pb2.Failure(message=f"{type(e).__name__}: {e}",
+                                                    source="python"))
+        finally:
+            if fresh is not None:
+                fresh.dispose()
+            if cached is not None:
+                self._cache_put(run_id, cached)
+        self._respond("respond_query_task_completed", req)
 
     def _handle_locked(self, task: service_pb2.PollWorkflowTaskQueueResponse,
                        defn: workflow._Definition) -> None:

@@ -1,0 +1,322 @@
+"""Signals, queries, updates and patches of the workflow event loop.
+
+A mixin of ``WorkflowInstance``; the handlers themselves are defined with
+``durable.workflow.signal`` / ``query`` / ``update`` (``durable/_workflow_handlers.py``).
+
+* ``SignalWorkflow`` job: the handler runs as a task of the workflow; without a handler the
+  signal is buffered (in order) until ``workflow.set_signal_handler`` registers one.
+* ``QueryWorkflow`` job: the handler runs at once, read-only, and the answer is a
+  ``RespondToQuery`` command (never recorded). An unknown query fails naming the known ones.
+* ``DoUpdate`` job: when ``run_validator`` (a live request), the validator runs read-only;
+  if it raises, ``RejectUpdate`` (never recorded). Otherwise ``AcceptUpdate`` and the
+  handler runs as a task whose outcome is ``CompleteUpdate``.
+* ``workflow.patched`` / ``deprecate_patch``: a ``core_patch`` marker (see
+  ``cpp/core/src/history/events.h``), answered from ``NotifyHasPatch`` jobs on replay.
+
+Read-only code (queries, validators) cannot issue commands, start tasks or schedule
+callbacks: ``workflow.ReadOnlyContextError`` says which handler tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from durable import workflow
+from durable._workflow_handlers import RawValue, ReadOnlyContextError, _Handlers, _HandlerDefinition
+from durable.exceptions import ApplicationError, FailureError
+from durable.exceptions import CancelledError as FailureCancelledError
+from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2
+
+logger = logging.getLogger("durable.worker")
+
+_PATCH_MARKER = "core_patch"
+_PATCH_ID_KEY = "patch_id"
+_STACK_TRACE_QUERY = "__stack_trace"
+
+
+class _MessagesMixin:
+    """Signal, query and update handlers and patches; mixed into ``WorkflowInstance``."""
+
+    # Provided by WorkflowInstance.
+    _commands: list[commands_pb2.Command]
+    _pc: Any
+    _fc: Any
+    _defn: workflow._Definition
+    _object: Any
+    _replaying: bool
+    _completed: bool
+    _task_failure: BaseException | None
+    _failure_types: tuple[type[BaseException], ...]
+    _patches: set[str]
+
+    def _add_command(self, command: commands_pb2.Command) -> None: ...  # pragma: no cover
+    def create_task(self, coro: Any, *, name: str | None = None,
+                    context: Any = None) -> asyncio.Task[Any]: ...  # pragma: no cover
+
+    def _init_messages(self) -> None:
+        handlers = _Handlers.of_class(self._defn.cls)
+        self._handlers: dict[str, dict[str | None, _HandlerDefinition]] = {
+            "signal": dict(handlers.signals),
+            "query": dict(handlers.queries),
+            "update": dict(handlers.updates),
+        }
+        self._buffered_signals: list[activation_pb2.SignalWorkflow] = []
+        self._read_only: str | None = None  # the read-only handler running, if any
+        self._patch_memo: dict[str, bool] = {}
+
+    def _apply_message_job(self, kind: str, job: activation_pb2.WorkflowActivationJob) -> bool:
+        """Apply a signal / query / update job; False if ``kind`` is none of them."""
+        if kind == "signal_workflow":
+            self._signal(job.signal_workflow)
+        elif kind == "query_workflow":
+            self._commands.append(self._query(job.query_workflow))
+        elif kind == "do_update":
+            self._update(job.do_update)
+        else:
+            return False
+        return True
+
+    # --- Read-only scope --------------------------------------------------------------------
+
+    @contextmanager
+    def _read_only_scope(self, what: str) -> Iterator[None]:
+        previous = self._read_only
+        self._read_only = what
+        try:
+            yield
+        finally:
+            self._read_only = previous
+
+    def _check_writable(self, action: str) -> None:
+        """Raise ``ReadOnlyContextError`` if a query or validator is running."""
+        if self._read_only is not None:
+            raise ReadOnlyContextError(
+                f"{self._read_only} tried to {action}: queries and update validators are "
+                "read-only (no activities, timers, children, signals, tasks or patches); do "
+                "this in the workflow, a signal handler or an update handler")
+
+    # --- Calling handlers -------------------------------------------------------------------
+
+    def _handler_call(self, d: _HandlerDefinition, name: str,
+                      payloads: list[common_pb2.Payload],
+                      fn: Callable[..., Any] | None = None) -> tuple[Callable[..., Any], list[Any]]:
+        """The callable (bound to the workflow object) and decoded arguments of a handler."""
+        f = fn if fn is not None else d.fn
+        if d.is_method:
+            f = functools.partial(f, self._object)
+        if d.name is None:  # dynamic: (name, [RawValue, ...])
+            return f, [name, [RawValue(p) for p in payloads]]
+        hints = d.arg_types
+        if hints is not None and len(hints) != len(payloads):
+            hints = None  # let the call report the arity mismatch
+        return f, (self._pc.from_payloads(payloads, hints) if payloads else [])
+
+    def _known(self, kind: str) -> list[str]:
+        names = sorted(n for n in self._handlers[kind] if n is not None)
+        if kind == "query":
+            names.append(_STACK_TRACE_QUERY)
+        return names
+
+    def _lookup(self, kind: str, name: str) -> _HandlerDefinition | None:
+        table = self._handlers[kind]
+        return table.get(name) or table.get(None)
+
+    def _fails_workflow(self, exc: BaseException) -> bool:
+        return isinstance(exc, (FailureError, *self._failure_types))
+
+    # --- Signals ----------------------------------------------------------------------------
+
+    def _signal(self, job: activation_pb2.SignalWorkflow) -> None:
+        d = self._lookup("signal", job.signal_name)
+        if d is None:
+            self._buffered_signals.append(job)
+            return
+        try:
+            fn, args = self._handler_call(d, job.signal_name, list(job.input.payloads))
+        except Exception as e:  # as temporalio: a signal that cannot be decoded is dropped
+            logger.warning("workflow %s (%s): dropping signal %r whose input cannot be decoded: "
+                           "%s", getattr(self, "_workflow_id", "?"), self._defn.name,
+                           job.signal_name, e)
+            return
+        self.create_task(self._run_signal(fn, args, job.signal_name),
+                         name=f"signal {job.signal_name}")
+
+    async def _run_signal(self, fn: Callable[..., Any], args: list[Any], name: str) -> None:
+        try:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                await result
+        except asyncio.CancelledError:
+            return  # the handler was cancelled (eviction or its own choice)
+        except Exception as e:
+            self._handler_failed(e)
+
+    def _handler_failed(self, exc: BaseException) -> None:
+        """A signal or update handler raised: fail the workflow, or the workflow task."""
+        if self._completed or self._task_failure is not None:
+            return
+        if self._fails_workflow(exc):
+            self._add_command(commands_pb2.Command(
+                fail_workflow_execution=commands_pb2.FailWorkflowExecutionCommand(
+                    failure=self._fc.to_failure(exc, self._pc))))
+            self._completed = True
+        else:
+            self._task_failure = exc
+
+    def _drain_signals(self) -> None:
+        pending, self._buffered_signals = self._buffered_signals, []
+        for job in pending:
+            self._signal(job)  # re-buffers those still without a handler, in order
+
+    # --- Queries ----------------------------------------------------------------------------
+
+    def _query(self, q: activation_pb2.QueryWorkflow) -> commands_pb2.Command:
+        respond = commands_pb2.RespondToQueryCommand(query_id=q.query_id)
+        try:
+            if q.query_type == _STACK_TRACE_QUERY and self._lookup("query", q.query_type) is None:
+                value: Any = self._stack_trace()
+            else:
+                d = self._lookup("query", q.query_type)
+                if d is None:
+                    raise ApplicationError(
+                        f"workflow {self._defn.name!r} has no handler for query "
+                        f"{q.query_type!r}; known queries: {self._known('query')}",
+                        type="QueryNotFound", non_retryable=True)
+                fn, args = self._handler_call(d, q.query_type, list(q.arguments.payloads))
+                with self._read_only_scope(f"query handler {q.query_type!r}"):
+                    value = fn(*args)
+                if inspect.isawaitable(value):
+                    if inspect.iscoroutine(value):
+                        value.close()
+                    raise TypeError(f"query handler {q.query_type!r} returned an awaitable; "
+                                    "query handlers must be plain 'def' functions")
+            respond.succeeded.payloads.extend(self._pc.to_payloads([value]))
+        except Exception as e:
+            respond.failed.CopyFrom(self._fc.to_failure(e, self._pc))
+        return commands_pb2.Command(respond_to_query=respond)
+
+    def answer_query(self, query: Any) -> commands_pb2.RespondToQueryCommand:
+        """Answer a query task (``service_pb2.QueryTask``) from the current state.
+
+        Runs as an activation holding only the query job (same workflow time, nothing
+        recorded). Never raises: a failure is the answer's ``failed``.
+        """
+        activation = activation_pb2.WorkflowActivation(
+            run_id=getattr(self, "_run_id", ""), timestamp_us=getattr(self, "_now_us", 0),
+            is_replaying=False)
+        job = activation.jobs.add().query_workflow
+        job.query_id = query.query_id
+        job.query_type = query.query_type
+        job.arguments.CopyFrom(query.query_args)
+        for k, v in query.header.items():
+            job.header[k].CopyFrom(v)
+        completion = self.activate(activation)  # type: ignore[attr-defined]
+        if completion.HasField("failed"):
+            return commands_pb2.RespondToQueryCommand(query_id=query.query_id,
+                                                      failed=completion.failed)
+        for c in completion.successful.commands:
+            if c.HasField("respond_to_query"):
+                return c.respond_to_query
+        return commands_pb2.RespondToQueryCommand(
+            query_id=query.query_id, failed=common_pb2.Failure(
+                message="the workflow gave no answer to the query", source="python"))
+
+    def _stack_trace(self) -> str:
+        out = []
+        for task in asyncio.all_tasks(self):  # type: ignore[arg-type]
+            frames = task.get_stack()
+            lines = traceback.format_list(traceback.extract_stack(frames[-1])) if frames else []
+            out.append(f"{task.get_name()}:\n" + "".join(lines))
+        return "\n".join(out)
+
+    # --- Updates ----------------------------------------------------------------------------
+
+    def _update(self, u: activation_pb2.DoUpdate) -> None:
+        def reject(exc: BaseException) -> None:
+            self._commands.append(commands_pb2.Command(reject_update=commands_pb2.RejectUpdateCommand(
+                update_id=u.id, failure=self._fc.to_failure(exc, self._pc))))
+
+        d = self._lookup("update", u.name)
+        if d is None:
+            reject(ApplicationError(
+                f"workflow {self._defn.name!r} has no handler for update {u.name!r}; known "
+                f"updates: {self._known('update')}", type="UpdateNotFound", non_retryable=True))
+            return
+        try:
+            fn, args = self._handler_call(d, u.name, list(u.input.payloads))
+        except Exception as e:
+            reject(e)
+            return
+        if u.run_validator and d.validator is not None:
+            vfn, _ = self._handler_call(d, u.name, [], fn=d.validator)
+            try:
+                with self._read_only_scope(f"validator of update {u.name!r}"):
+                    vfn(*args)
+            except Exception as e:
+                reject(e)
+                return
+        self._add_command(commands_pb2.Command(
+            accept_update=commands_pb2.AcceptUpdateCommand(update_id=u.id)))
+        self.create_task(self._run_update(fn, args, u.id), name=f"update {u.name} {u.id}")
+
+    async def _run_update(self, fn: Callable[..., Any], args: list[Any], update_id: str) -> None:
+        outcome = history_pb2.UpdateOutcome()
+        try:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            outcome.success.payloads.extend(self._pc.to_payloads([result]))
+        except asyncio.CancelledError:
+            outcome.failure.CopyFrom(self._fc.to_failure(
+                FailureCancelledError("update handler cancelled"), self._pc))
+        except Exception as e:
+            if not self._fails_workflow(e):
+                self._handler_failed(e)  # a bug: fails the workflow task
+                return
+            outcome.failure.CopyFrom(self._fc.to_failure(e, self._pc))
+        self._add_command(commands_pb2.Command(complete_update=commands_pb2.CompleteUpdateCommand(
+            update_id=update_id, outcome=outcome)))
+
+    # --- Runtime (workflow module) ----------------------------------------------------------
+
+    def workflow_set_handler(self, kind: str, name: str | None,
+                             definition: _HandlerDefinition | None) -> None:
+        self._check_writable(f"set a {kind} handler")
+        table = self._handlers[kind]
+        if definition is None:
+            table.pop(name, None)
+            return
+        table[name] = definition
+        if kind == "signal" and self._buffered_signals:
+            self._drain_signals()
+
+    def workflow_get_handler(self, kind: str, name: str | None) -> Callable[..., Any] | None:
+        d = self._handlers[kind].get(name)
+        if d is None:
+            return None
+        return functools.partial(d.fn, self._object) if d.is_method else d.fn
+
+    def workflow_patch(self, patch_id: str, *, deprecated: bool) -> bool:
+        self._check_writable(f"check patch {patch_id!r}")
+        known = self._patch_memo.get(patch_id)
+        if known is not None:
+            return known
+        recorded = patch_id in self._patches
+        use = True if deprecated else (not self._replaying or recorded)
+        if (not self._replaying) or recorded:
+            self._add_command(commands_pb2.Command(record_marker=commands_pb2.RecordMarkerCommand(
+                marker_name=_PATCH_MARKER,
+                details={_PATCH_ID_KEY: common_pb2.Payloads(payloads=[common_pb2.Payload(
+                    metadata={"encoding": b"binary/plain"}, data=patch_id.encode())])})))
+        self._patch_memo[patch_id] = use
+        return use
+
+    def workflow_payload_converter(self) -> Any:
+        return self._pc
