@@ -19,24 +19,36 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 if TYPE_CHECKING:
-    from durable.common import RetryPolicy
+    from durable.common import RetryPolicy, WorkflowIdReusePolicy
 
 __all__ = [
+    "ActivityCancellationType",
     "ActivityHandle",
+    "ChildWorkflowCancellationType",
+    "ChildWorkflowHandle",
+    "ContinueAsNewError",
+    "ExternalWorkflowHandle",
     "Info",
+    "ParentClosePolicy",
     "ParentInfo",
     "RawValue",
     "ReadOnlyContextError",
     "WorkflowIOError",
+    "continue_as_new",
     "defn",
     "deprecate_patch",
     "execute_activity",
+    "execute_activity_method",
+    "execute_child_workflow",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
     "get_dynamic_update_handler",
+    "get_external_workflow_handle",
+    "get_external_workflow_handle_for",
     "get_query_handler",
     "get_signal_handler",
     "get_update_handler",
@@ -58,6 +70,8 @@ __all__ = [
     "signal",
     "sleep",
     "start_activity",
+    "start_activity_method",
+    "start_child_workflow",
     "time",
     "unsafe",
     "update",
@@ -335,7 +349,22 @@ class _Runtime(ABC):
         heartbeat_timeout: timedelta | None,
         retry_policy: RetryPolicy | None,
         activity_id: str | None,
+        cancellation_type: ActivityCancellationType,
     ) -> ActivityHandle[Any]: ...
+
+    @abstractmethod
+    async def workflow_start_child_workflow(
+        self, workflow_type: str, args: Sequence[Any], options: _ChildWorkflowOptions
+    ) -> ChildWorkflowHandle[Any, Any]: ...
+
+    @abstractmethod
+    async def workflow_signal_external(
+        self, workflow_id: str, run_id: str | None, signal: str, args: Sequence[Any], *,
+        child_workflow_only: bool
+    ) -> None: ...
+
+    @abstractmethod
+    async def workflow_cancel_external(self, workflow_id: str, run_id: str | None) -> None: ...
 
     @abstractmethod
     async def workflow_wait_condition(
@@ -492,11 +521,26 @@ def payload_converter() -> Any:
 # --- Activities -----------------------------------------------------------------------------
 
 
+class ActivityCancellationType(IntEnum):
+    """What cancelling an activity from workflow code does (as in temporalio)."""
+
+    TRY_CANCEL = 0
+    """Ask the engine to cancel the activity and resolve it as cancelled at once (default)."""
+    WAIT_CANCELLATION_COMPLETED = 1
+    """Ask the engine to cancel it and wait until the activity ends (it may still complete,
+    fail, or acknowledge the cancellation by raising ``CancelledError``)."""
+    ABANDON = 2
+    """Resolve it as cancelled at once without telling the engine; the activity runs on."""
+
+
 class ActivityHandle(asyncio.Task, Generic[ReturnType]):  # type: ignore[type-arg]
     """A running activity: an ``asyncio.Task`` whose result is the activity's result.
 
-    ``cancel()`` requests cancellation of the activity (or drops it if it was not yet sent
-    to the engine); awaiting it then raises ``asyncio.CancelledError``.
+    ``cancel()`` requests cancellation of the activity as its ``cancellation_type`` says
+    (an activity whose command was not sent yet is simply dropped). Awaiting a cancelled
+    activity raises ``durable.exceptions.ActivityError`` whose ``cause`` is a
+    ``durable.exceptions.CancelledError`` (unless, with ``WAIT_CANCELLATION_COMPLETED``,
+    the activity completed or failed first).
     """
 
 
@@ -529,6 +573,7 @@ def start_activity(
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
 ) -> ActivityHandle[Any]:
     """Schedule an activity and return a handle (a task) for its result.
 
@@ -545,6 +590,8 @@ def start_activity(
         heartbeat_timeout: Limit between heartbeats.
         retry_policy: How attempts are retried; the engine's defaults when None.
         activity_id: Id within the workflow; defaults to the command's sequence number.
+        cancellation_type: What cancelling the returned handle does (see
+            :class:`ActivityCancellationType`).
 
     Returns:
         A handle; await it for the result. A failed activity raises
@@ -559,6 +606,9 @@ def start_activity(
         if args:
             raise ValueError("pass either arg or args=[...], not both")
         args = [arg]
+    if not isinstance(cancellation_type, ActivityCancellationType):
+        raise ValueError(
+            f"cancellation_type must be an ActivityCancellationType, got {cancellation_type!r}")
     if start_to_close_timeout is None and schedule_to_close_timeout is None:
         raise ValueError(
             f"activity {name!r}: set start_to_close_timeout or schedule_to_close_timeout"
@@ -574,6 +624,7 @@ def start_activity(
         heartbeat_timeout=heartbeat_timeout,
         retry_policy=retry_policy,
         activity_id=activity_id,
+        cancellation_type=cancellation_type,
     )
 
 
@@ -590,6 +641,7 @@ async def execute_activity(
     heartbeat_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
 ) -> Any:
     """Run an activity and wait for its result: :func:`start_activity`, then await it.
 
@@ -609,7 +661,406 @@ async def execute_activity(
         heartbeat_timeout=heartbeat_timeout,
         retry_policy=retry_policy,
         activity_id=activity_id,
+        cancellation_type=cancellation_type,
     )
+
+
+def start_activity_method(
+    activity: Callable[..., Any],
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    **kwargs: Any,
+) -> ActivityHandle[Any]:
+    """:func:`start_activity` for an activity that is a method (``MyActivities.run``).
+
+    The worker registers the bound method (``activities=[obj.run]``); workflow code names the
+    unbound one. Takes the same options as :func:`start_activity`.
+
+    Raises:
+        ValueError: As :func:`start_activity`.
+    """
+    return start_activity(activity, arg, args=args, **kwargs)
+
+
+async def execute_activity_method(
+    activity: Callable[..., Any],
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    **kwargs: Any,
+) -> Any:
+    """:func:`execute_activity` for an activity that is a method (``MyActivities.run``).
+
+    Raises:
+        durable.exceptions.ActivityError: As :func:`execute_activity`.
+    """
+    return await start_activity(activity, arg, args=args, **kwargs)
+
+
+# --- Child workflows ------------------------------------------------------------------------
+
+
+class ParentClosePolicy(IntEnum):
+    """What happens to a child when its parent closes; values match the proto enum."""
+
+    UNSPECIFIED = 0
+    """The engine's default, ``TERMINATE``."""
+    TERMINATE = 1
+    """Terminate the child (the default)."""
+    ABANDON = 2
+    """Leave the child running."""
+    REQUEST_CANCEL = 3
+    """Request cancellation of the child."""
+
+
+class ChildWorkflowCancellationType(IntEnum):
+    """What cancelling a child workflow from the parent does (as in temporalio)."""
+
+    ABANDON = 0
+    """Resolve it as cancelled at once; do not tell the child."""
+    TRY_CANCEL = 1
+    """Request cancellation of the child and resolve it as cancelled at once."""
+    WAIT_CANCELLATION_COMPLETED = 2
+    """Request cancellation and wait for the child to close (the default)."""
+    WAIT_CANCELLATION_REQUESTED = 3
+    """Request cancellation and resolve as cancelled once the child has received it."""
+
+
+@dataclass(frozen=True)
+class _ChildWorkflowOptions:
+    """Options of :func:`start_child_workflow`, as handed to the runtime."""
+
+    id: str
+    task_queue: str | None
+    result_type: Any
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: timedelta | None
+    run_timeout: timedelta | None
+    task_timeout: timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy
+    retry_policy: RetryPolicy | None
+    memo: Mapping[str, Any] | None
+
+
+SelfType = TypeVar("SelfType")
+
+
+class ChildWorkflowHandle(asyncio.Task, Generic[SelfType, ReturnType]):  # type: ignore[type-arg]
+    """A started child workflow: an ``asyncio.Task`` whose result is the child's result.
+
+    Awaiting it raises ``durable.exceptions.ChildWorkflowError`` (``cause``: the child's
+    failure, ``CancelledError``, ``TerminatedError`` or ``TimeoutError``) when the child does
+    not complete. ``cancel()`` requests cancellation of the child as its
+    ``cancellation_type`` says.
+    """
+
+    _child_id: str
+    _child_first_run_id: str
+
+    @property
+    def id(self) -> str:
+        """The child's workflow id."""
+        return self._child_id
+
+    @property
+    def first_execution_run_id(self) -> str:
+        """Run id of the child's first run."""
+        return self._child_first_run_id
+
+    async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                     args: Sequence[Any] = ()) -> None:
+        """Send a signal to the child (recorded in the parent's history).
+
+        Args:
+            signal: The signal name, or the child's ``@workflow.signal`` method.
+            arg: The single argument (or use ``args``).
+            args: Several arguments.
+
+        Raises:
+            durable.exceptions.ApplicationError: The child was not found (already closed).
+            ValueError: Both ``arg`` and ``args`` given.
+        """
+        await _Runtime.current().workflow_signal_external(
+            self._child_id, None, _signal_name(signal), _one_or_many(arg, args),
+            child_workflow_only=True)
+
+
+def _signal_name(signal: Any) -> str:
+    if isinstance(signal, str):
+        if not signal:
+            raise ValueError("signal name must not be empty")
+        return signal
+    for attr in ("__durable_signal_definition", "_defn"):
+        d = getattr(signal, attr, None)
+        name = getattr(d, "name", None)
+        if isinstance(name, str) and name:
+            return name
+    name = getattr(signal, "__name__", None)
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{signal!r} is not a signal: pass its name or the signal method")
+    return name
+
+
+def _one_or_many(arg: Any, args: Sequence[Any]) -> list[Any]:
+    if arg is not _arg_unset:
+        if args:
+            raise ValueError("pass either arg or args=[...], not both")
+        return [arg]
+    return list(args)
+
+
+def _workflow_name_and_result_type(workflow: Any) -> tuple[str, Any]:
+    if isinstance(workflow, str):
+        if not workflow:
+            raise ValueError("workflow type name must not be empty")
+        return workflow, None
+    d = _Definition.from_run_fn(workflow)
+    if d is None and isinstance(workflow, type):
+        d = _Definition.from_class(workflow)
+    if d is None:
+        raise ValueError(
+            f"{getattr(workflow, '__qualname__', workflow)!r} is not a workflow run method: "
+            "pass MyWorkflow.run (of a @workflow.defn class) or the workflow type name")
+    return d.name, d.ret_type
+
+
+async def start_child_workflow(
+    workflow: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    id: str | None = None,
+    task_queue: str | None = None,
+    result_type: Any = None,
+    cancellation_type: ChildWorkflowCancellationType = (
+        ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED),
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: timedelta | None = None,
+    run_timeout: timedelta | None = None,
+    task_timeout: timedelta | None = None,
+    id_reuse_policy: WorkflowIdReusePolicy | None = None,
+    retry_policy: RetryPolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+) -> ChildWorkflowHandle[Any, Any]:
+    """Start a child workflow and wait until it has started.
+
+    Args:
+        workflow: The child's run method (``Child.run``) or its workflow type name.
+        arg: The single argument (or use ``args``).
+        args: Several arguments.
+        id: The child's workflow id; a deterministic random UUID by default.
+        task_queue: The child's task queue; defaults to the parent's.
+        result_type: Type to decode the result into (default: the run method's annotation).
+        cancellation_type: What cancelling the child from the parent does.
+        parent_close_policy: What happens to the child when the parent closes.
+        execution_timeout: Limit on the child's whole chain of runs.
+        run_timeout: Limit on one run of the child.
+        task_timeout: Limit on one workflow task of the child.
+        id_reuse_policy: Whether a closed workflow's id may be reused (default: allow).
+        retry_policy: Retry the child on failure (none by default).
+        memo: Values stored with the child.
+
+    Returns:
+        A handle to the started child; await it for the child's result.
+
+    Raises:
+        durable.exceptions.WorkflowAlreadyStartedError: A workflow with this id is running
+            (or the reuse policy refuses the id).
+        asyncio.CancelledError: Cancelled before the start command was sent.
+        ValueError: Bad options.
+    """
+    from durable.common import WorkflowIdReusePolicy
+
+    name, ret_type = _workflow_name_and_result_type(workflow)
+    all_args = _one_or_many(arg, args)
+    if id is not None and (not isinstance(id, str) or not id):
+        raise ValueError(f"child workflow id must be a non-empty string, got {id!r}")
+    if task_queue is not None and (not isinstance(task_queue, str) or not task_queue):
+        raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
+    if not isinstance(cancellation_type, ChildWorkflowCancellationType):
+        raise ValueError(f"cancellation_type must be a ChildWorkflowCancellationType, "
+                         f"got {cancellation_type!r}")
+    if not isinstance(parent_close_policy, ParentClosePolicy):
+        raise ValueError(f"parent_close_policy must be a ParentClosePolicy, "
+                         f"got {parent_close_policy!r}")
+    options = _ChildWorkflowOptions(
+        id=id if id is not None else str(uuid4()),
+        task_queue=task_queue,
+        result_type=result_type if result_type is not None else ret_type,
+        cancellation_type=cancellation_type,
+        parent_close_policy=parent_close_policy,
+        execution_timeout=execution_timeout,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
+        id_reuse_policy=(id_reuse_policy if id_reuse_policy is not None
+                         else WorkflowIdReusePolicy.ALLOW_DUPLICATE),
+        retry_policy=retry_policy,
+        memo=memo,
+    )
+    return await _Runtime.current().workflow_start_child_workflow(name, all_args, options)
+
+
+async def execute_child_workflow(
+    workflow: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    **kwargs: Any,
+) -> Any:
+    """Start a child workflow and wait for its result (:func:`start_child_workflow`, await).
+
+    Takes the same options as :func:`start_child_workflow`.
+
+    Returns:
+        The child's result.
+
+    Raises:
+        durable.exceptions.ChildWorkflowError: The child failed, was cancelled, terminated
+            or timed out; ``cause`` says which.
+        durable.exceptions.WorkflowAlreadyStartedError: As :func:`start_child_workflow`.
+    """
+    handle = await start_child_workflow(workflow, arg, args=args, **kwargs)
+    return await handle
+
+
+# --- External workflows ---------------------------------------------------------------------
+
+
+class ExternalWorkflowHandle(Generic[SelfType]):
+    """A handle to another workflow, to signal or cancel it from workflow code.
+
+    Both calls are commands recorded in this workflow's history. Get one with
+    :func:`get_external_workflow_handle`.
+    """
+
+    def __init__(self, id: str, run_id: str | None) -> None:
+        self._id = id
+        self._run_id = run_id
+
+    @property
+    def id(self) -> str:
+        """The workflow id."""
+        return self._id
+
+    @property
+    def run_id(self) -> str | None:
+        """The run id (None = the latest run)."""
+        return self._run_id
+
+    async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
+                     args: Sequence[Any] = ()) -> None:
+        """Send a signal to the workflow.
+
+        Args:
+            signal: The signal name, or the target's ``@workflow.signal`` method.
+            arg: The single argument (or use ``args``).
+            args: Several arguments.
+
+        Raises:
+            durable.exceptions.ApplicationError: No such (running) workflow.
+            ValueError: Both ``arg`` and ``args`` given.
+        """
+        await _Runtime.current().workflow_signal_external(
+            self._id, self._run_id, _signal_name(signal), _one_or_many(arg, args),
+            child_workflow_only=False)
+
+    async def cancel(self) -> None:
+        """Request cancellation of the workflow; returns once the request is recorded.
+
+        Raises:
+            durable.exceptions.ApplicationError: No such (running) workflow.
+        """
+        await _Runtime.current().workflow_cancel_external(self._id, self._run_id)
+
+
+def get_external_workflow_handle(workflow_id: str, *,
+                                 run_id: str | None = None) -> ExternalWorkflowHandle[Any]:
+    """A handle to another workflow (no call is made).
+
+    Args:
+        workflow_id: The workflow id.
+        run_id: A specific run; the latest when None.
+
+    Raises:
+        ValueError: Empty workflow id.
+        RuntimeError: Not called from workflow code.
+    """
+    _Runtime.current()
+    if not isinstance(workflow_id, str) or not workflow_id:
+        raise ValueError(f"workflow id must be a non-empty string, got {workflow_id!r}")
+    return ExternalWorkflowHandle(workflow_id, run_id or None)
+
+
+def get_external_workflow_handle_for(workflow: Any, workflow_id: str, *,
+                                     run_id: str | None = None) -> ExternalWorkflowHandle[Any]:
+    """Like :func:`get_external_workflow_handle`, typed by the workflow's run method."""
+    _workflow_name_and_result_type(workflow)
+    return get_external_workflow_handle(workflow_id, run_id=run_id)
+
+
+# --- Continue-as-new ------------------------------------------------------------------------
+
+
+class ContinueAsNewError(BaseException):
+    """Raised by :func:`continue_as_new`; the worker turns it into the continue-as-new command.
+
+    A ``BaseException`` so that ``except Exception`` in workflow code does not swallow it.
+    Do not catch it.
+    """
+
+    def __init__(self, *, workflow_type: str | None, args: list[Any], task_queue: str | None,
+                 run_timeout: timedelta | None, task_timeout: timedelta | None,
+                 retry_policy: RetryPolicy | None, memo: Mapping[str, Any] | None) -> None:
+        super().__init__("continue as new")
+        self.workflow_type = workflow_type
+        self.input_args = args
+        self.task_queue = task_queue
+        self.run_timeout = run_timeout
+        self.task_timeout = task_timeout
+        self.retry_policy = retry_policy
+        self.memo = memo
+
+
+def continue_as_new(
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    task_queue: str | None = None,
+    run_timeout: timedelta | None = None,
+    task_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    workflow: Any = None,
+) -> NoReturn:
+    """Close this run and start a new run of the workflow (same id) with fresh history.
+
+    Call it from the run method (or let it propagate there). The new run gets a new run id;
+    its ``workflow.info().continued_run_id`` is this run's. ``handle.result()`` on the client
+    follows the chain.
+
+    Args:
+        arg: The new run's single argument (or use ``args``).
+        args: The new run's arguments.
+        task_queue: Task queue of the new run; defaults to this one's.
+        run_timeout: Run timeout of the new run; defaults to this one's.
+        task_timeout: Workflow task timeout of the new run; defaults to this one's.
+        retry_policy: Retry policy of the new run; defaults to this one's.
+        memo: Memo of the new run; defaults to this one's.
+        workflow: Continue as another workflow type (its run method or name); default same.
+
+    Raises:
+        ContinueAsNewError: Always (that is how it works).
+        RuntimeError: Not called from workflow code.
+        ValueError: Both ``arg`` and ``args`` given.
+    """
+    _Runtime.current()
+    wf_type = _workflow_name_and_result_type(workflow)[0] if workflow is not None else None
+    raise ContinueAsNewError(
+        workflow_type=wf_type, args=_one_or_many(arg, args), task_queue=task_queue,
+        run_timeout=run_timeout, task_timeout=task_timeout, retry_policy=retry_policy,
+        memo=memo)
 
 
 # --- Logging --------------------------------------------------------------------------------

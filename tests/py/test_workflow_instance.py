@@ -174,8 +174,10 @@ class TimeoutRace:
             await asyncio.wait_for(
                 workflow.execute_activity(price, Order("a", 1),
                                           start_to_close_timeout=timedelta(seconds=5)), 10)
-        except asyncio.TimeoutError:
-            return "timed out"
+        except ActivityError as e:
+            # As in temporalio: wait_for cancels the activity (TRY_CANCEL), which then
+            # resolves as an ActivityError whose cause is a CancelledError.
+            return f"timed out: {type(e.cause).__name__}"
         return "done"
 
 
@@ -327,7 +329,7 @@ def test_wait_for_timeout_cancels_the_activity() -> None:
     h.start()
     cmds = commands(h.activate(fire(1)))
     assert kinds(cmds) == ["request_cancel_activity", "complete_workflow_execution"]
-    assert result_of(cmds) == "timed out"
+    assert result_of(cmds) == "timed out: CancelledError"
     # A late resolution of the cancelled activity is ignored.
     assert commands(h.activate(resolve_ok(1, 1.0))) == []
 

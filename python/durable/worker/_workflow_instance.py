@@ -39,8 +39,9 @@ from typing import Any
 
 from durable import workflow
 from durable.exceptions import CancelledError as FailureCancelledError
-from durable.exceptions import FailureError
+from durable.exceptions import FailureError, is_cancelled_exception
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
+from durable.worker._workflow_children import _ChildrenMixin
 from durable.worker._workflow_messages import _MessagesMixin
 
 logger = logging.getLogger("durable.worker")
@@ -67,18 +68,23 @@ class _TimerHandle(asyncio.TimerHandle):
 
 
 class _PendingActivity:
-    __slots__ = ("seq", "future", "result_type", "activity_type", "activity_id")
+    __slots__ = ("seq", "future", "result_type", "activity_type", "activity_id",
+                 "cancellation_type", "cancel_sent")
 
     def __init__(self, seq: int, future: asyncio.Future[Any], result_type: Any,
-                 activity_type: str, activity_id: str) -> None:
+                 activity_type: str, activity_id: str,
+                 cancellation_type: workflow.ActivityCancellationType) -> None:
         self.seq = seq
         self.future = future
         self.result_type = result_type
         self.activity_type = activity_type
         self.activity_id = activity_id
+        self.cancellation_type = cancellation_type
+        self.cancel_sent = False
 
 
-class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runtime):
+class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop,
+                       workflow._Runtime):
     """One workflow run's code and state, advanced one activation at a time.
 
     Args:
@@ -115,6 +121,7 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
         self._timers: dict[int, _TimerHandle] = {}
         self._activities: dict[int, _PendingActivity] = {}
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._init_children()
         self._init_messages()
         self._pending_main: tuple[Callable[..., Any], list[Any]] | None = None
 
@@ -213,6 +220,8 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
         elif kind == "remove_from_cache":
             pass  # the worker drops the instance; dispose() releases it
         elif self._apply_message_job(kind, job):
+            pass
+        elif self._apply_children_job(kind, job):
             pass
         else:
             raise NotImplementedError(f"activation job {kind!r} is not supported by this SDK yet")
@@ -316,8 +325,11 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
                     result=common_pb2.Payloads(payloads=payloads))))
             self._completed = True
             return
-        is_cancel = isinstance(exc, (asyncio.CancelledError, FailureCancelledError))
-        if is_cancel and self._cancel_requested:
+        if isinstance(exc, workflow.ContinueAsNewError):
+            self._add_command(self._continue_as_new_command(exc))
+            self._completed = True
+            return
+        if is_cancelled_exception(exc) and self._cancel_requested:
             self._add_command(commands_pb2.Command(
                 cancel_workflow_execution=commands_pb2.CancelWorkflowExecutionCommand()))
             self._completed = True
@@ -332,6 +344,29 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
             self._completed = True
             return
         self._task_failure = exc
+
+    def _continue_as_new_command(self, err: workflow.ContinueAsNewError) -> commands_pb2.Command:
+        from durable.common import timedelta_to_us
+
+        info = self.workflow_info()
+        cmd = commands_pb2.ContinueAsNewWorkflowExecutionCommand(
+            workflow_type=err.workflow_type or info.workflow_type,
+            task_queue=err.task_queue or info.task_queue,
+            input=common_pb2.Payloads(payloads=self._pc.to_payloads(err.input_args)),
+            run_timeout_us=timedelta_to_us(err.run_timeout or info.run_timeout),
+            task_timeout_us=timedelta_to_us(err.task_timeout or info.task_timeout),
+        )
+        retry_policy = err.retry_policy or info.retry_policy
+        if retry_policy is not None:
+            cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        if err.memo is not None:
+            for k, v in err.memo.items():
+                cmd.memo[k].CopyFrom(self._pc.to_payloads([v])[0])
+        else:
+            for k, p in info.memo.items():
+                if isinstance(p, common_pb2.Payload):
+                    cmd.memo[k].CopyFrom(p)
+        return commands_pb2.Command(continue_as_new_workflow_execution=cmd)
 
     def _add_command(self, command: commands_pb2.Command) -> None:
         self._check_writable(f"issue {command.WhichOneof('variant')}")
@@ -379,6 +414,8 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
         heartbeat_timeout: timedelta | None,
         retry_policy: Any,
         activity_id: str | None,
+        cancellation_type: workflow.ActivityCancellationType = (
+            workflow.ActivityCancellationType.TRY_CANCEL),
     ) -> workflow.ActivityHandle[Any]:
         from durable.common import timedelta_to_us
 
@@ -401,25 +438,52 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
             cmd.retry_policy.CopyFrom(retry_policy.to_proto())
         command = commands_pb2.Command(schedule_activity=cmd)
         self._add_command(command)
-        pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id)
+        pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
+                                   cancellation_type)
         self._activities[seq] = pending
         return workflow.ActivityHandle(self._wait_activity(pending, command), loop=self,
                                        name=f"activity {activity_type} {act_id}")
 
     async def _wait_activity(self, pending: _PendingActivity,
                              command: commands_pb2.Command) -> Any:
-        try:
-            return await pending.future
-        except asyncio.CancelledError:
-            if self._activities.pop(pending.seq, None) is not None:
-                # Still pending: drop the unsent command, or ask the engine to cancel.
-                if any(c is command for c in self._commands):
-                    self._commands = [c for c in self._commands if c is not command]
-                else:
-                    self._add_command(commands_pb2.Command(
-                        request_cancel_activity=commands_pb2.RequestCancelActivityCommand(
-                            seq=pending.seq)))
-            raise
+        while True:
+            try:
+                # Shielded: cancelling the handle must not cancel the resolution's future.
+                return await asyncio.shield(pending.future)
+            except asyncio.CancelledError:
+                if pending.future.done():
+                    if pending.future.cancelled():
+                        raise  # evicted
+                    continue  # resolved meanwhile: its outcome wins
+                self._cancel_activity(pending, command)
+
+    def _cancel_activity(self, pending: _PendingActivity, command: commands_pb2.Command) -> None:
+        """Cancel a pending activity as its cancellation type says (see ActivityHandle)."""
+        kind = workflow.ActivityCancellationType
+        if pending.cancel_sent:
+            return
+        pending.cancel_sent = True
+        if any(c is command for c in self._commands):
+            # Never sent to the engine: forget it.
+            self._commands = [c for c in self._commands if c is not command]
+        elif pending.cancellation_type != kind.ABANDON:
+            self._add_command(commands_pb2.Command(
+                request_cancel_activity=commands_pb2.RequestCancelActivityCommand(
+                    seq=pending.seq)))
+            if pending.cancellation_type == kind.WAIT_CANCELLATION_COMPLETED:
+                return  # the engine's outcome (ActivityTaskCanceled, ...) resolves it
+        self._activities.pop(pending.seq, None)
+        pending.future.set_exception(self._activity_cancelled_error(pending))
+
+    def _activity_cancelled_error(self, pending: _PendingActivity) -> BaseException:
+        failure = common_pb2.Failure(
+            message="activity error", source="python",
+            activity_failure_info=common_pb2.ActivityFailureInfo(
+                activity_type=pending.activity_type, activity_id=pending.activity_id,
+                retry_state=common_pb2.RETRY_STATE_CANCEL_REQUESTED),
+            cause=common_pb2.Failure(message="activity cancelled", source="python",
+                                     canceled_failure_info=common_pb2.CanceledFailureInfo()))
+        return self._fc.from_failure(failure, self._pc)  # type: ignore[no-any-return]
 
     # --- Runtime (workflow module) ------------------------------------------------------
 
@@ -588,9 +652,10 @@ class WorkflowInstance(_MessagesMixin, asyncio.AbstractEventLoop, workflow._Runt
                     break
                 for t in tasks:
                     t.cancel()
-                for f in [p.future for p in self._activities.values()]:
+                for f in [p.future for p in self._activities.values()] + self._child_futures():
                     f.cancel()
                 self._activities.clear()
+                self._init_children()
                 self._timers.clear()
                 try:
                     self._run_until_blocked()
