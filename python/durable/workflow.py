@@ -44,6 +44,8 @@ __all__ = [
     "execute_activity",
     "execute_activity_method",
     "execute_child_workflow",
+    "execute_local_activity",
+    "execute_local_activity_method",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
     "get_dynamic_update_handler",
@@ -72,6 +74,8 @@ __all__ = [
     "start_activity",
     "start_activity_method",
     "start_child_workflow",
+    "start_local_activity",
+    "start_local_activity_method",
     "time",
     "unsafe",
     "update",
@@ -351,6 +355,19 @@ class _Runtime(ABC):
         activity_id: str | None,
         cancellation_type: ActivityCancellationType,
     ) -> ActivityHandle[Any]: ...
+
+    def workflow_start_local_activity(
+        self,
+        activity_type: str,
+        args: Sequence[Any],
+        *,
+        result_type: Any,
+        schedule_to_close_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        retry_policy: RetryPolicy | None,
+        activity_id: str | None,
+    ) -> ActivityHandle[Any]:
+        raise NotImplementedError("local activities are not supported by this runtime")
 
     @abstractmethod
     async def workflow_start_child_workflow(
@@ -698,6 +715,113 @@ async def execute_activity_method(
     return await start_activity(activity, arg, args=args, **kwargs)
 
 
+# --- Local activities ----------------------------------------------------------------------
+
+
+def start_local_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    result_type: Any = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    activity_id: str | None = None,
+) -> ActivityHandle[Any]:
+    """Run an activity in this worker, inside the workflow task, and return a handle.
+
+    The activity must be registered on the worker running the workflow. Its outcome is
+    recorded in history as a marker: a replay reads the marker and does not run it again.
+    Failed attempts are retried by the worker (backoff per ``retry_policy``, Temporal's
+    defaults when None) within the workflow task: keep local activities short.
+
+    Args:
+        activity: An ``@activity.defn`` function, or an activity type name.
+        arg: The single argument (or use ``args``).
+        args: Several arguments.
+        result_type: Type to decode the result into; defaults to the return annotation.
+        schedule_to_close_timeout: Limit on all attempts together.
+        start_to_close_timeout: Limit on one attempt.
+        retry_policy: How attempts are retried.
+        activity_id: Id within the workflow; defaults to the command's sequence number.
+
+    Returns:
+        A handle; await it for the result (``ActivityError`` on failure, as for
+        :func:`start_activity`). ``cancel()`` cancels the running attempt.
+
+    Raises:
+        ValueError: Neither timeout is set, both ``arg`` and ``args`` are given, or
+            ``activity`` is not an activity.
+    """
+    name, ret_type = _activity_name_and_result_type(activity)
+    if arg is not _arg_unset:
+        if args:
+            raise ValueError("pass either arg or args=[...], not both")
+        args = [arg]
+    if start_to_close_timeout is None and schedule_to_close_timeout is None:
+        raise ValueError(
+            f"local activity {name!r}: set start_to_close_timeout or schedule_to_close_timeout")
+    for label, t in (("schedule_to_close_timeout", schedule_to_close_timeout),
+                     ("start_to_close_timeout", start_to_close_timeout)):
+        if t is not None and (not isinstance(t, timedelta) or t <= timedelta(0)):
+            raise ValueError(f"local activity {name!r}: {label} must be a positive timedelta, "
+                             f"got {t!r}")
+    return _Runtime.current().workflow_start_local_activity(
+        name,
+        list(args),
+        result_type=result_type if result_type is not None else ret_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        retry_policy=retry_policy,
+        activity_id=activity_id,
+    )
+
+
+async def execute_local_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = (),
+    result_type: Any = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    activity_id: str | None = None,
+) -> Any:
+    """Run a local activity and wait for its result: :func:`start_local_activity`, awaited.
+
+    Raises:
+        durable.exceptions.ActivityError: The local activity failed after its retries.
+        ValueError: As :func:`start_local_activity`.
+    """
+    return await start_local_activity(
+        activity, arg, args=args, result_type=result_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        start_to_close_timeout=start_to_close_timeout, retry_policy=retry_policy,
+        activity_id=activity_id)
+
+
+def start_local_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, *,
+                                args: Sequence[Any] = (), **kwargs: Any) -> ActivityHandle[Any]:
+    """:func:`start_local_activity` for an activity that is a method.
+
+    Raises:
+        ValueError: As :func:`start_local_activity`.
+    """
+    return start_local_activity(activity, arg, args=args, **kwargs)
+
+
+async def execute_local_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, *,
+                                        args: Sequence[Any] = (), **kwargs: Any) -> Any:
+    """:func:`execute_local_activity` for an activity that is a method.
+
+    Raises:
+        durable.exceptions.ActivityError: As :func:`execute_local_activity`.
+    """
+    return await start_local_activity(activity, arg, args=args, **kwargs)
+
+
 # --- Child workflows ------------------------------------------------------------------------
 
 
@@ -788,19 +912,9 @@ class ChildWorkflowHandle(asyncio.Task, Generic[SelfType, ReturnType]):  # type:
 
 
 def _signal_name(signal: Any) -> str:
-    if isinstance(signal, str):
-        if not signal:
-            raise ValueError("signal name must not be empty")
-        return signal
-    for attr in ("__durable_signal_definition", "_defn"):
-        d = getattr(signal, attr, None)
-        name = getattr(d, "name", None)
-        if isinstance(name, str) and name:
-            return name
-    name = getattr(signal, "__name__", None)
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"{signal!r} is not a signal: pass its name or the signal method")
-    return name
+    from durable._workflow_handlers import _name_and_ret_type
+
+    return _name_and_ret_type(signal, "signal")[0]
 
 
 def _one_or_many(arg: Any, args: Sequence[Any]) -> list[Any]:

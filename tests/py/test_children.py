@@ -67,13 +67,28 @@ class CallsDoubler:
 
 
 @workflow.defn
+class WaitsForPoke:
+    def __init__(self) -> None:
+        self.pokes: list[str] = []
+
+    @workflow.run
+    async def run(self) -> list[str]:
+        await workflow.wait_condition(lambda: len(self.pokes) == 2)
+        return self.pokes
+
+    @workflow.signal
+    async def poke(self, text: str) -> None:
+        self.pokes.append(text)
+
+
+@workflow.defn
 class StartsAndSignals:
     @workflow.run
     async def run(self) -> list[Any]:
-        handle = await workflow.start_child_workflow(
-            Sleeper.run, id="sig-child", parent_close_policy=workflow.ParentClosePolicy.ABANDON)
-        await handle.signal("poke", "hello")
-        return [handle.id, handle.first_execution_run_id]
+        handle = await workflow.start_child_workflow(WaitsForPoke.run, id="sig-child")
+        await handle.signal(WaitsForPoke.poke, "hello")
+        await handle.signal("poke", args=["again"])
+        return [handle.id, handle.first_execution_run_id, await handle]
 
 
 @workflow.defn
@@ -145,7 +160,7 @@ class SignalsAndCancelsExternal:
         return out
 
 
-WORKFLOWS = [Doubler, Sleeper, FailingChild, FailsFirstAttempt, CallsDoubler, StartsAndSignals, CatchesChildFailure,
+WORKFLOWS = [Doubler, Sleeper, WaitsForPoke, FailingChild, FailsFirstAttempt, CallsDoubler, StartsAndSignals, CatchesChildFailure,
              StartsDuplicate, LeavesChildBehind, ChildWithOptions, SignalsAndCancelsExternal]
 
 
@@ -172,18 +187,19 @@ async def test_execute_child_workflow(client: Client, task_queue: str, worker: W
 async def test_start_child_handle_id_run_id_and_signal(client: Client, task_queue: str,
                                                        worker: Worker) -> None:
     handle = await client.start_workflow(StartsAndSignals.run, id="p2", task_queue=task_queue)
-    child_id, child_run = await handle.result()
+    child_id, child_run, pokes = await handle.result()
     child = client.get_workflow_handle("sig-child")
     desc = await child.describe()
-    assert (child_id, child_run) == ("sig-child", desc.run_id)
-    assert desc.status == WorkflowExecutionStatus.RUNNING  # ABANDON: outlives the parent
-    signaled = await wait_for_event(child, "workflow_execution_signaled")
-    assert signaled.workflow_execution_signaled.signal_name == "poke"
+    assert (child_id, child_run, pokes) == ("sig-child", desc.run_id, ["hello", "again"])
     assert commands_only(await event_types(handle)) == [
         "workflow_execution_started", "start_child_workflow_execution_initiated",
         "child_workflow_execution_started", "signal_external_workflow_execution_initiated",
-        "external_workflow_execution_signaled", "workflow_execution_completed"]
-    await child.terminate(reason="test over")
+        "external_workflow_execution_signaled", "signal_external_workflow_execution_initiated",
+        "external_workflow_execution_signaled", "child_workflow_execution_completed",
+        "workflow_execution_completed"]
+    assert commands_only(await event_types(child)) == [
+        "workflow_execution_started", "workflow_execution_signaled",
+        "workflow_execution_signaled", "workflow_execution_completed"]
 
 
 async def test_child_failure_is_a_child_workflow_error_with_the_cause(
