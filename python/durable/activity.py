@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import inspect
 import logging
 import threading
@@ -55,7 +56,16 @@ class _Definition:
         d = getattr(fn, _DEFN_ATTR, None)
         if d is None and inspect.ismethod(fn):  # a bound method of a decorated function
             d = getattr(fn.__func__, _DEFN_ATTR, None)
-        return d if isinstance(d, _Definition) else None
+        if not isinstance(d, _Definition):
+            return None
+        if inspect.ismethod(fn) and d.fn is fn.__func__:
+            # @activity.defn on a method, registered bound (activities=[obj.method]): call
+            # the bound method, and type the arguments without ``self``.
+            from durable.workflow import _type_hints
+
+            arg_types, ret_type = _type_hints(fn, skip_first=False)
+            d = dataclasses.replace(d, fn=fn, arg_types=arg_types, ret_type=ret_type)
+        return d
 
     @staticmethod
     def must_from_callable(fn: Any) -> _Definition:

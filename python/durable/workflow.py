@@ -550,7 +550,23 @@ class ActivityCancellationType(IntEnum):
     """Resolve it as cancelled at once without telling the engine; the activity runs on."""
 
 
-class ActivityHandle(asyncio.Task, Generic[ReturnType]):  # type: ignore[type-arg]
+class _CancelHookTask(asyncio.Task):  # type: ignore[type-arg]
+    """A task whose ``cancel()`` before its first step is handed to the runtime.
+
+    A coroutine cancelled before it starts never reaches its ``try``: the runtime's hook
+    cancels the underlying command instead, and the task then reports the outcome.
+    """
+
+    _durable_cancel_unstarted: Callable[[], bool] | None = None
+
+    def cancel(self, msg: Any = None) -> bool:
+        hook = self._durable_cancel_unstarted
+        if hook is not None and not self.done() and hook():
+            return True
+        return super().cancel(msg)
+
+
+class ActivityHandle(_CancelHookTask, Generic[ReturnType]):
     """A running activity: an ``asyncio.Task`` whose result is the activity's result.
 
     ``cancel()`` requests cancellation of the activity as its ``cancellation_type`` says
@@ -871,7 +887,7 @@ class _ChildWorkflowOptions:
 SelfType = TypeVar("SelfType")
 
 
-class ChildWorkflowHandle(asyncio.Task, Generic[SelfType, ReturnType]):  # type: ignore[type-arg]
+class ChildWorkflowHandle(_CancelHookTask, Generic[SelfType, ReturnType]):
     """A started child workflow: an ``asyncio.Task`` whose result is the child's result.
 
     Awaiting it raises ``durable.exceptions.ChildWorkflowError`` (``cause``: the child's

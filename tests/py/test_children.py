@@ -160,7 +160,23 @@ class SignalsAndCancelsExternal:
         return out
 
 
-WORKFLOWS = [Doubler, Sleeper, WaitsForPoke, FailingChild, FailsFirstAttempt, CallsDoubler, StartsAndSignals, CatchesChildFailure,
+@workflow.defn
+class CancelsChildWith:
+    @workflow.run
+    async def run(self, cancellation_type: int) -> list[str]:
+        ctype = workflow.ChildWorkflowCancellationType(cancellation_type)
+        handle = await workflow.start_child_workflow(
+            Sleeper.run, id=f"cw-{ctype.name}", cancellation_type=ctype,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON)
+        handle.cancel()  # before the handle ever ran
+        try:
+            await handle
+        except ChildWorkflowError as e:
+            return [type(e.cause).__name__]
+        return ["not cancelled"]
+
+
+WORKFLOWS = [CancelsChildWith, Doubler, Sleeper, WaitsForPoke, FailingChild, FailsFirstAttempt, CallsDoubler, StartsAndSignals, CatchesChildFailure,
              StartsDuplicate, LeavesChildBehind, ChildWithOptions, SignalsAndCancelsExternal]
 
 
@@ -324,3 +340,33 @@ async def test_bad_child_options_fail_clearly(client: Client, task_queue: str,
                    "pass either arg or args=[...], not both", "workflow id"]
     with pytest.raises(RuntimeError, match="not in workflow code"):
         workflow.get_external_workflow_handle("x")
+
+
+@pytest.mark.parametrize("ctype", list(workflow.ChildWorkflowCancellationType))
+async def test_child_cancellation_types(client: Client, task_queue: str, worker: Worker,
+                                        ctype: workflow.ChildWorkflowCancellationType) -> None:
+    handle = await client.start_workflow(CancelsChildWith.run, int(ctype), id=f"p-{ctype.name}",
+                                         task_queue=task_queue)
+    assert await handle.result() == ["CancelledError"]
+    kinds = commands_only(await event_types(handle))
+    child = client.get_workflow_handle(f"cw-{ctype.name}")
+    start = ["workflow_execution_started", "start_child_workflow_execution_initiated",
+             "child_workflow_execution_started"]
+    if ctype == workflow.ChildWorkflowCancellationType.ABANDON:
+        assert kinds == start + ["workflow_execution_completed"]
+        assert (await child.describe()).status == WorkflowExecutionStatus.RUNNING
+        await child.terminate()
+        return
+    cancel = ["request_cancel_external_workflow_execution_initiated"]
+    if ctype == workflow.ChildWorkflowCancellationType.TRY_CANCEL:
+        assert kinds == start + cancel + ["workflow_execution_completed"]
+    elif ctype == workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED:
+        assert kinds == start + cancel + ["external_workflow_execution_cancel_requested",
+                                          "workflow_execution_completed"]
+    else:
+        assert kinds == start + cancel + ["external_workflow_execution_cancel_requested",
+                                          "child_workflow_execution_canceled",
+                                          "workflow_execution_completed"]
+    with pytest.raises(WorkflowFailureError) as info:
+        await child.result()
+    assert isinstance(info.value.cause, CancelledError)

@@ -29,7 +29,7 @@ _Cancel = workflow.ChildWorkflowCancellationType
 class _PendingChild:
     __slots__ = ("seq", "workflow_id", "workflow_type", "command", "result_type",
                  "cancellation_type", "start_fut", "result_fut", "run_id", "cancel_wanted",
-                 "cancel_sent")
+                 "cancel_sent", "waiting")
 
     def __init__(self, seq: int, options: workflow._ChildWorkflowOptions, workflow_type: str,
                  command: commands_pb2.Command, loop: asyncio.AbstractEventLoop) -> None:
@@ -44,6 +44,7 @@ class _PendingChild:
         self.run_id = ""
         self.cancel_wanted = False  # cancelled before it started: cancel once it has
         self.cancel_sent = False
+        self.waiting = False  # its handle's coroutine has started
 
 
 def _retrieve(fut: asyncio.Future[Any]) -> None:
@@ -136,9 +137,18 @@ class _ChildrenMixin:
             name=f"child workflow {workflow_type} {options.id}")
         handle._child_id = options.id
         handle._child_first_run_id = child.run_id
+
+        def cancel_unstarted() -> bool:
+            if child.waiting:
+                return False  # the coroutine handles its CancelledError
+            self._cancel_child(child)
+            return True
+
+        handle._durable_cancel_unstarted = cancel_unstarted
         return handle
 
     async def _wait_child(self, child: _PendingChild) -> Any:
+        child.waiting = True
         while True:
             try:
                 return await asyncio.shield(child.result_fut)

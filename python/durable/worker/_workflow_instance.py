@@ -69,7 +69,7 @@ class _TimerHandle(asyncio.TimerHandle):
 
 class _PendingActivity:
     __slots__ = ("seq", "future", "result_type", "activity_type", "activity_id",
-                 "cancellation_type", "cancel_sent")
+                 "cancellation_type", "cancel_sent", "waiting")
 
     def __init__(self, seq: int, future: asyncio.Future[Any], result_type: Any,
                  activity_type: str, activity_id: str,
@@ -81,6 +81,7 @@ class _PendingActivity:
         self.activity_id = activity_id
         self.cancellation_type = cancellation_type
         self.cancel_sent = False
+        self.waiting = False  # its handle's coroutine has started
 
 
 class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop,
@@ -441,11 +442,22 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
                                    cancellation_type)
         self._activities[seq] = pending
-        return workflow.ActivityHandle(self._wait_activity(pending, command), loop=self,
-                                       name=f"activity {activity_type} {act_id}")
+        handle: workflow.ActivityHandle[Any] = workflow.ActivityHandle(
+            self._wait_activity(pending, command), loop=self,
+            name=f"activity {activity_type} {act_id}")
+
+        def cancel_unstarted() -> bool:
+            if pending.waiting:
+                return False  # the coroutine handles its CancelledError
+            self._cancel_activity(pending, command)
+            return True
+
+        handle._durable_cancel_unstarted = cancel_unstarted
+        return handle
 
     async def _wait_activity(self, pending: _PendingActivity,
                              command: commands_pb2.Command) -> Any:
+        pending.waiting = True
         while True:
             try:
                 # Shielded: cancelling the handle must not cancel the resolution's future.
