@@ -2,6 +2,7 @@
 // heartbeat (details persisted), completion / failure / cancellation, retries by the retry
 // policy and timeouts (schedule-to-start, start-to-close, heartbeat, schedule-to-close).
 #include <algorithm>
+#include <cmath>
 
 #include "engine/engine_impl.h"
 #include "store/keys.h"
@@ -24,10 +25,17 @@ Status EngineImpl::PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest&
                                          v1::PollActivityTaskQueueResponse* resp) {
   DURABLE_ENTER();
   if (req.task_queue().empty()) return Status::InvalidArgument("poll: task_queue is empty");
+  const double rate = req.max_tasks_per_second();
+  if (!(rate >= 0) || std::isinf(rate)) {  // negative, NaN or infinite
+    return Status::InvalidArgument("poll of activity task queue '" + req.task_queue() +
+                                   "': max_tasks_per_second must be a finite number >= 0, got " +
+                                   std::to_string(rate));
+  }
   const int64_t timeout_us = req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
   while (!closing_) {
-    auto t = matching_.Poll(Matching::Kind::kActivity, req.task_queue(), req.identity(), deadline);
+    auto t = matching_.Poll(Matching::Kind::kActivity, req.task_queue(), req.identity(), deadline,
+                            rate);
     if (!t) return Status::OK();
     bool dispatched = false;
     resp->Clear();
@@ -38,6 +46,7 @@ Status EngineImpl::PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest&
       return st;
     }
     if (dispatched) return Status::OK();
+    matching_.RefundRateToken(Matching::Kind::kActivity, req.task_queue());  // a stale task
     resp->Clear();
   }
   return Status::OK();

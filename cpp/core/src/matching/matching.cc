@@ -1,5 +1,7 @@
 #include "matching/matching.h"
 
+#include <algorithm>
+
 namespace durable {
 
 Matching::Queue& Matching::Get(Kind kind, const std::string& queue) {
@@ -24,11 +26,33 @@ void Matching::Push(Kind kind, const std::string& queue, QueuedTask task, bool f
   q.cv.notify_one();
 }
 
+void Matching::RateLimiter::SetRate(double r, Clock::time_point now) {
+  if (r == rate) return;
+  ReadyAt(now);  // account for the time spent at the old rate
+  if (rate == 0) tokens = 1;
+  rate = r;
+  refilled = now;
+}
+
+Matching::RateLimiter::Clock::time_point Matching::RateLimiter::ReadyAt(Clock::time_point now) {
+  if (rate <= 0) return now;
+  if (now > refilled) {
+    tokens = std::min(1.0, tokens + std::chrono::duration<double>(now - refilled).count() * rate);
+    refilled = now;
+  }
+  if (tokens >= 1) return now;
+  return now + std::chrono::duration_cast<Clock::duration>(
+                   std::chrono::duration<double>((1 - tokens) / rate));
+}
+
 std::optional<QueuedTask> Matching::Poll(Kind kind, const std::string& queue,
                                          const std::string& identity,
-                                         std::chrono::steady_clock::time_point deadline) {
+                                         std::chrono::steady_clock::time_point deadline,
+                                         double max_tasks_per_second) {
+  using Clock = std::chrono::steady_clock;
   std::unique_lock<std::mutex> l(mu_);
   Queue& q = Get(kind, queue);
+  if (max_tasks_per_second > 0) q.limiter.SetRate(max_tasks_per_second, Clock::now());
   Poller me{identity};
   q.pollers.push_back(&me);
   std::optional<QueuedTask> out;
@@ -40,22 +64,39 @@ std::optional<QueuedTask> Matching::Poll(Kind kind, const std::string& queue,
       out->query->dispatched = true;
       break;
     }
+    const Clock::time_point now = Clock::now();
+    Clock::time_point wake = deadline;
     if (!q.tasks.empty()) {
-      out = std::move(q.tasks.front());
-      q.tasks.pop_front();
-      --queued_;
-      ++dispatching_;
-      break;
+      const Clock::time_point ready = q.limiter.ReadyAt(now);
+      if (ready <= now) {
+        q.limiter.Take();
+        out = std::move(q.tasks.front());
+        q.tasks.pop_front();
+        --queued_;
+        ++dispatching_;
+        break;
+      }
+      wake = std::min(wake, ready);  // park until the next token, not in a loop
     }
-    if (q.cv.wait_until(l, deadline) == std::cv_status::timeout) {
-      // One last look, then give up.
-      if (q.tasks.empty() && q.queries.empty()) break;
-    }
+    if (now >= deadline) break;
+    q.cv.wait_until(l, wake);
   }
   q.pollers.remove(&me);
   // If this poller leaves with a notification it did not use, pass it on.
   if (!out && (!q.tasks.empty() || !q.queries.empty())) q.cv.notify_one();
   return out;
+}
+
+void Matching::RefundRateToken(Kind kind, const std::string& queue) {
+  std::lock_guard<std::mutex> l(mu_);
+  Queue& q = Get(kind, queue);
+  q.limiter.Refund();
+  if (!q.tasks.empty()) q.cv.notify_one();
+}
+
+double Matching::RateLimit(Kind kind, const std::string& queue) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Get(kind, queue).limiter.rate;
 }
 
 void Matching::DoneDispatching() {

@@ -3,9 +3,18 @@
 // mutable state when dispatched), speculative workflow tasks (never written), and query
 // tasks (never written). A poll parks on the queue's condition variable: no busy loop.
 //
+// Rate limit (PollActivityTaskQueueRequest.max_tasks_per_second, as in Temporal): a token bucket
+// per queue. The most recent non-zero rate a poller sent wins; 0 leaves the queue's rate as it is
+// (a queue nobody limited is unlimited). The bucket holds one token (no burst): tasks leave the
+// queue at least 1/rate seconds apart. A poll that finds a task but no token parks until the next
+// token (or its deadline, then returns empty): it is slowed down, never refused. Queries are
+// never limited. Rates are in real (steady-clock) time, not the engine's clock.
+//
 // Thread-safe. Never calls out while holding its lock.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -44,13 +53,22 @@ class Matching {
 
   void Push(Kind kind, const std::string& queue, QueuedTask task, bool front = false);
 
-  // Parks until a task is available, `deadline` (steady clock) passes, the poller's
-  // identity is shut down, or Close() is called; nullopt in the last three cases.
+  // Parks until a task is available (and, on a rate-limited queue, a token), `deadline`
+  // (steady clock) passes, the poller's identity is shut down, or Close() is called; nullopt in
+  // the last three cases. `max_tasks_per_second` > 0 sets the queue's rate limit first (see
+  // above); 0 keeps it; negative is treated as 0 (the engine rejects it before).
   // A returned task counts as "dispatching" until DoneDispatching() is called.
   std::optional<QueuedTask> Poll(Kind kind, const std::string& queue,
                                  const std::string& identity,
-                                 std::chrono::steady_clock::time_point deadline);
+                                 std::chrono::steady_clock::time_point deadline,
+                                 double max_tasks_per_second = 0);
   void DoneDispatching();
+
+  // Gives back the token a poll took for a task that turned out stale (not dispatched).
+  void RefundRateToken(Kind kind, const std::string& queue);
+
+  // The queue's current rate limit (0 = none).
+  double RateLimit(Kind kind, const std::string& queue);
 
   // Wakes the parked polls of `identity` on `queue` (every queue if empty); they return empty.
   void ShutdownWorker(const std::string& queue, const std::string& identity);
@@ -69,7 +87,21 @@ class Matching {
     std::string identity;
     bool cancelled = false;
   };
+  // Token bucket of capacity 1; rate 0 = unlimited.
+  struct RateLimiter {
+    using Clock = std::chrono::steady_clock;
+    double rate = 0;    // tokens per second
+    double tokens = 1;  // in [0, 1]
+    Clock::time_point refilled{};
+
+    void SetRate(double r, Clock::time_point now);
+    // When a token is (or will be) available, refilling up to `now`.
+    Clock::time_point ReadyAt(Clock::time_point now);
+    void Take() { if (rate > 0) tokens -= 1; }
+    void Refund() { if (rate > 0) tokens = std::min(1.0, tokens + 1); }
+  };
   struct Queue {
+    RateLimiter limiter;
     std::deque<QueuedTask> tasks;
     std::deque<QueuedTask> queries;
     std::condition_variable cv;
