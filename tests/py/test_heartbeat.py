@@ -176,3 +176,47 @@ async def test_cancellation_reaches_thread_activity(client: Client, task_queue: 
                 if e.WhichOneof("attributes") == "activity_task_canceled"]
     assert len(canceled) == 1
     assert isinstance(canceled[0], history_pb2.HistoryEvent)
+
+
+@activity.defn
+async def stalls_on_first_attempt(key: str) -> str:
+    info = activity.info()
+    _log.setdefault(key, []).append((info.attempt, list(info.heartbeat_details)))
+    if info.attempt == 1:
+        activity.heartbeat("chunk-1")
+        await asyncio.sleep(0.05)
+        activity.heartbeat("chunk-2")
+        try:
+            await asyncio.sleep(60)  # a stuck attempt: no more heartbeats
+        except asyncio.CancelledError:
+            _log[key].append(("attempt 1 cancelled", activity.is_cancelled()))
+            raise
+    return f"attempt {info.attempt} resumed after {info.heartbeat_details[0]}"
+
+
+@workflow.defn
+class StallWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        return await workflow.execute_activity(
+            stalls_on_first_attempt, key, start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=timedelta(seconds=1),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)))
+
+
+async def test_stalled_attempt_is_retried_after_heartbeat_timeout(client: Client,
+                                                                  task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[StallWorkflow],
+                      activities=[stalls_on_first_attempt], max_concurrent_activities=2):
+        began = time.monotonic()
+        handle = await client.start_workflow(StallWorkflow.run, "stall", id="wf-stall",
+                                             task_queue=task_queue)
+        assert await handle.result() == "attempt 2 resumed after chunk-2"
+        took = time.monotonic() - began
+    assert took >= 1.0  # not before the heartbeat timeout
+    assert _log["stall"][:2] == [(1, []), (2, ["chunk-2"])]
+    history = await handle.fetch_history()
+    [started] = [e.activity_task_started for e in history.events
+                 if e.WhichOneof("attributes") == "activity_task_started"]
+    assert started.attempt == 2
+    assert started.last_failure.timeout_failure_info.timeout_type == 4  # HEARTBEAT

@@ -147,6 +147,7 @@ class Worker:
             max_cached_workflows=max_cached_workflows,
             max_concurrent_workflow_tasks=max_concurrent_workflow_tasks or 4,
             failure_exception_types=workflow_failure_exception_types,
+            activities=list(act_defns.values()), activity_executor=activity_executor,
         ) if wf_defns else None
         self._activity_worker = _ActivityWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,

@@ -121,6 +121,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         self._seq: dict[str, int] = collections.defaultdict(int)
         self._timers: dict[int, _TimerHandle] = {}
         self._activities: dict[int, _PendingActivity] = {}
+        self._local_activities: dict[int, _PendingActivity] = {}
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._init_children()
         self._init_messages()
@@ -383,7 +384,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
     # --- Activities ---------------------------------------------------------------------
 
     def _resolve_activity(self, job: activation_pb2.ResolveActivity) -> None:
-        pending = self._activities.pop(job.seq, None)
+        pending = (self._local_activities if job.is_local else self._activities).pop(
+            job.seq, None)
         if pending is None or pending.future.done():
             return  # cancelled by workflow code already (TRY_CANCEL semantics)
         status = job.result.WhichOneof("status")
@@ -454,6 +456,81 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
 
         handle._durable_cancel_unstarted = cancel_unstarted
         return handle
+
+    def workflow_start_local_activity(
+        self,
+        activity_type: str,
+        args: Sequence[Any],
+        *,
+        result_type: Any,
+        schedule_to_close_timeout: timedelta | None,
+        start_to_close_timeout: timedelta | None,
+        retry_policy: Any,
+        activity_id: str | None,
+    ) -> workflow.ActivityHandle[Any]:
+        from durable.common import timedelta_to_us
+
+        payloads = self._pc.to_payloads(list(args))
+        seq = self._next_seq("local_activity")
+        act_id = activity_id if activity_id is not None else str(seq)
+        cmd = commands_pb2.ScheduleLocalActivityCommand(
+            seq=seq,
+            activity_id=act_id,
+            activity_type=activity_type,
+            input=common_pb2.Payloads(payloads=payloads),
+            schedule_to_close_timeout_us=timedelta_to_us(schedule_to_close_timeout),
+            start_to_close_timeout_us=timedelta_to_us(start_to_close_timeout),
+            attempt=1,
+            original_schedule_time_us=self._now_us,
+        )
+        if retry_policy is not None:
+            cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        command = commands_pb2.Command(schedule_local_activity=cmd)
+        self._add_command(command)
+        pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
+                                   workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        self._local_activities[seq] = pending
+        handle: workflow.ActivityHandle[Any] = workflow.ActivityHandle(
+            self._wait_local_activity(pending, command), loop=self,
+            name=f"local activity {activity_type} {act_id}")
+
+        def cancel_unstarted() -> bool:
+            if pending.waiting:
+                return False  # the coroutine handles its CancelledError
+            self._cancel_local_activity(pending, command)
+            return True
+
+        handle._durable_cancel_unstarted = cancel_unstarted
+        return handle
+
+    async def _wait_local_activity(self, pending: _PendingActivity,
+                                   command: commands_pb2.Command) -> Any:
+        pending.waiting = True
+        while True:
+            try:
+                return await asyncio.shield(pending.future)
+            except asyncio.CancelledError:
+                if pending.future.done():
+                    if pending.future.cancelled():
+                        raise  # evicted
+                    continue
+                self._cancel_local_activity(pending, command)
+
+    def _cancel_local_activity(self, pending: _PendingActivity,
+                               command: commands_pb2.Command) -> None:
+        if pending.cancel_sent:
+            return
+        pending.cancel_sent = True
+        if any(c is command for c in self._commands):
+            # Not handed to the worker yet: forget it.
+            self._commands = [c for c in self._commands if c is not command]
+            self._local_activities.pop(pending.seq, None)
+            pending.future.set_exception(self._activity_cancelled_error(pending))
+        else:
+            # The worker stops it and resolves it (normally as cancelled).
+            self._add_command(commands_pb2.Command(
+                request_cancel_local_activity=commands_pb2.RequestCancelLocalActivityCommand(
+                    seq=pending.seq)))
 
     async def _wait_activity(self, pending: _PendingActivity,
                              command: commands_pb2.Command) -> Any:
@@ -664,9 +741,12 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
                     break
                 for t in tasks:
                     t.cancel()
-                for f in [p.future for p in self._activities.values()] + self._child_futures():
+                for f in ([p.future for p in self._activities.values()]
+                          + [p.future for p in self._local_activities.values()]
+                          + self._child_futures()):
                     f.cancel()
                 self._activities.clear()
+                self._local_activities.clear()
                 self._init_children()
                 self._timers.clear()
                 try:

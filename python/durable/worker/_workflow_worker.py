@@ -26,10 +26,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from durable import workflow
+from durable import activity, workflow
 from durable._transport import Transport
 from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
-from durable.v1 import activation_pb2, common_pb2, history_pb2, service_pb2
+from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2, service_pb2
+from durable.worker._local_activity import LocalActivityRunner, LocalRun
 from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
 
 logger = logging.getLogger("durable.worker")
@@ -42,13 +43,17 @@ class _StaleCache(Exception):
 
 
 class _CachedRun:
-    __slots__ = ("replayer", "instance")
+    __slots__ = ("replayer", "instance", "local")
 
     def __init__(self, replayer: Any, instance: WorkflowInstance) -> None:
         self.replayer = replayer
         self.instance = instance
+        self.local: dict[int, LocalRun] = {}  # local activities running in the live task
 
     def dispose(self) -> None:
+        for run in self.local.values():
+            run.cancel()
+        self.local.clear()
         try:
             self.instance.dispose()
         except Exception:
@@ -67,8 +72,13 @@ class _WorkflowWorker:
         max_cached_workflows: int,
         max_concurrent_workflow_tasks: int,
         failure_exception_types: Sequence[type[BaseException]],
+        activities: Sequence[activity._Definition] = (),
+        activity_executor: concurrent.futures.Executor | None = None,
     ) -> None:
         self._transport = transport
+        self._activity_defns = {d.name: d for d in activities}
+        self._activity_executor = activity_executor
+        self._local: LocalActivityRunner | None = None  # made in run() (needs the loop)
         self._task_queue = task_queue
         self._identity = identity
         self._defns = {d.name: d for d in workflows}
@@ -89,6 +99,8 @@ class _WorkflowWorker:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        self._local = LocalActivityRunner(self._activity_defns, self._dc, loop,
+                                          self._activity_executor)
         lanes = [loop.run_in_executor(self._executor, self._lane) for _ in range(self._lanes)]
         try:
             await asyncio.gather(*lanes)
@@ -279,6 +291,8 @@ class _WorkflowWorker:
                         raise _StaleCache() from e
                     raise
                 if raw is None:
+                    if self._run_local_activities(task, defn, entry):
+                        continue  # their resolutions make new activations
                     break
                 activation = activation_pb2.WorkflowActivation.FromString(raw)
                 if any(j.HasField("remove_from_cache") for j in activation.jobs):
@@ -321,6 +335,33 @@ class _WorkflowWorker:
             self._fail_task(task, "workflow_error", e)
             if entry is not None:
                 entry.dispose()
+
+    def _run_local_activities(self, task: service_pb2.PollWorkflowTaskQueueResponse,
+                              defn: workflow._Definition, entry: _CachedRun) -> bool:
+        """Start the local activities the task asked for, stop those it cancelled, wait
+        for at least one to end and resolve the ended ones. Returns False when none runs.
+        """
+        assert self._local is not None
+        replayer = entry.replayer
+        for raw in replayer.take_local_activity_requests():
+            req = commands_pb2.ScheduleLocalActivityCommand.FromString(raw)
+            entry.local[req.seq] = self._local.start(
+                req, task.workflow_execution.workflow_id, task.workflow_execution.run_id,
+                defn.name, self._task_queue)
+        for seq in replayer.take_local_activity_cancels():
+            run = entry.local.get(seq)
+            if run is not None:
+                run.cancel()
+        if not entry.local:
+            return False
+        concurrent.futures.wait([r.future for r in entry.local.values()],
+                                return_when=concurrent.futures.FIRST_COMPLETED)
+        for seq, run in list(entry.local.items()):
+            if run.future.done():
+                del entry.local[seq]
+                resolution, attempt, elapsed_us = run.future.result()
+                replayer.resolve_local_activity(seq, resolution, attempt, elapsed_us)
+        return True
 
     def _full_history(self, workflow_id: str, run_id: str,
                       task_history: history_pb2.History) -> history_pb2.History:
