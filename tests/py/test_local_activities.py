@@ -18,10 +18,11 @@ from durable.exceptions import (
     ActivityError,
     ApplicationError,
     CancelledError,
+    NondeterminismError,
     TimeoutError,
     TimeoutType,
 )
-from durable.worker import Worker
+from durable.worker import Replayer, Worker
 
 _calls: dict[str, list[tuple[int, float]]] = {}
 
@@ -136,6 +137,30 @@ async def test_result_is_a_marker_and_replay_does_not_run_it_again(
     kinds = _kinds(history)
     assert kinds.count("marker_recorded") == 2
     assert "activity_task_scheduled" not in kinds
+
+
+async def test_replayer_reads_the_markers(client: Client, task_queue: str) -> None:
+    result, history = await _run(client, task_queue, "replay", "replayer")
+    assert len(_calls["replayer"]) == 2
+    await Replayer(workflows=[LocalWorkflow]).replay_workflow(history)
+    assert len(_calls["replayer"]) == 2  # replaying ran neither local activity
+
+
+async def test_changed_local_activity_is_nondeterministic(client: Client,
+                                                          task_queue: str) -> None:
+    _, history = await _run(client, task_queue, "replay", "changed")
+
+    @workflow.defn(name="LocalWorkflow")
+    class ChangedWorkflow:
+        @workflow.run
+        async def run(self, scenario: str, key: str) -> Any:
+            # Another activity type where history recorded count_call's marker.
+            return await workflow.execute_local_activity(
+                slow_local, args=[key, 0.0], start_to_close_timeout=timedelta(seconds=5))
+
+    with pytest.raises(NondeterminismError, match="slow_local.*count_call"):
+        await Replayer(workflows=[ChangedWorkflow]).replay_workflow(history)
+    assert len(_calls["changed"]) == 2
 
 
 async def test_retried_locally_with_backoff(client: Client, task_queue: str) -> None:

@@ -335,9 +335,11 @@ class _ActivityWorker:
             await self._respond_failed(task, running, ApplicationError(
                 "the worker shut down while the activity was running", type="WorkerShutdown"))
         elif reason == "timed_out":
-            await self._respond_failed(task, running, ApplicationError(
-                "the activity's start-to-close or schedule-to-close timeout passed; the "
-                "worker cancelled it", type="ActivityTimedOut"))
+            # No answer: the engine times the attempt out itself (TimeoutError with the
+            # timeout's type) at the same deadline; an answer could only race with it.
+            logger.info("activity %s (%s) attempt %d was cancelled: its start-to-close or "
+                        "schedule-to-close timeout passed", task.activity_type,
+                        task.activity_id, task.attempt or 1)
         elif reason == "not_found":
             logger.info("activity %s (%s) was cancelled: the engine no longer knows this "
                         "attempt (it timed out or its workflow closed)",
