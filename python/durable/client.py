@@ -15,12 +15,18 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
 from google.protobuf import json_format
 
 from durable import _transport
+from durable._description import (
+    PendingActivityInfo,
+    PendingActivityState,
+    PendingChildWorkflowInfo,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+)
 from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from durable.exceptions import (
@@ -45,6 +51,9 @@ __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
     "Client",
+    "PendingActivityInfo",
+    "PendingActivityState",
+    "PendingChildWorkflowInfo",
     "WorkflowContinuedAsNewError",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",
@@ -325,57 +334,6 @@ def _workflow_name_and_result_type(workflow: Any) -> tuple[str, Any]:
     return d.name, d.ret_type
 
 
-class WorkflowExecutionStatus(IntEnum):
-    """Status of a workflow run; values match ``durable.v1.WorkflowExecutionStatus``."""
-
-    RUNNING = 1
-    COMPLETED = 2
-    FAILED = 3
-    CANCELED = 4
-    TERMINATED = 5
-    CONTINUED_AS_NEW = 6
-    TIMED_OUT = 7
-
-
-@dataclass(frozen=True)
-class WorkflowExecutionDescription:
-    """What :meth:`WorkflowHandle.describe` returns."""
-
-    id: str
-    run_id: str
-    workflow_type: str
-    task_queue: str
-    status: WorkflowExecutionStatus | None
-    start_time: datetime
-    close_time: datetime | None
-    execution_time: datetime | None
-    history_length: int
-    parent_id: str | None
-    parent_run_id: str | None
-    raw_description: service_pb2.DescribeWorkflowExecutionResponse
-
-    @staticmethod
-    def _from_proto(resp: service_pb2.DescribeWorkflowExecutionResponse
-                    ) -> WorkflowExecutionDescription:
-        from durable.common import us_to_datetime
-
-        i = resp.info
-        return WorkflowExecutionDescription(
-            id=i.execution.workflow_id,
-            run_id=i.execution.run_id,
-            workflow_type=i.workflow_type,
-            task_queue=i.task_queue,
-            status=WorkflowExecutionStatus(i.status) if i.status else None,
-            start_time=us_to_datetime(i.start_time_us),
-            close_time=us_to_datetime(i.close_time_us) if i.close_time_us else None,
-            execution_time=us_to_datetime(i.execution_time_us) if i.execution_time_us else None,
-            history_length=i.history_length,
-            parent_id=i.parent.workflow_id or None,
-            parent_run_id=i.parent.run_id or None,
-            raw_description=resp,
-        )
-
-
 @dataclass(frozen=True)
 class WorkflowHistory:
     """A run's event history (``fetch_history()``; input of ``worker.Replayer``)."""
@@ -550,7 +508,7 @@ class WorkflowHandle(Generic[ReturnType]):
         resp = await self._client.transport.call_async(
             "describe_workflow_execution",
             service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
-        return WorkflowExecutionDescription._from_proto(resp)
+        return await WorkflowExecutionDescription._from_proto(resp, self._client.data_converter)
 
     async def fetch_history(self) -> WorkflowHistory:
         """The run's full event history so far.

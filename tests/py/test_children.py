@@ -176,8 +176,9 @@ class CancelsChildWith:
         return ["not cancelled"]
 
 
-WORKFLOWS = [CancelsChildWith, Doubler, Sleeper, WaitsForPoke, FailingChild, FailsFirstAttempt, CallsDoubler, StartsAndSignals, CatchesChildFailure,
-             StartsDuplicate, LeavesChildBehind, ChildWithOptions, SignalsAndCancelsExternal]
+WORKFLOWS = [CancelsChildWith, Doubler, Sleeper, WaitsForPoke, FailingChild, FailsFirstAttempt,
+             CallsDoubler, StartsAndSignals, CatchesChildFailure, StartsDuplicate,
+             LeavesChildBehind, ChildWithOptions, SignalsAndCancelsExternal]
 
 
 @pytest.fixture
@@ -345,8 +346,8 @@ async def test_bad_child_options_fail_clearly(client: Client, task_queue: str,
 @pytest.mark.parametrize("ctype", list(workflow.ChildWorkflowCancellationType))
 async def test_child_cancellation_types(client: Client, task_queue: str, worker: Worker,
                                         ctype: workflow.ChildWorkflowCancellationType) -> None:
-    handle = await client.start_workflow(CancelsChildWith.run, int(ctype), id=f"p-{ctype.name}",
-                                         task_queue=task_queue)
+    handle = await client.start_workflow(CancelsChildWith.run, int(ctype),
+                                         id=f"p-{ctype.name}", task_queue=task_queue)
     assert await handle.result() == ["CancelledError"]
     kinds = commands_only(await event_types(handle))
     child = client.get_workflow_handle(f"cw-{ctype.name}")
