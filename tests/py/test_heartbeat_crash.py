@@ -31,9 +31,9 @@ def test_sigkill_mid_activity_resumes_from_last_heartbeat(tmp_path: Path) -> Non
     first = subprocess.Popen([sys.executable, str(CHILD), str(tmp_path), "first"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    # 12 beats at 0.2 s = 2.4 s: past one throttle interval (0.8 x 2 s), so a heartbeat
+    # 15 beats at 0.2 s = 3 s: well past one throttle interval (0.8 x 2 s), so a heartbeat
     # later than the first one has been recorded.
-    while len(_beats(log)) < 12:
+    while len(_beats(log)) < 15:
         if first.poll() is not None:
             out, err = first.communicate()
             raise AssertionError(f"child exited early ({first.returncode}):\n{out}\n{err}")
