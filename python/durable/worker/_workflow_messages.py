@@ -229,11 +229,19 @@ class _MessagesMixin:
                 message="the workflow gave no answer to the query", source="python"))
 
     def _stack_trace(self) -> str:
+        """Where each task of the workflow waits (the ``__stack_trace`` query)."""
         out = []
         for task in asyncio.all_tasks(self):  # type: ignore[arg-type]
-            frames = task.get_stack()
-            lines = traceback.format_list(traceback.extract_stack(frames[-1])) if frames else []
-            out.append(f"{task.get_name()}:\n" + "".join(lines))
+            frames = []
+            coro: Any = task.get_coro()
+            while coro is not None:  # follow the chain of awaits down to the innermost
+                frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if frame is None:
+                    break
+                frames.append(frame)
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            summary = traceback.StackSummary.extract((f, f.f_lineno) for f in frames)
+            out.append(f"{task.get_name()}:\n" + "".join(summary.format()))
         return "\n".join(out)
 
     # --- Updates ----------------------------------------------------------------------------

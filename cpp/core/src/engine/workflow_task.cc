@@ -725,7 +725,9 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   }
 
   const int64_t dispatch_id = d.dispatch_id;
-  txn.after.push_back([this, rk, dispatch_id, notes, apply_notes, spec_row] {
+  // First: when the same completion closes the run, its update outcomes must reach their
+  // waiters before the close fails the waiters still open.
+  txn.after.insert(txn.after.begin(), [this, rk, dispatch_id, notes, apply_notes, spec_row] {
     ClearWftDispatch(rk, dispatch_id);
     apply_notes(notes);
   });
