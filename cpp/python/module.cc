@@ -52,7 +52,11 @@ Msg Parse(const py::bytes& data, const char* what) {
 // The engine behind a handle that Python can close explicitly (and that closes on GC).
 class EngineHandle {
  public:
-  explicit EngineHandle(std::unique_ptr<durable::Engine> engine) : engine_(std::move(engine)) {}
+  EngineHandle(std::unique_ptr<durable::Engine> engine, std::shared_ptr<durable::Clock> clock)
+      : engine_(std::move(engine)), clock_(std::move(clock)) {}
+
+  // The engine's clock (its virtual clock in tests).
+  int64_t NowMicros() const { return clock_->NowMicros(); }
 
   durable::Engine& Get() {
     if (!engine_) RaiseStatus(Status::Unavailable("the engine is closed"));
@@ -71,6 +75,7 @@ class EngineHandle {
  private:
   std::mutex mu_;
   std::unique_ptr<durable::Engine> engine_;
+  std::shared_ptr<durable::Clock> clock_;
 };
 
 // Binds one Service method as `name(request_bytes) -> response_bytes`.
@@ -108,14 +113,17 @@ PYBIND11_MODULE(_core, m) {
       [](const std::string& directory, bool sync_writes, bool virtual_clock) {
         durable::EngineOptions options;
         options.sync_writes = sync_writes;
-        if (virtual_clock) options.clock = std::make_shared<durable::VirtualClock>();
+        // A test clock that flows with real time and jumps when skipping (Temporal's).
+        options.clock = virtual_clock
+                            ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
+                            : durable::SystemClock();
         durable::Result<std::unique_ptr<durable::Engine>> opened = Status::Internal("unset");
         {
           py::gil_scoped_release release;
           opened = durable::OpenEngine(directory, options);
         }
         CheckOk(opened.status());
-        return std::make_unique<EngineHandle>(std::move(opened).value());
+        return std::make_unique<EngineHandle>(std::move(opened).value(), options.clock);
       },
       py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false);
 
@@ -132,6 +140,16 @@ PYBIND11_MODULE(_core, m) {
     }
     CheckOk(status);
   });
+  engine.def("skip_time_when_idle", [](EngineHandle& self, int64_t duration_us) {
+    durable::Engine& e = self.Get();
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = e.SkipTimeWhenIdle(duration_us);
+    }
+    CheckOk(status);
+  });
+  engine.def("now_us", &EngineHandle::NowMicros);
 
   using S = durable::Service;
   BindRpc(engine, "start_workflow_execution", &S::StartWorkflowExecution);

@@ -8,7 +8,13 @@ InvalidArgumentError, FailedPreconditionError, NondeterminismError, ...).
 class Engine:
     def close(self) -> None: ...
     def set_time_skipping(self, enabled: bool) -> None: ...
-    def skip_time(self, duration_us: int) -> None: ...
+    def skip_time(self, duration_us: int) -> None:
+        """Advance the virtual clock, firing due timers (even while tasks run)."""
+    def skip_time_when_idle(self, duration_us: int) -> None:
+        """Advance the virtual clock like skip_time, waiting for no task queued or running
+        before each jump (blocks while a task waits for a worker)."""
+    def now_us(self) -> int:
+        """The engine's clock, microseconds since the Unix epoch."""
     def start_workflow_execution(self, request: bytes) -> bytes: ...
     def signal_workflow_execution(self, request: bytes) -> bytes: ...
     def query_workflow(self, request: bytes) -> bytes: ...
@@ -32,7 +38,11 @@ class Engine:
     def shutdown_worker(self, request: bytes) -> bytes: ...
 
 def open_engine(directory: str, sync_writes: bool = True, virtual_clock: bool = False) -> Engine:
-    """Open (creating if needed) the engine on a directory; one process per directory."""
+    """Open (creating if needed) the engine on a directory; one process per directory.
+
+    ``virtual_clock``: a test clock that flows with real time and jumps ahead on
+    ``skip_time`` and, while ``set_time_skipping(True)``, to the next timer whenever no
+    task is queued or running."""
 
 class WorkflowReplayer:
     """The replay core for one run (replay.h). Not thread-safe."""

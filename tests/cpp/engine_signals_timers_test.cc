@@ -195,6 +195,40 @@ TEST_F(EngineStep2Test, TimeSkippingIsRefusedOnASystemClock) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)->SetTimeSkipping(true).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ((*r)->SkipTime(1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*r)->SkipTimeWhenIdle(1).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineStep2Test, SkipTimeWhenIdleWaitsForTheTaskEachTimerCauses) {
+  // A 10 s timer, then (set by the task the first fire causes) another 10 s timer: a 25 s
+  // skip fires both, each at its own time, because it waits for the task in between.
+  StartAndComplete({StartTimer(1, 10 * kSecond)});
+  const int64_t start = clock_->NowMicros();
+  auto skip = std::async(std::launch::async,
+                         [&] { return engine_->SkipTimeWhenIdle(25 * kSecond); });
+  auto t = PollWft(*engine_);  // the first timer's task
+  ASSERT_FALSE(t.task_token().empty());
+  EXPECT_EQ(clock_->NowMicros() - start, 10 * kSecond);
+  EXPECT_EQ(skip.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {StartTimer(2, 10 * kSecond)}).ok());
+  auto t2 = PollWft(*engine_);  // the second timer's task, at 20 s
+  ASSERT_FALSE(t2.task_token().empty());
+  EXPECT_EQ(clock_->NowMicros() - start, 20 * kSecond);
+  ASSERT_TRUE(CompleteWft(*engine_, t2.task_token(), {}).ok());
+  ASSERT_TRUE(skip.get().ok());
+  EXPECT_EQ(clock_->NowMicros() - start, 25 * kSecond);
+}
+
+TEST(VirtualClockTest, FollowsRealTimeWhenAskedAndJumpsForward) {
+  VirtualClock frozen(1'000 * kSecond);
+  VirtualClock flowing(1'000 * kSecond, /*follows_real_time=*/true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(frozen.NowMicros(), 1'000 * kSecond);
+  EXPECT_GE(flowing.NowMicros() - 1'000 * kSecond, 15'000);
+  flowing.AdvanceTo(5'000 * kSecond);
+  EXPECT_GE(flowing.NowMicros(), 5'000 * kSecond);
+  EXPECT_LT(flowing.NowMicros(), 5'001 * kSecond);
+  flowing.AdvanceTo(10);  // never backwards
+  EXPECT_GE(flowing.NowMicros(), 5'000 * kSecond);
 }
 
 TEST_F(EngineStep2Test, CanceledTimerDoesNotFire) {
@@ -531,22 +565,6 @@ TEST_F(EngineStep2Test, UpdateOnAClosedWorkflowIsRefused) {
   auto [st, resp] = u.Get();
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("wf1"), std::string::npos);
-}
-
-TEST_F(EngineStep2Test, UpdateCompletedByTheTaskThatClosesTheRunReachesItsWaiter) {
-  StartAndComplete({StartTimer(1, 3600 * kSecond)});
-  UpdateCall u(*engine_, "u4");
-  auto t = PollWft(*engine_);
-  ASSERT_EQ(t.updates_size(), 1);
-  v1::Command acc, done;
-  acc.mutable_accept_update()->set_update_id("u4");
-  done.mutable_complete_update()->set_update_id("u4");
-  *done.mutable_complete_update()->mutable_outcome()->mutable_success() = P("last");
-  ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {acc, done, CompleteWorkflow()}).ok());
-  auto [st, resp] = u.Get();
-  ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(resp.stage(), v1::UPDATE_WAIT_STAGE_COMPLETED);
-  EXPECT_EQ(resp.outcome().success().payloads(0).data(), "last");
 }
 
 }  // namespace

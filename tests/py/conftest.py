@@ -10,13 +10,19 @@ import pytest
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[object]:
-    """A Client on an embedded engine in a fresh temp directory (relaxed WAL syncs)."""
+async def client(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[object]:
+    """A Client on an embedded engine in a fresh temp directory (relaxed WAL syncs).
+
+    With ``--durable-record-histories=DIR``, the closed runs of the test's workflows are
+    recorded after the test (see docs/testing.md, "Replay tests").
+    """
     from durable.client import Client
+    from durable.testing.pytest_plugin import record_if_asked
 
     c = await Client.connect(str(tmp_path / "engine"), sync_writes=False)
     try:
         yield c
+        await record_if_asked(request, c)
     finally:
         await c.close()
 

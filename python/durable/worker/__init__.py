@@ -1,6 +1,11 @@
 """Workers: run workflows and activities from a task queue (mirrors ``temporalio.worker``)."""
 
-from durable.worker._replayer import Replayer, WorkflowReplayResult, WorkflowTaskFailedError
+from durable.worker._replayer import (
+    Replayer,
+    WorkflowReplayResult,
+    WorkflowReplayResults,
+    WorkflowTaskFailedError,
+)
 from durable.worker._shared_state import SharedHeartbeatSender, SharedStateManager
 from durable.worker._worker import Worker
 from durable.worker._workflow_instance import WorkflowInstance
@@ -12,5 +17,6 @@ __all__ = [
     "Worker",
     "WorkflowInstance",
     "WorkflowReplayResult",
+    "WorkflowReplayResults",
     "WorkflowTaskFailedError",
 ]

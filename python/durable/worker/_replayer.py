@@ -9,7 +9,7 @@ recorded (e.g. after an incompatible change), naming the command, the event and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,19 @@ class WorkflowReplayResult:
 
     history: Any
     replay_failure: BaseException | None
+
+
+@dataclass(frozen=True)
+class WorkflowReplayResults:
+    """Outcome of :meth:`Replayer.replay_workflows`.
+
+    Attributes:
+        replay_failures: The failure of each history that did not replay, keyed by the
+            history's run id (its workflow id when it has no run id). Empty when all
+            replayed.
+    """
+
+    replay_failures: Mapping[str, BaseException]
 
 
 class WorkflowTaskFailedError(RuntimeError):
@@ -87,6 +100,46 @@ class Replayer:
         if failure is not None and raise_on_replay_failure:
             raise failure
         return WorkflowReplayResult(history=history, replay_failure=failure)
+
+    async def replay_workflows(
+        self, histories: Iterable[Any] | AsyncIterable[Any], *,
+        raise_on_replay_failure: bool = True,
+    ) -> WorkflowReplayResults:
+        """Replay several histories, one after the other.
+
+        Args:
+            histories: ``WorkflowHistory`` objects (or ``durable.v1.History``), as an
+                iterable or an async iterable.
+            raise_on_replay_failure: Raise the first failure at once (True) instead of
+                collecting every failure in the results.
+
+        Returns:
+            The failures, keyed by run id (workflow id when a history has no run id).
+
+        Raises:
+            NondeterminismError: A history does not match (``raise_on_replay_failure``).
+            WorkflowTaskFailedError: Workflow code raised during replay
+                (``raise_on_replay_failure``).
+            ValueError: A history is malformed or of a workflow type not in ``workflows``
+                (always raised).
+        """
+        failures: dict[str, BaseException] = {}
+
+        async def one(history: Any) -> None:
+            result = await self.replay_workflow(
+                history, raise_on_replay_failure=raise_on_replay_failure)
+            if result.replay_failure is not None:
+                key = (getattr(history, "run_id", "") or getattr(history, "workflow_id", "")
+                       or f"history #{len(failures) + 1}")
+                failures[key] = result.replay_failure
+
+        if isinstance(histories, AsyncIterable):
+            async for h in histories:
+                await one(h)
+        else:
+            for h in histories:
+                await one(h)
+        return WorkflowReplayResults(replay_failures=failures)
 
     def _replay_sync(self, history: Any) -> BaseException | None:
         from durable import _core

@@ -28,7 +28,7 @@ class Worker:
         client: The client whose engine to poll.
         task_queue: The task queue.
         workflows: ``@workflow.defn`` classes.
-        activities: ``@activity.defn`` functions.
+        activities: ``@activity.defn`` functions (also the local activities its workflows run).
         activity_executor: Runs non-async activities: a ``ThreadPoolExecutor``, or a
             ``ProcessPoolExecutor`` together with ``shared_state_manager``; required when
             any activity is a plain function.

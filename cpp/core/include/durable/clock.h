@@ -20,9 +20,11 @@ class Clock {
 std::shared_ptr<Clock> SystemClock();
 
 // A clock that only moves when told. Starts at `start_us` (0 = the current system time).
+// With `follows_real_time`, it also runs at the pace of the system clock between jumps
+// (like Temporal's test server: time flows normally and skipping only jumps ahead).
 class VirtualClock : public Clock {
  public:
-  explicit VirtualClock(int64_t start_us = 0);
+  explicit VirtualClock(int64_t start_us = 0, bool follows_real_time = false);
   int64_t NowMicros() const override;
   bool IsVirtual() const override { return true; }
   // Moves time forward to `t_us`; never backwards (a smaller value is ignored).

@@ -27,6 +27,12 @@ class Engine : public Service {
   virtual Status SetTimeSkipping(bool enabled) = 0;
   // Advances a VirtualClock by `duration_us`, firing the timers due on the way.
   virtual Status SkipTime(int64_t duration_us) = 0;
+  // Like SkipTime, but before each jump to the next timer (and before the last one to the
+  // target) waits until no task is queued or running, so that the work a timer causes, and
+  // the timers that work sets, happen at their own virtual time (Temporal's test-server
+  // sleep). Blocks while a task waits for a worker; kUnavailable if the engine closes
+  // meanwhile, kFailedPrecondition on a system clock.
+  virtual Status SkipTimeWhenIdle(int64_t duration_us) = 0;
 };
 
 // Opens (creating if needed) the engine on `directory`.

@@ -1189,4 +1189,8 @@ Status EngineImpl::SetTimeSkipping(bool enabled) { return timers_->SetTimeSkippi
 
 Status EngineImpl::SkipTime(int64_t duration_us) { return timers_->SkipTime(duration_us); }
 
+Status EngineImpl::SkipTimeWhenIdle(int64_t duration_us) {
+  return timers_->SkipTime(duration_us, /*wait_idle=*/true);
+}
+
 }  // namespace durable

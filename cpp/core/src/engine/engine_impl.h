@@ -154,6 +154,7 @@ class EngineImpl : public Engine {
   // Engine.
   Status SetTimeSkipping(bool enabled) override;
   Status SkipTime(int64_t duration_us) override;
+  Status SkipTimeWhenIdle(int64_t duration_us) override;
 
  private:
   friend class EngineTestPeer;

@@ -63,14 +63,29 @@ Status TimerService::SetTimeSkipping(bool enabled) {
   return Status::OK();
 }
 
-Status TimerService::SkipTime(int64_t duration_us) {
+Status TimerService::SkipTime(int64_t duration_us, bool wait_idle) {
   if (virtual_clock_ == nullptr) {
     return Status::FailedPrecondition("SkipTime needs a VirtualClock (EngineOptions::clock)");
   }
   if (duration_us < 0) return Status::InvalidArgument("SkipTime: negative duration");
   const int64_t target = clock_->NowMicros() + duration_us;
   std::unique_lock<std::mutex> l(mu_);
-  while (!stop_ && !heap_.empty() && heap_.top().fire_time_us <= target) {
+  // Waits until the engine is idle and no fire is in progress; false when stopped.
+  auto wait_until_idle = [&] {
+    while (!stop_) {
+      if (!firing_) {
+        l.unlock();
+        bool can = can_skip_();
+        l.lock();
+        if (can && !firing_) return true;
+      }
+      fired_cv_.wait_for(l, std::chrono::milliseconds(2));
+    }
+    return false;
+  };
+  while (!stop_) {
+    if (wait_idle && !wait_until_idle()) break;
+    if (heap_.empty() || heap_.top().fire_time_us > target) break;
     int64_t t = heap_.top().fire_time_us;
     virtual_clock_->AdvanceTo(t);
     cv_.notify_all();
@@ -78,6 +93,7 @@ Status TimerService::SkipTime(int64_t duration_us) {
       return stop_ || ((heap_.empty() || heap_.top().fire_time_us > t) && !firing_);
     });
   }
+  if (stop_ && wait_idle) return Status::Unavailable("the engine closed while skipping time");
   virtual_clock_->AdvanceTo(target);
   cv_.notify_all();
   return Status::OK();

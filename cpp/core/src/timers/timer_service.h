@@ -47,7 +47,8 @@ class TimerService {
 
   Status SetTimeSkipping(bool enabled);
   // Advances the virtual clock by `duration_us`, firing due timers in order on the way.
-  Status SkipTime(int64_t duration_us);
+  // With `wait_idle`, waits for can_skip() before each jump (kUnavailable if stopped).
+  Status SkipTime(int64_t duration_us, bool wait_idle = false);
   // Earliest deadline in the heap, or -1.
   int64_t NextFireTime();
   size_t size();
