@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from history_util import commands_only, event_types
+from history_util import commands_only, event_types, replay_closed_runs
 
 from durable import activity, workflow
 from durable.client import Client
@@ -156,6 +156,8 @@ async def worker(client: Client, task_queue: str) -> Any:
                                       inv.count],
                           activity_executor=ex) as w:
             yield w
+    # Every closed run the tests produced replays from its history.
+    await replay_closed_runs(client, WORKFLOWS)
 
 
 async def test_activity_call_forms(client: Client, task_queue: str, worker: Worker) -> None:

@@ -7,7 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from history_util import assert_in_order, commands_only, event_types, wait_for_event
+from history_util import (
+    assert_in_order,
+    commands_only,
+    event_types,
+    replay_closed_runs,
+    wait_for_event,
+)
 
 from durable import activity, workflow
 from durable.client import Client, WorkflowExecutionStatus, WorkflowFailureError
@@ -134,6 +140,8 @@ async def worker(client: Client, task_queue: str) -> Any:
     async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                       activities=ACTIVITIES) as w:
         yield w
+    # Every closed run the tests produced replays from its history.
+    await replay_closed_runs(client, WORKFLOWS)
 
 
 async def _started(name: str) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from history_util import commands_only, event_types
+from history_util import commands_only, event_types, replay_closed_runs
 
 from durable import activity, workflow
 from durable.client import (
@@ -88,6 +88,8 @@ async def worker(client: Client, task_queue: str) -> Any:
                       workflows=[Accumulator, Swallower, Finisher, BecomesFinisher],
                       activities=[add]) as w:
         yield w
+    # Every closed run the tests produced replays from its history.
+    await replay_closed_runs(client, [Accumulator, Swallower, Finisher, BecomesFinisher])
 
 
 async def _run_ids(client: Client, workflow_id: str, first_run_id: str) -> list[str]:

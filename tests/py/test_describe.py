@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from history_util import wait_for_event
+from history_util import replay_closed_runs, wait_for_event
 
 from durable import activity, workflow
 from durable.client import (
@@ -62,6 +62,8 @@ async def worker(client: Client, task_queue: str) -> Any:
     async with Worker(client, task_queue=task_queue, workflows=[Parent, Child],
                       activities=[slow_job]) as w:
         yield w
+    # Every closed run the tests produced replays from its history.
+    await replay_closed_runs(client, [Parent, Child])
 
 
 async def _describe_until(handle: Any, ok: Any,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from history_util import commands_only, event_types, wait_for_event
+from history_util import commands_only, event_types, replay_closed_runs, wait_for_event
 
 from durable import workflow
 from durable.client import Client, WorkflowExecutionStatus, WorkflowFailureError
@@ -72,6 +72,8 @@ async def worker(client: Client, task_queue: str) -> Any:
     async with Worker(client, task_queue=task_queue,
                       workflows=[Echo, Sleeps, Reports, FlakyWorkflow, FailsForGood]) as w:
         yield w
+    # Every closed run the tests produced replays from its history.
+    await replay_closed_runs(client, [Echo, Sleeps, Reports, FlakyWorkflow, FailsForGood])
 
 
 # --- Id reuse policy (a closed workflow's id) -------------------------------------------------
