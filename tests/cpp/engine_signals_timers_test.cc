@@ -567,6 +567,22 @@ TEST_F(EngineStep2Test, UpdateOnAClosedWorkflowIsRefused) {
   EXPECT_NE(st.message().find("wf1"), std::string::npos);
 }
 
+TEST_F(EngineStep2Test, UpdateCompletedByTheTaskThatClosesTheRunReachesItsWaiter) {
+  StartAndComplete({StartTimer(1, 3600 * kSecond)});
+  UpdateCall u(*engine_, "u4");
+  auto t = PollWft(*engine_);
+  ASSERT_EQ(t.updates_size(), 1);
+  v1::Command acc, done;
+  acc.mutable_accept_update()->set_update_id("u4");
+  done.mutable_complete_update()->set_update_id("u4");
+  *done.mutable_complete_update()->mutable_outcome()->mutable_success() = P("last");
+  ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {acc, done, CompleteWorkflow()}).ok());
+  auto [st, resp] = u.Get();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(resp.stage(), v1::UPDATE_WAIT_STAGE_COMPLETED);
+  EXPECT_EQ(resp.outcome().success().payloads(0).data(), "last");
+}
+
 }  // namespace
 }  // namespace durable::testing
 
