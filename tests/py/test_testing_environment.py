@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from durable import activity, workflow
+from durable.client import Client
 from durable.exceptions import DeadlineExceededError
 from durable.testing import WorkflowEnvironment
 from durable.worker import Worker
@@ -132,3 +133,11 @@ async def test_local_environment_uses_real_time_and_cleans_up() -> None:
     assert not os.path.exists(directory)
     with pytest.raises(RuntimeError, match="shut down"):
         await env.get_current_time()
+
+
+async def test_from_client_wraps_an_existing_client(client: Client) -> None:
+    env = WorkflowEnvironment.from_client(client)
+    assert env.client is client and not env.supports_time_skipping
+    async with Worker(client, task_queue="q", workflows=[SleepsThenStamps], activities=[stamp]):
+        out = await client.execute_workflow(SleepsThenStamps.run, 0.01, id="fc", task_queue="q")
+    assert out[2] == "done"

@@ -10,6 +10,13 @@
 """
 
 from durable.testing._activity_environment import ActivityEnvironment, default_info
+from durable.testing._histories import load_history, replay_history_files
 from durable.testing._workflow_environment import WorkflowEnvironment
 
-__all__ = ["ActivityEnvironment", "WorkflowEnvironment", "default_info"]
+__all__ = [
+    "ActivityEnvironment",
+    "WorkflowEnvironment",
+    "default_info",
+    "load_history",
+    "replay_history_files",
+]

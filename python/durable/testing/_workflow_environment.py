@@ -51,6 +51,20 @@ class WorkflowEnvironment:
     # --- Creation -----------------------------------------------------------------------
 
     @staticmethod
+    def from_client(client: Client) -> WorkflowEnvironment:
+        """An environment around an existing client (real time; nothing to clean up).
+
+        ``shutdown`` closes the client.
+
+        Args:
+            client: A connected client.
+
+        Returns:
+            The environment.
+        """
+        return WorkflowEnvironment(client)
+
+    @staticmethod
     async def start_local(*, namespace: str = "default", data_converter: Any = None,
                           identity: str | None = None) -> WorkflowEnvironment:
         """An environment on the system clock (the engine in this process, no server).
