@@ -11,6 +11,7 @@ with :func:`execute_activity` / :func:`start_activity`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import random as _random_module
@@ -21,6 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
+
+from durable import _workflow_guard
+
+_workflow_guard.install()  # non-deterministic calls raise inside workflow code (see there)
 
 if TYPE_CHECKING:
     from durable.common import RetryPolicy, WorkflowIdReusePolicy
@@ -36,6 +41,7 @@ __all__ = [
     "ParentClosePolicy",
     "ParentInfo",
     "RawValue",
+    "NondeterminismGuardError",
     "ReadOnlyContextError",
     "WorkflowIOError",
     "continue_as_new",
@@ -267,6 +273,7 @@ class _Definition:
         from durable._workflow_handlers import _collect
 
         _collect(cls)  # validates signal/query/update handlers (ValueError)
+        _workflow_guard.guard_module(cls.__module__)
         setattr(cls, _DEFN_ATTR, d)
         setattr(run_fn, _DEFN_ATTR, d)
 
@@ -471,6 +478,19 @@ class unsafe:
         """Whether workflow code is re-running recorded history (not making progress)."""
         rt = _Runtime.maybe_current()
         return rt is not None and rt.workflow_is_replaying()
+
+    @staticmethod
+    def sandbox_unrestricted() -> contextlib.AbstractContextManager[None]:
+        """A ``with`` block in which workflow code may call what the guard refuses.
+
+        ``time.time()``, ``random.random()``, ``open()``... then run as usual (as in
+        temporalio, where this lifts the sandbox). Only for calls whose result cannot change
+        what the workflow does (metrics, debugging aids): anything else breaks replay.
+        """
+        return _workflow_guard.suspended()
+
+
+NondeterminismGuardError = _workflow_guard.NondeterminismGuardError
 
 
 class WorkflowIOError(RuntimeError):

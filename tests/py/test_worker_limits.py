@@ -78,9 +78,10 @@ class ShutdownWorkflow:
 class SlowTaskWorkflow:
     @workflow.run
     async def run(self, key: str) -> str:
-        _enter(key)
-        time.sleep(0.2)  # holds the workflow task (and its thread) for a while
-        _leave(key)
+        with workflow.unsafe.sandbox_unrestricted():  # deliberately blocking, see below
+            _enter(key)
+            time.sleep(0.2)  # holds the workflow task (and its thread) for a while
+            _leave(key)
         return "ok"
 
 

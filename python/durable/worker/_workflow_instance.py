@@ -42,6 +42,7 @@ from durable.exceptions import CancelledError as FailureCancelledError
 from durable.exceptions import FailureError, is_cancelled_exception
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
 from durable.worker._workflow_children import _ChildrenMixin
+from durable import _workflow_guard
 from durable.worker._workflow_messages import _MessagesMixin
 
 logger = logging.getLogger("durable.worker")
@@ -168,6 +169,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         previous_loop = _asyncio_events._get_running_loop()
         _asyncio_events._set_running_loop(self)
         self._in_activation = True
+        guard_was_active = _workflow_guard._state.active
+        _workflow_guard._state.active = True  # non-deterministic calls now raise
         try:
             for job in activation.jobs:
                 self._apply(job)
@@ -178,6 +181,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             error = e
         finally:
             self._in_activation = False
+            _workflow_guard._state.active = guard_was_active
             _asyncio_events._set_running_loop(previous_loop)
         if error is None:
             error = self._task_failure
