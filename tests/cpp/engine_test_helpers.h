@@ -37,6 +37,7 @@ class TempDir {
 };
 
 // Wraps a store; while fail_writes is set every Write fails before touching the store.
+// Counts the writes that reach the store, and those of them asking for a WAL sync.
 class FailingStore : public Store {
  public:
   explicit FailingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
@@ -50,10 +51,12 @@ class FailingStore : public Store {
   Status Write(const WriteBatch& batch, bool sync) override {
     if (fail_writes->load()) return Status::Internal("injected write failure");
     writes->fetch_add(1);
+    if (sync) synced_writes->fetch_add(1);
     return inner_->Write(batch, sync);
   }
   std::shared_ptr<std::atomic<bool>> fail_writes = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<std::atomic<int>> writes = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> synced_writes = std::make_shared<std::atomic<int>>(0);
 
  private:
   std::unique_ptr<Store> inner_;

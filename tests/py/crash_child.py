@@ -3,9 +3,10 @@
     python crash_child.py DIR PHASE
 
 Phase "first": `record_once` appends a line to DIR/record.log, then `block` writes
-DIR/blocking and hangs until the parent kills this process with SIGKILL.
-Phase "second": the same workflow on the same directory; `block` returns at once, the
-workflow completes and the result is printed.
+DIR/blocking and hangs (heartbeating) until the parent kills this process with SIGKILL.
+Phase "second": the same workflow on the same directory; the killed attempt of `block`
+times out (heartbeat timeout) and its retry returns at once, the workflow completes and the
+result is printed.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ async def record_once(tag: str) -> int:
 @activity.defn
 async def block(n: int) -> int:
     with open(os.path.join(DIRECTORY, "blocking"), "a") as f:
-        f.write(f"pid={os.getpid()}\n")
+        f.write(f"pid={os.getpid()} attempt={activity.info().attempt}\n")
     if PHASE == "first":
-        await asyncio.sleep(3600)  # killed here
+        while True:  # killed here
+            activity.heartbeat()
+            await asyncio.sleep(0.2)
     return n + 1
 
 
@@ -48,7 +51,8 @@ class CrashWorkflow:
         opts = dict(start_to_close_timeout=timedelta(minutes=5),
                     retry_policy=RetryPolicy(maximum_attempts=3))
         n = await workflow.execute_activity(record_once, tag, **opts)
-        m = await workflow.execute_activity(block, n, **opts)
+        m = await workflow.execute_activity(block, n, heartbeat_timeout=timedelta(seconds=2),
+                                            **opts)
         return f"{tag}:{m}"
 
 

@@ -48,6 +48,8 @@ def test_sigkill_after_activity_completes_then_new_process_finishes_it(tmp_path:
     records = (tmp_path / "record.log").read_text().splitlines()
     assert len(records) == 1, f"record_once ran {len(records)} times: {records}"
     assert records[0].startswith("t1 pid=")
-    # The interrupted activity was retried by the new process.
+    # The interrupted activity was retried by the new process, after its heartbeat timeout.
     blocks = (tmp_path / "blocking").read_text().splitlines()
-    assert len(blocks) == 2 and blocks[0] != blocks[1]
+    assert len(blocks) == 2, blocks
+    (pid1, attempt1), (pid2, attempt2) = (b.split() for b in blocks)
+    assert pid1 != pid2 and (attempt1, attempt2) == ("attempt=1", "attempt=2")

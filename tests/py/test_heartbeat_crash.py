@@ -1,10 +1,11 @@
-"""A worker process killed with SIGKILL in the middle of a heartbeating activity: a new
-process resumes the activity from its last recorded heartbeat details.
+"""A worker process killed with SIGKILL in the middle of a heartbeating activity: as with
+Temporal, a new worker retries the activity after its heartbeat timeout (attempt 2), and
+the retry resumes from the last heartbeat details.
 
-With the embedded engine the engine dies with the worker (same process). The attempt's
-start lived in the engine's memory only, so when the new process reopens the directory
-the activity task is dispatched again at once, with the same attempt number and the
-heartbeat details that were durably recorded before the kill.
+With the embedded engine the engine dies with the worker (same process). The attempt's start
+is persisted at dispatch, so the process that reopens the directory does not hand the task
+out again at once: the killed attempt times out (heartbeat timeout, counted from its last
+recorded heartbeat) and the retry policy schedules attempt 2.
 """
 
 from __future__ import annotations
@@ -20,41 +21,58 @@ from pathlib import Path
 CHILD = Path(__file__).with_name("heartbeat_crash_child.py")
 
 
-def _beats(log: Path) -> list[int]:
-    if not log.exists():
-        return []
-    return [int(m) for m in re.findall(r"^beat (\d+)$", log.read_text(), re.M)]
+HEARTBEAT_TIMEOUT_S = 2.0
+THROTTLE_S = 0.8 * HEARTBEAT_TIMEOUT_S  # the worker sends heartbeats at most this often
 
 
-def test_sigkill_mid_activity_resumes_from_last_heartbeat(tmp_path: Path) -> None:
+def _log(tmp_path: Path) -> str:
     log = tmp_path / "progress.log"
+    return log.read_text() if log.exists() else ""
+
+
+def test_sigkill_mid_activity_is_retried_after_its_heartbeat_timeout(tmp_path: Path) -> None:
     first = subprocess.Popen([sys.executable, str(CHILD), str(tmp_path), "first"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    # 15 beats at 0.2 s = 3 s: well past one throttle interval (0.8 x 2 s), so a heartbeat
-    # later than the first one has been recorded.
-    while len(_beats(log)) < 15:
+    while "holding 15" not in _log(tmp_path):
         if first.poll() is not None:
             out, err = first.communicate()
             raise AssertionError(f"child exited early ({first.returncode}):\n{out}\n{err}")
         assert time.monotonic() < deadline, "the activity did not make progress"
         time.sleep(0.05)
+    # Longer than one throttle interval: details 15 reached the engine (and the attempt
+    # still heartbeats, so it does not time out in this process).
+    time.sleep(THROTTLE_S + 0.6)
+    killed_at = time.time()
     os.kill(first.pid, signal.SIGKILL)
     first.communicate(timeout=30)
     assert first.returncode == -signal.SIGKILL
-    beaten = _beats(log)[-1]
 
     second = subprocess.run([sys.executable, str(CHILD), str(tmp_path), "second"],
                             capture_output=True, text=True, timeout=90)
     assert second.returncode == 0, second.stderr
-    starts = re.findall(r"^start pid=(\d+) attempt=(\d+) from=(\d+)$", log.read_text(), re.M)
+    pending = re.search(r"^PENDING state=(\w+) attempt=(\d+) details=\[(\d+)\] "
+                        r"last_heartbeat=([\d.]+) last_started=([\d.]+)$", second.stdout, re.M)
+    assert pending, second.stdout
+    state, attempt, details = pending.group(1), int(pending.group(2)), int(pending.group(3))
+    last_heartbeat, last_started = float(pending.group(4)), float(pending.group(5))
+    # Reopened: the killed attempt is still started, with its last heartbeat before the kill.
+    assert (state, attempt, details) == ("STARTED", 1, 15)
+    assert last_started < last_heartbeat <= killed_at
+
+    starts = re.findall(r"^start pid=(\d+) attempt=(\d+) from=(\d+) started=([\d.]+)$",
+                        _log(tmp_path), re.M)
+    # Each attempt started once: the killed attempt was not handed out again.
     assert len(starts) == 2, starts
-    (pid1, attempt1, from1), (pid2, attempt2, from2) = starts
+    (pid1, attempt1, from1, _), (pid2, attempt2, from2, started2) = starts
     assert pid1 != pid2
-    assert from1 == "0"
-    resumed = int(from2)
-    # Resumed from a heartbeat recorded after the first one (throttled: not every beat is
-    # sent), never from one the first process had not reached.
-    assert 2 <= resumed <= beaten, (resumed, beaten)
-    assert f"RESULT counted {resumed + 1}..40 in pid {pid2}" in second.stdout
-    assert (attempt1, attempt2) == ("1", "1")
+    assert (attempt1, from1) == ("1", "0")
+    assert (attempt2, from2) == ("2", "15")  # the last details sent before the kill
+    # Retried only once the heartbeat timeout had passed since the last heartbeat (the
+    # tolerance covers the microsecond rounding of the recorded times).
+    assert float(started2) - last_heartbeat >= HEARTBEAT_TIMEOUT_S - 0.01, \
+        (float(started2) - last_heartbeat)
+    assert f"RESULT counted 16..40 in pid {pid2}" in second.stdout
+    # The workflow's history: one ActivityTaskStarted, of attempt 2, after a heartbeat timeout.
+    assert re.findall(r"^STARTED .*$", second.stdout, re.M) == \
+        ["STARTED attempt=2 timeout_type=TIMEOUT_TYPE_HEARTBEAT"], second.stdout

@@ -1,6 +1,7 @@
-// Activity tasks: poll/dispatch (nothing durable written; the attempt is started in memory),
-// heartbeat (details persisted), completion / failure / cancellation, retries by the retry
-// policy and timeouts (schedule-to-start, start-to-close, heartbeat, schedule-to-close).
+// Activity tasks: poll/dispatch (the attempt's start persisted by an unsynced write; its
+// timeout timers in memory, rebuilt on open), heartbeat (details persisted), completion /
+// failure / cancellation, retries by the retry policy and timeouts (schedule-to-start,
+// start-to-close, heartbeat, schedule-to-close).
 #include <algorithm>
 #include <cmath>
 
@@ -56,64 +57,54 @@ Status EngineImpl::DispatchActivityTask(QueuedTask task, const std::string& iden
                                         v1::PollActivityTaskQueueResponse* resp, bool* dispatched) {
   const v1::TaskRow& row = task.row;
   const std::string& wf = row.workflow_id();
+  TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
   v1::ExecutionState ms;
   Status st = LoadState(wf, row.run_id(), &ms);
   if (st.code() == StatusCode::kNotFound) return Status::OK();
   DURABLE_RETURN_IF_ERROR(st);
   if (!IsOpen(ms)) return Status::OK();
-  auto it = ms.activities().find(row.scheduled_event_id());
-  if (it == ms.activities().end()) return Status::OK();
-  const v1::ActivityInfo& ai = it->second;
+  auto it = ms.mutable_activities()->find(row.scheduled_event_id());
+  if (it == ms.mutable_activities()->end()) return Status::OK();
+  v1::ActivityInfo& ai = it->second;
   if (ai.task_seq() == 0 || task.store_key.empty() || keys::TaskSeq(task.store_key) != ai.task_seq()) {
     return Status::OK();
   }
+  // Already started (here, or before a restart: its timeouts end it, then a retry is queued).
+  if (ai.started_dispatch_id() != 0) return Status::OK();
   const int64_t now = Now();
-  const std::string rk = RunKey(wf, row.run_id());
-  ActivityDispatch d;
+  const int64_t dispatch_id = NextDispatchId();
+  ai.set_started_dispatch_id(dispatch_id);
+  ai.set_last_started_time_us(now);
+  ai.set_last_worker_identity(identity);
+  // The attempt's start is persisted WITHOUT a WAL sync: the dispatch path stays cheap (one
+  // small write, no fsync, no history event: ActivityTaskStarted is written with the
+  // outcome). A killed process loses no unsynced write (it is in the OS page cache), so after
+  // a SIGKILL the attempt is still started on open and ends by its timeouts, counting against
+  // maximum_attempts. Only a machine crash can lose it; the attempt is then dispatched again
+  // at the same attempt number, as if it had never started.
+  Txn txn(now);
+  SaveState(txn, ms);
+  st = store_->Write(txn.batch, /*sync=*/false);
+  if (!st.ok()) {
+    return Status(st.code(), "start of the activity task (scheduled event " +
+                                 std::to_string(ai.scheduled_event_id()) + ") of " +
+                                 ExecName(wf, row.run_id()) + " not written: " + st.message());
+  }
   {
     std::lock_guard<std::mutex> l(mem_mu_);
-    auto& rt = runtime_[rk];
-    if (rt.activities.count(ai.scheduled_event_id())) return Status::OK();
-    d.dispatch_id = NextDispatchId();
-    d.attempt = ai.attempt();
-    d.identity = identity;
-    d.started_time_us = now;
-    if (ai.scheduled().heartbeat_timeout_us() > 0) {
-      d.heartbeat_deadline_us = now + ai.scheduled().heartbeat_timeout_us();
-    }
-    rt.activities[ai.scheduled_event_id()] = d;
+    runtime_[RunKey(wf, row.run_id())].activities[ai.scheduled_event_id()] =
+        ActivityDispatch{dispatch_id};
   }
   *dispatched = true;
+  AddAttemptTimers(wf, row.run_id(), ai);
   const auto& s = ai.scheduled();
-  if (s.start_to_close_timeout_us() > 0) {
-    v1::TimerRow t;
-    t.set_kind(v1::TIMER_KIND_ACTIVITY_START_TO_CLOSE);
-    t.set_workflow_id(wf);
-    t.set_run_id(row.run_id());
-    t.set_fire_time_us(now + s.start_to_close_timeout_us());
-    t.set_scheduled_event_id(ai.scheduled_event_id());
-    t.set_attempt(ai.attempt());
-    t.set_dispatch_id(d.dispatch_id);
-    timers_->Add(std::move(t), "");
-  }
-  if (d.heartbeat_deadline_us > 0) {
-    v1::TimerRow t;
-    t.set_kind(v1::TIMER_KIND_ACTIVITY_HEARTBEAT);
-    t.set_workflow_id(wf);
-    t.set_run_id(row.run_id());
-    t.set_fire_time_us(d.heartbeat_deadline_us);
-    t.set_scheduled_event_id(ai.scheduled_event_id());
-    t.set_attempt(ai.attempt());
-    t.set_dispatch_id(d.dispatch_id);
-    timers_->Add(std::move(t), "");
-  }
   v1::TaskToken tok;
   tok.mutable_workflow_execution()->set_workflow_id(wf);
   tok.mutable_workflow_execution()->set_run_id(row.run_id());
   tok.set_scheduled_event_id(ai.scheduled_event_id());
   tok.set_attempt(ai.attempt());
-  tok.set_dispatch_id(d.dispatch_id);
+  tok.set_dispatch_id(dispatch_id);
   resp->set_task_token(EncodeToken(tok));
   resp->mutable_workflow_execution()->set_workflow_id(wf);
   resp->mutable_workflow_execution()->set_run_id(row.run_id());
@@ -150,21 +141,23 @@ Status EngineImpl::LoadActivityByToken(const v1::TaskToken& tok, v1::ExecutionSt
     return Status::NotFound(what + " not found: the token is stale (the activity is at attempt " +
                             std::to_string(it->second.attempt()) + ")");
   }
-  if (tok.dispatch_id() != 0) {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto rt = runtime_.find(RunKey(wf, run));
-    if (rt != runtime_.end()) {
-      auto d = rt->second.activities.find(tok.scheduled_event_id());
-      if (d != rt->second.activities.end() && d->second.dispatch_id != tok.dispatch_id()) {
-        return Status::NotFound(what + " not found: the token is stale (the task was dispatched again)");
-      }
-    }
+  // The token of the running attempt's dispatch stays valid across a restart of the engine
+  // (as in Temporal: async completion from another process); a token of an earlier dispatch
+  // of this attempt (its start was lost in a machine crash) is refused.
+  if (tok.dispatch_id() != 0 && it->second.started_dispatch_id() != tok.dispatch_id()) {
+    return Status::NotFound(what + " not found: the token is stale (the task was dispatched again)");
   }
   *ai = &it->second;
   return Status::OK();
 }
 
 namespace {
+// The running attempt's heartbeat deadline: its last heartbeat (or its start) + the timeout.
+int64_t HeartbeatDeadline(const v1::ActivityInfo& ai) {
+  return std::max(ai.last_started_time_us(), ai.last_heartbeat_time_us()) +
+         ai.scheduled().heartbeat_timeout_us();
+}
+
 v1::HistoryEvent ActivityStartedEvent(const v1::ActivityInfo& ai, const std::string& identity) {
   v1::HistoryEvent ev;
   auto* a = ev.mutable_activity_task_started();
@@ -216,12 +209,9 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
                                      const std::string& identity, bool final_timeout) {
   auto& ai = (*ms.mutable_activities())[sched];
   const std::string rk = RunKey(ms.workflow_id(), ms.run_id());
-  bool started;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(rk);
-    started = it != runtime_.end() && it->second.activities.count(sched) > 0;
-  }
+  const bool started = ai.started_dispatch_id() != 0;
+  // A timeout has no caller: its Started event names the worker the attempt went to.
+  const std::string who = identity.empty() && started ? ai.last_worker_identity() : identity;
   txn.after.push_back([this, rk, sched] {
     std::lock_guard<std::mutex> l(mem_mu_);
     auto it = runtime_.find(rk);
@@ -241,9 +231,10 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
     DeleteTaskRow(txn, ai.scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai.task_seq());
     ai.set_task_seq(0);
     ai.set_attempt(ai.attempt() + 1);
+    ai.set_started_dispatch_id(0);
     *ai.mutable_last_failure() = failure;
     ai.set_current_attempt_scheduled_time_us(txn.now_us + d.delay_us);
-    if (started) ai.set_last_worker_identity(identity);
+    if (started) ai.set_last_worker_identity(who);
     if (d.delay_us <= 0) {
       PutActivityTaskRow(txn, ms, ai);
     } else {
@@ -272,7 +263,7 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
     return;
   }
   std::vector<v1::HistoryEvent> evs;
-  if (started || !is_timeout) evs.push_back(ActivityStartedEvent(ai, identity));
+  if (started || !is_timeout) evs.push_back(ActivityStartedEvent(ai, who));
   v1::HistoryEvent ev;
   if (is_timeout) {
     auto* a = ev.mutable_activity_task_timed_out();
@@ -368,21 +359,13 @@ Status EngineImpl::RecordActivityTaskHeartbeat(const v1::RecordActivityTaskHeart
   const int64_t hb = ai->scheduled().heartbeat_timeout_us();
   const int32_t attempt = ai->attempt();
   resp->set_cancel_requested(ai->cancel_requested());
-  const std::string rk = RunKey(wf, ms.run_id());
   const std::string run = ms.run_id();
   const int64_t now = txn.now_us;
-  txn.after.push_back([this, rk, sched, hb, attempt, wf, run, now] {
-    if (hb <= 0) return;
-    int64_t dispatch_id = 0;
-    {
-      std::lock_guard<std::mutex> l(mem_mu_);
-      auto it = runtime_.find(rk);
-      if (it == runtime_.end()) return;
-      auto d = it->second.activities.find(sched);
-      if (d == it->second.activities.end()) return;
-      d->second.heartbeat_deadline_us = now + hb;
-      dispatch_id = d->second.dispatch_id;
-    }
+  const int64_t dispatch_id = ai->started_dispatch_id();
+  // The heartbeat deadline moves to now + hb (last_heartbeat_time_us, persisted above): a
+  // timer at the new deadline; the earlier ones find the attempt heartbeaten and do nothing.
+  txn.after.push_back([this, sched, hb, attempt, wf, run, now, dispatch_id] {
+    if (hb <= 0 || dispatch_id == 0) return;
     v1::TimerRow t;
     t.set_kind(v1::TIMER_KIND_ACTIVITY_HEARTBEAT);
     t.set_workflow_id(wf);
@@ -412,14 +395,7 @@ Status EngineImpl::GetActivityTaskToken(const v1::GetActivityTaskTokenRequest& r
     tok.mutable_workflow_execution()->set_run_id(run);
     tok.set_scheduled_event_id(sched);
     tok.set_attempt(ai.attempt());
-    {
-      std::lock_guard<std::mutex> l(mem_mu_);
-      auto it = runtime_.find(RunKey(a.workflow_id(), run));
-      if (it != runtime_.end()) {
-        auto d = it->second.activities.find(sched);
-        if (d != it->second.activities.end()) tok.set_dispatch_id(d->second.dispatch_id);
-      }
-    }
+    tok.set_dispatch_id(ai.started_dispatch_id());  // 0 when not started
     resp->set_task_token(EncodeToken(tok));
     return Status::OK();
   }
@@ -430,9 +406,28 @@ Status EngineImpl::GetActivityTaskToken(const v1::GetActivityTaskTokenRequest& r
 // ---------------------------------------------------------------------------------------
 // Timers of activities
 
+void EngineImpl::AddAttemptTimers(const std::string& wf, const std::string& run,
+                                  const v1::ActivityInfo& ai) {
+  const auto& s = ai.scheduled();
+  auto add = [&](v1::TimerKind kind, int64_t fire_time_us) {
+    v1::TimerRow t;
+    t.set_kind(kind);
+    t.set_workflow_id(wf);
+    t.set_run_id(run);
+    t.set_fire_time_us(fire_time_us);
+    t.set_scheduled_event_id(ai.scheduled_event_id());
+    t.set_attempt(ai.attempt());
+    t.set_dispatch_id(ai.started_dispatch_id());
+    timers_->Add(std::move(t), "");
+  };
+  if (s.start_to_close_timeout_us() > 0) {
+    add(v1::TIMER_KIND_ACTIVITY_START_TO_CLOSE, ai.last_started_time_us() + s.start_to_close_timeout_us());
+  }
+  if (s.heartbeat_timeout_us() > 0) add(v1::TIMER_KIND_ACTIVITY_HEARTBEAT, HeartbeatDeadline(ai));
+}
+
 void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key) {
   const std::string& wf = row.workflow_id();
-  const std::string rk = RunKey(wf, row.run_id());
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
   Txn txn(Now());
@@ -449,18 +444,14 @@ void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key
   v1::TimeoutType type = v1::TIMEOUT_TYPE_UNSPECIFIED;
   bool final_timeout = false;
   if (relevant) {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto rt = runtime_.find(rk);
-    const ActivityDispatch* d = nullptr;
-    if (rt != runtime_.end()) {
-      auto f = rt->second.activities.find(row.scheduled_event_id());
-      if (f != rt->second.activities.end()) d = &f->second;
-    }
+    // The attempt a start-to-close / heartbeat timer guards: still running, same dispatch.
+    const bool running = ai->attempt() == row.attempt() && ai->started_dispatch_id() != 0 &&
+                         ai->started_dispatch_id() == row.dispatch_id();
     switch (row.kind()) {
       case v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START:
         type = v1::TIMEOUT_TYPE_SCHEDULE_TO_START;
         final_timeout = true;
-        relevant = ai->attempt() == row.attempt() && d == nullptr;
+        relevant = ai->attempt() == row.attempt() && ai->started_dispatch_id() == 0;
         break;
       case v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE:
         type = v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE;
@@ -468,12 +459,12 @@ void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key
         break;
       case v1::TIMER_KIND_ACTIVITY_START_TO_CLOSE:
         type = v1::TIMEOUT_TYPE_START_TO_CLOSE;
-        relevant = d != nullptr && d->dispatch_id == row.dispatch_id();
+        relevant = running;
         break;
       case v1::TIMER_KIND_ACTIVITY_HEARTBEAT:
         type = v1::TIMEOUT_TYPE_HEARTBEAT;
-        relevant = d != nullptr && d->dispatch_id == row.dispatch_id() &&
-                   d->heartbeat_deadline_us > 0 && txn.now_us >= d->heartbeat_deadline_us;
+        relevant = running && ai->scheduled().heartbeat_timeout_us() > 0 &&
+                   txn.now_us >= HeartbeatDeadline(*ai);
         break;
       default:
         relevant = false;

@@ -160,20 +160,46 @@ EngineImpl::~EngineImpl() {
 
 Status EngineImpl::Recover() {
   int64_t max_seq = 0;
+  std::vector<v1::TaskRow> activity_rows;  // checked after the scan (started or not)
+  std::vector<std::string> activity_keys;
   Status st = store_->Iterate(ColumnFamily::kTasks, "", "", [&](std::string_view k,
                                                                std::string_view v) {
     v1::TaskRow row;
     if (!row.ParseFromArray(v.data(), static_cast<int>(v.size()))) return true;
     max_seq = std::max(max_seq, keys::TaskSeq(k));
+    if (row.kind() == v1::TASK_KIND_ACTIVITY) {
+      activity_rows.push_back(row);
+      activity_keys.emplace_back(k);
+      return true;
+    }
     QueuedTask t;
     t.row = row;
     t.store_key = std::string(k);
-    matching_.Push(row.kind() == v1::TASK_KIND_ACTIVITY ? Matching::Kind::kActivity
-                                                        : Matching::Kind::kWorkflow,
-                   row.task_queue(), std::move(t));
+    matching_.Push(Matching::Kind::kWorkflow, row.task_queue(), std::move(t));
     return true;
   });
   DURABLE_RETURN_IF_ERROR(st);
+  // An activity attempt started before the engine closed (its worker died with it) is not
+  // dispatched again: its start-to-close / heartbeat timeouts are armed from its persisted
+  // start and last heartbeat, and when one fires the retry policy decides (attempt + 1).
+  for (size_t i = 0; i < activity_rows.size(); ++i) {
+    const v1::TaskRow& row = activity_rows[i];
+    v1::ExecutionState ms;
+    Status ls = LoadState(row.workflow_id(), row.run_id(), &ms);
+    if (!ls.ok() && ls.code() != StatusCode::kNotFound) return ls;
+    if (ls.ok() && IsOpen(ms)) {
+      auto it = ms.activities().find(row.scheduled_event_id());
+      if (it != ms.activities().end() && it->second.started_dispatch_id() != 0 &&
+          it->second.task_seq() == keys::TaskSeq(activity_keys[i])) {
+        AddAttemptTimers(row.workflow_id(), row.run_id(), it->second);
+        continue;
+      }
+    }
+    QueuedTask t;
+    t.row = row;
+    t.store_key = std::move(activity_keys[i]);
+    matching_.Push(Matching::Kind::kActivity, row.task_queue(), std::move(t));
+  }
   next_task_seq_ = max_seq + 1;
   st = store_->Iterate(ColumnFamily::kTimers, "", "", [&](std::string_view k, std::string_view v) {
     v1::TimerRow row;
@@ -994,30 +1020,22 @@ Status EngineImpl::DescribeWorkflowExecution(const v1::DescribeWorkflowExecution
   if (ms.started().has_parent()) *info->mutable_parent() = ms.started().parent();
   *info->mutable_memo() = ms.started().memo();
   info->set_execution_time_us(ms.execution_time_us());
-  std::map<int64_t, ActivityDispatch> started;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(RunKey(wf, run));
-    if (it != runtime_.end()) started = it->second.activities;
-  }
   for (const auto& [id, ai] : ms.activities()) {
     auto* pa = resp->add_pending_activities();
     pa->set_activity_id(ai.scheduled().activity_id());
     pa->set_activity_type(ai.scheduled().activity_type());
-    auto d = started.find(id);
-    pa->set_state(ai.cancel_requested() ? "cancel_requested"
-                  : d != started.end()  ? "started"
-                                        : "scheduled");
+    pa->set_state(ai.cancel_requested()           ? "cancel_requested"
+                  : ai.started_dispatch_id() != 0 ? "started"
+                                                  : "scheduled");
     *pa->mutable_heartbeat_details() = ai.heartbeat_details();
     pa->set_last_heartbeat_time_us(ai.last_heartbeat_time_us());
-    pa->set_last_started_time_us(d != started.end() ? d->second.started_time_us
-                                                    : ai.last_started_time_us());
+    pa->set_last_started_time_us(ai.last_started_time_us());
     pa->set_attempt(ai.attempt());
     pa->set_maximum_attempts(ai.scheduled().retry_policy().maximum_attempts());
     pa->set_scheduled_time_us(ai.scheduled_time_us());
     pa->set_expiration_time_us(ai.expiration_time_us());
     if (ai.has_last_failure()) *pa->mutable_last_failure() = ai.last_failure();
-    pa->set_last_worker_identity(d != started.end() ? d->second.identity : ai.last_worker_identity());
+    pa->set_last_worker_identity(ai.last_worker_identity());
   }
   for (const auto& [id, ch] : ms.children()) {
     auto* pc = resp->add_pending_children();

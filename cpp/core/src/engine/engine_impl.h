@@ -58,12 +58,11 @@ struct WftDispatch {
   std::string task_queue;
 };
 
+// An activity attempt handed to a worker by this engine instance (time skipping waits while
+// one runs). The attempt's start itself is persisted (ActivityInfo.started_dispatch_id,
+// last_started_time_us): an attempt started before a restart has no entry here.
 struct ActivityDispatch {
   int64_t dispatch_id = 0;
-  int32_t attempt = 1;
-  std::string identity;
-  int64_t started_time_us = 0;
-  int64_t heartbeat_deadline_us = 0;  // 0 = no heartbeat timeout
 };
 
 // An update request kept in memory until the workflow accepts/rejects and completes it.
@@ -239,6 +238,9 @@ class EngineImpl : public Engine {
                            const std::string& identity, bool final_timeout);
   void OnActivityTimer(const v1::TimerRow& row, const std::string& key);
   void OnActivityRetry(const v1::TimerRow& row, const std::string& key);
+  // In-memory start-to-close and heartbeat timers of a started attempt (`ai` persisted as
+  // started; at dispatch, and on open for an attempt whose worker died with the engine).
+  void AddAttemptTimers(const std::string& wf, const std::string& run, const v1::ActivityInfo& ai);
 
   // ---- timers (timers.cc) ----
   void FireTimer(const v1::TimerRow& row, const std::string& key);

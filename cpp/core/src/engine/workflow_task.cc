@@ -422,12 +422,7 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
           ev.mutable_activity_task_cancel_requested()->set_scheduled_event_id(sched);
           ev.mutable_activity_task_cancel_requested()->set_workflow_task_completed_event_id(completed_id);
           const int64_t cr = AppendEvent(txn, ms, std::move(ev));
-          bool running;
-          {
-            std::lock_guard<std::mutex> l(mem_mu_);
-            auto it = runtime_.find(rk);
-            running = it != runtime_.end() && it->second.activities.count(sched) > 0;
-          }
+          const bool running = ai.started_dispatch_id() != 0;
           if (!running) {
             v1::HistoryEvent cev;
             auto* a = cev.mutable_activity_task_canceled();
