@@ -613,6 +613,13 @@ def _activity_name_and_result_type(activity: Any) -> tuple[str, Any]:
     return d.name, d.ret_type
 
 
+def _check_activity_timeouts(kind: str, name: str, schedule_to_close_timeout: Any,
+                             start_to_close_timeout: Any) -> None:
+    if start_to_close_timeout is None and schedule_to_close_timeout is None:
+        raise ValueError(
+            f"{kind} {name!r}: set start_to_close_timeout or schedule_to_close_timeout")
+
+
 def start_activity(
     activity: Any,
     arg: Any = _arg_unset,
@@ -655,20 +662,15 @@ def start_activity(
             set, both ``arg`` and ``args`` are given, or ``activity`` is not an activity.
     """
     name, ret_type = _activity_name_and_result_type(activity)
-    if arg is not _arg_unset:
-        if args:
-            raise ValueError("pass either arg or args=[...], not both")
-        args = [arg]
+    args = _one_or_many(arg, args)
     if not isinstance(cancellation_type, ActivityCancellationType):
         raise ValueError(
             f"cancellation_type must be an ActivityCancellationType, got {cancellation_type!r}")
-    if start_to_close_timeout is None and schedule_to_close_timeout is None:
-        raise ValueError(
-            f"activity {name!r}: set start_to_close_timeout or schedule_to_close_timeout"
-        )
+    _check_activity_timeouts("activity", name, schedule_to_close_timeout,
+                             start_to_close_timeout)
     return _Runtime.current().workflow_start_activity(
         name,
-        list(args),
+        args,
         task_queue=task_queue,
         result_type=result_type if result_type is not None else ret_type,
         schedule_to_close_timeout=schedule_to_close_timeout,
@@ -791,13 +793,9 @@ def start_local_activity(
             ``activity`` is not an activity.
     """
     name, ret_type = _activity_name_and_result_type(activity)
-    if arg is not _arg_unset:
-        if args:
-            raise ValueError("pass either arg or args=[...], not both")
-        args = [arg]
-    if start_to_close_timeout is None and schedule_to_close_timeout is None:
-        raise ValueError(
-            f"local activity {name!r}: set start_to_close_timeout or schedule_to_close_timeout")
+    args = _one_or_many(arg, args)
+    _check_activity_timeouts("local activity", name, schedule_to_close_timeout,
+                             start_to_close_timeout)
     for label, t in (("schedule_to_close_timeout", schedule_to_close_timeout),
                      ("start_to_close_timeout", start_to_close_timeout)):
         if t is not None and (not isinstance(t, timedelta) or t <= timedelta(0)):
@@ -805,7 +803,7 @@ def start_local_activity(
                              f"got {t!r}")
     return _Runtime.current().workflow_start_local_activity(
         name,
-        list(args),
+        args,
         result_type=result_type if result_type is not None else ret_type,
         schedule_to_close_timeout=schedule_to_close_timeout,
         start_to_close_timeout=start_to_close_timeout,
