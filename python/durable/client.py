@@ -214,18 +214,17 @@ class Client:
                 running (or the reuse policy refuses).
             ValueError: Bad options (empty id or task queue, both ``arg`` and ``args``).
         """
+        from durable.workflow import _workflow_name_and_result_type
+
         name, ret_type = _workflow_name_and_result_type(workflow)
-        if arg is not _arg_unset:
-            if args:
-                raise ValueError("pass either arg or args=[...], not both")
-            args = [arg]
+        args = _client_messages._args(arg, args, _arg_unset)
         if not isinstance(id, str) or not id:
             raise ValueError(f"workflow id must be a non-empty string, got {id!r}")
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
         from durable.common import timedelta_to_us
 
-        payloads = await self._data_converter.encode(list(args))
+        payloads = await self._data_converter.encode(args)
         req = service_pb2.StartWorkflowExecutionRequest(
             workflow_id=id,
             workflow_type=name,
@@ -313,25 +312,10 @@ class Client:
     def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
                                 run_id: str | None = None) -> WorkflowHandle[Any]:
         """Like :meth:`get_workflow_handle`, typed by the workflow's run method."""
+        from durable.workflow import _workflow_name_and_result_type
+
         _, ret_type = _workflow_name_and_result_type(workflow)
         return self.get_workflow_handle(workflow_id, run_id=run_id, result_type=ret_type)
-
-
-def _workflow_name_and_result_type(workflow: Any) -> tuple[str, Any]:
-    if isinstance(workflow, str):
-        if not workflow:
-            raise ValueError("workflow type name must not be empty")
-        return workflow, None
-    from durable.workflow import _Definition
-
-    d = _Definition.from_run_fn(workflow)
-    if d is None and isinstance(workflow, type):
-        d = _Definition.from_class(workflow)
-    if d is None:
-        raise ValueError(
-            f"{getattr(workflow, '__qualname__', workflow)!r} is not a workflow run method: "
-            "pass MyWorkflow.run (of a @workflow.defn class) or the workflow type name")
-    return d.name, d.ret_type
 
 
 @dataclass(frozen=True)
@@ -539,11 +523,8 @@ class WorkflowHandle(Generic[ReturnType]):
         from durable._workflow_handlers import _name_and_ret_type
 
         name = _name_and_ret_type(signal, "signal")[0]
-        if arg is not _arg_unset:
-            if args:
-                raise ValueError("pass either arg or args=[...], not both")
-            args = [arg]
-        payloads = await self._client.data_converter.encode(list(args))
+        payloads = await self._client.data_converter.encode(
+            _client_messages._args(arg, args, _arg_unset))
         await self._client.transport.call_async(
             "signal_workflow_execution",
             service_pb2.SignalWorkflowExecutionRequest(
