@@ -448,18 +448,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
                                    cancellation_type)
         self._activities[seq] = pending
-        handle: workflow.ActivityHandle[Any] = workflow.ActivityHandle(
-            self._wait_activity(pending, command), loop=self,
-            name=f"activity {activity_type} {act_id}")
-
-        def cancel_unstarted() -> bool:
-            if pending.waiting:
-                return False  # the coroutine handles its CancelledError
-            self._cancel_activity(pending, command)
-            return True
-
-        handle._durable_cancel_unstarted = cancel_unstarted
-        return handle
+        return self._activity_handle(pending, lambda: self._cancel_activity(pending, command),
+                                     f"activity {activity_type} {act_id}")
 
     def workflow_start_local_activity(
         self,
@@ -494,31 +484,24 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
                                    workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         self._local_activities[seq] = pending
+        return self._activity_handle(
+            pending, lambda: self._cancel_local_activity(pending, command),
+            f"local activity {activity_type} {act_id}")
+
+    def _activity_handle(self, pending: _PendingActivity, cancel: Callable[[], None],
+                         name: str) -> workflow.ActivityHandle[Any]:
+        """The handle of a (local) activity; ``cancel`` cancels it as its kind says."""
         handle: workflow.ActivityHandle[Any] = workflow.ActivityHandle(
-            self._wait_local_activity(pending, command), loop=self,
-            name=f"local activity {activity_type} {act_id}")
+            self._wait_activity(pending, cancel), loop=self, name=name)
 
         def cancel_unstarted() -> bool:
             if pending.waiting:
                 return False  # the coroutine handles its CancelledError
-            self._cancel_local_activity(pending, command)
+            cancel()
             return True
 
         handle._durable_cancel_unstarted = cancel_unstarted
         return handle
-
-    async def _wait_local_activity(self, pending: _PendingActivity,
-                                   command: commands_pb2.Command) -> Any:
-        pending.waiting = True
-        while True:
-            try:
-                return await asyncio.shield(pending.future)
-            except asyncio.CancelledError:
-                if pending.future.done():
-                    if pending.future.cancelled():
-                        raise  # evicted
-                    continue
-                self._cancel_local_activity(pending, command)
 
     def _cancel_local_activity(self, pending: _PendingActivity,
                                command: commands_pb2.Command) -> None:
@@ -537,7 +520,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
                     seq=pending.seq)))
 
     async def _wait_activity(self, pending: _PendingActivity,
-                             command: commands_pb2.Command) -> Any:
+                             cancel: Callable[[], None]) -> Any:
         pending.waiting = True
         while True:
             try:
@@ -548,7 +531,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
                     if pending.future.cancelled():
                         raise  # evicted
                     continue  # resolved meanwhile: its outcome wins
-                self._cancel_activity(pending, command)
+                cancel()
 
     def _cancel_activity(self, pending: _PendingActivity, command: commands_pb2.Command) -> None:
         """Cancel a pending activity as its cancellation type says (see ActivityHandle)."""
