@@ -1,7 +1,9 @@
 // EngineImpl: durable::Engine over a Store. Internal header shared by the engine's .cc files
-// (engine.cc: open, recovery, commit and client calls; workflow_task.cc: workflow tasks,
-// queries and updates; activity.cc: activity tasks, retries and timeouts; outbox.cc:
-// children and external signals/cancels; timers.cc: what each timer does when it fires).
+// (engine.cc: open, recovery, commit and client calls; workflow_task.cc: workflow tasks
+// (poll, completion, failure, timeout); commands.cc: what each command of a completed
+// workflow task writes; queries_updates.cc: queries and updates; activity.cc: activity
+// tasks, retries and timeouts; outbox.cc: children and external signals/cancels; timers.cc:
+// what each timer does when it fires).
 //
 // Concurrency:
 //  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
@@ -97,6 +99,30 @@ struct NewRunParams {
   int64_t first_task_delay_us = 0;
   bool with_signal = false;
   v1::WorkflowExecutionSignaledEventAttributes signal;
+};
+
+// An in-memory effect of a workflow task completion on an update waiter.
+struct UpdateNote {
+  int kind;  // 1 accepted, 2 completed, 3 rejected
+  std::string id;
+  v1::UpdateOutcome outcome;
+};
+
+// What the commands of one workflow task completion share (built by
+// RespondWorkflowTaskCompleted, updated by ApplyCommand).
+struct CommandContext {
+  std::string wf;
+  std::string run;
+  std::string name;      // ExecName(wf, run), for errors
+  std::string identity;  // of the completing worker
+  int64_t completed_id = 0;  // WorkflowTaskCompleted event id
+  std::string cmd_ctx;       // " (command i of the task of ...)", for errors
+  std::map<std::string, v1::UpdateRequest> admitted;  // updates waiting for accept/reject
+  std::vector<UpdateNote> notes;                      // applied after the batch is written
+  std::map<int32_t, int64_t> activity_by_seq;         // seq -> scheduled event id
+  std::map<std::string, const v1::ActivityInfo*> activity_ids;  // pending, by activity id
+  bool closed = false;  // a command closed the run: apply no more
+  std::optional<v1::ExecutionState> new_run;  // continue-as-new or retry
 };
 
 class EngineImpl : public Engine {
@@ -215,13 +241,22 @@ class EngineImpl : public Engine {
   // ---- workflow tasks (workflow_task.cc) ----
   Status DispatchWorkflowTask(QueuedTask task, const std::string& identity,
                               v1::PollWorkflowTaskQueueResponse* resp, bool* dispatched);
-  Status DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp);
   void OnWorkflowTaskTimeout(const v1::TimerRow& row);
   void OnWorkflowTaskBackoff(const v1::TimerRow& row, const std::string& key);
   // Queues a speculative workflow task when updates wait and no task is pending or running.
   // Requires mem_mu_.
   void QueueSpeculativeLocked(RunRuntime& rt, const v1::TaskRow& row);
   void ClearWftDispatch(const std::string& run_key, int64_t dispatch_id);
+
+  // ---- commands (commands.cc) ----
+  // Applies one command of a completed workflow task: its event, mutable-state, task, timer
+  // and outbox changes in `txn`; update effects in cc.notes. Sets cc.closed when the command
+  // closes the run.
+  Status ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
+                      CommandContext& cc);
+
+  // ---- queries and updates (queries_updates.cc) ----
+  Status DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp);
   Status WaitUpdate(const std::string& wf, const std::string& run,
                     const std::shared_ptr<UpdateWaiter>& w, int stage, int64_t timeout_us,
                     v1::UpdateWorkflowExecutionResponse* resp);

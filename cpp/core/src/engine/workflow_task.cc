@@ -1,6 +1,6 @@
 // Workflow tasks: poll/dispatch (nothing written), completion (one batch: started,
-// completed, one event per command, flushed buffered events), failure, timeout, backoff;
-// legacy queries and updates (in memory; speculative workflow tasks).
+// completed, one event per command (commands.cc), flushed buffered events), failure,
+// timeout, backoff. Queries and updates: queries_updates.cc.
 #include <algorithm>
 
 #include "engine/engine_impl.h"
@@ -192,7 +192,10 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
   const std::string rk = RunKey(wf, run);
   WftDispatch d;
-  std::map<std::string, v1::UpdateRequest> admitted;  // updates waiting for accept/reject
+  CommandContext cc;  // what the commands share (applied in commands.cc)
+  cc.wf = wf;
+  cc.run = run;
+  cc.name = name;
   {
     std::lock_guard<std::mutex> l(mem_mu_);
     auto it = runtime_.find(rk);
@@ -203,11 +206,12 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
     }
     d = *it->second.wft;
     for (auto& [id, w] : it->second.updates) {
-      if (w->stage == 0) admitted[id] = w->request;
+      if (w->stage == 0) cc.admitted[id] = w->request;
     }
   }
   if (!IsOpen(ms)) return Status::NotFound("workflow task of " + name + " not found: the run is closed");
   const std::string identity = req.identity().empty() ? d.identity : req.identity();
+  cc.identity = identity;
   const int64_t projected = ms.next_event_id() + req.commands_size() + 4 + ms.buffered_events_size();
   if (projected > options_.max_history_events) {
     return Status::ResourceExhausted("history of " + name + " would reach " +
@@ -220,15 +224,9 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   for (const auto& c : req.commands()) {
     if (!c.has_reject_update() && !c.has_respond_to_query()) only_rejects = false;
   }
-  struct UpdateNote {
-    int kind;  // 1 accepted, 2 completed, 3 rejected
-    std::string id;
-    v1::UpdateOutcome outcome;
-  };
-  std::vector<UpdateNote> notes;
   for (const auto& c : req.commands()) {
     if (c.has_reject_update()) {
-      if (!admitted.count(c.reject_update().update_id())) {
+      if (!cc.admitted.count(c.reject_update().update_id())) {
         return Status::InvalidArgument("RejectUpdate: update '" + c.reject_update().update_id() +
                                        "' is not waiting in " + name);
       }
@@ -265,10 +263,10 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
       if (!c.has_reject_update()) continue;
       UpdateNote n{3, c.reject_update().update_id(), {}};
       *n.outcome.mutable_failure() = c.reject_update().failure();
-      notes.push_back(std::move(n));
+      cc.notes.push_back(std::move(n));
     }
     ClearWftDispatch(rk, d.dispatch_id);
-    apply_notes(notes);
+    apply_notes(cc.notes);
     std::lock_guard<std::mutex> l(mem_mu_);
     auto it = runtime_.find(rk);
     if (it != runtime_.end()) QueueSpeculativeLocked(it->second, spec_row);
@@ -301,7 +299,6 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
 
   bool has_terminal = false;
   for (const auto& c : req.commands()) has_terminal |= IsTerminalCommand(c);
-  std::optional<v1::ExecutionState> new_run;
   if (has_terminal && ms.buffered_events_size() > 0) {
     v1::HistoryEvent ev;
     auto* a = ev.mutable_workflow_task_failed();
@@ -322,412 +319,25 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
     a->set_scheduled_event_id(sched_id);
     a->set_started_event_id(started_id);
     a->set_identity(identity);
-    const int64_t completed_id = AppendEvent(txn, ms, std::move(ev));
-    bool closed = false;
-    std::map<int32_t, int64_t> activity_by_seq;  // seq -> scheduled event id
-    for (const auto& [id, ai] : ms.activities()) activity_by_seq[ai.scheduled().seq()] = id;
-    std::map<std::string, const v1::ActivityInfo*> activity_ids;
-    for (const auto& [id, ai] : ms.activities()) activity_ids[ai.scheduled().activity_id()] = &ai;
-    std::map<std::string, int64_t> accepted_now;
-
-    for (int ci = 0; ci < req.commands_size() && !closed; ++ci) {
-      const v1::Command& c = req.commands(ci);
-      const std::string cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
-      switch (c.variant_case()) {
-        case v1::Command::kScheduleActivity: {
-          const auto& s = c.schedule_activity();
-          if (s.activity_type().empty()) return Status::InvalidArgument("ScheduleActivity: activity_type is empty" + cmd_ctx);
-          if (activity_by_seq.count(s.seq())) {
-            return Status::InvalidArgument("ScheduleActivity: seq " + std::to_string(s.seq()) +
-                                           " is already used by a pending activity" + cmd_ctx);
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_activity_task_scheduled();
-          a->set_seq(s.seq());
-          a->set_activity_id(s.activity_id().empty() ? std::to_string(s.seq()) : s.activity_id());
-          a->set_activity_type(s.activity_type());
-          a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
-          for (const std::string* v : {&a->activity_id(), &a->activity_type(), &a->task_queue()}) {
-            if (static_cast<int64_t>(v->size()) > options_.max_id_length) {
-              return Status::InvalidArgument("ScheduleActivity: '" + v->substr(0, 64) +
-                                             "...' is longer than " +
-                                             std::to_string(options_.max_id_length) + cmd_ctx);
-            }
-          }
-          if (activity_ids.count(a->activity_id())) {
-            return Status::InvalidArgument("ScheduleActivity: activity id '" + a->activity_id() +
-                                           "' is already used by a pending activity" + cmd_ctx);
-          }
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "activity '" + a->activity_id() + "' input", wf));
-          *a->mutable_input() = s.input();
-          *a->mutable_header() = s.header();
-          if (s.schedule_to_close_timeout_us() < 0 || s.schedule_to_start_timeout_us() < 0 ||
-              s.start_to_close_timeout_us() < 0 || s.heartbeat_timeout_us() < 0) {
-            return Status::InvalidArgument("ScheduleActivity: negative timeout" + cmd_ctx);
-          }
-          a->set_schedule_to_close_timeout_us(s.schedule_to_close_timeout_us());
-          a->set_schedule_to_start_timeout_us(s.schedule_to_start_timeout_us());
-          a->set_start_to_close_timeout_us(s.start_to_close_timeout_us() > 0
-                                               ? s.start_to_close_timeout_us()
-                                               : s.schedule_to_close_timeout_us());
-          a->set_heartbeat_timeout_us(s.heartbeat_timeout_us());
-          *a->mutable_retry_policy() = WithRetryDefaults(s.retry_policy());
-          a->set_workflow_task_completed_event_id(completed_id);
-          v1::ActivityInfo ai;
-          ai.mutable_scheduled()->CopyFrom(*a);
-          const int64_t id = AppendEvent(txn, ms, std::move(ev));
-          ai.set_scheduled_event_id(id);
-          ai.set_scheduled_time_us(txn.now_us);
-          ai.set_attempt(1);
-          ai.set_current_attempt_scheduled_time_us(txn.now_us);
-          if (ai.scheduled().schedule_to_close_timeout_us() > 0) {
-            ai.set_expiration_time_us(txn.now_us + ai.scheduled().schedule_to_close_timeout_us());
-          }
-          PutActivityTaskRow(txn, ms, ai);
-          if (ai.scheduled().schedule_to_start_timeout_us() > 0) {
-            v1::TimerRow row;
-            row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START);
-            row.set_workflow_id(wf);
-            row.set_run_id(run);
-            row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
-            row.set_scheduled_event_id(id);
-            row.set_attempt(1);
-            row.set_key("act/" + std::to_string(id) + "/1/s2s");
-            AddDurableTimer(txn, std::move(row));
-          }
-          if (ai.expiration_time_us() > 0) {
-            v1::TimerRow row;
-            row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE);
-            row.set_workflow_id(wf);
-            row.set_run_id(run);
-            row.set_fire_time_us(ai.expiration_time_us());
-            row.set_scheduled_event_id(id);
-            row.set_key("act/" + std::to_string(id) + "/s2c");
-            AddDurableTimer(txn, std::move(row));
-          }
-          activity_by_seq[s.seq()] = id;
-          (*ms.mutable_activities())[id] = std::move(ai);
-          activity_ids[(*ms.mutable_activities())[id].scheduled().activity_id()] = &(*ms.mutable_activities())[id];
-          break;
-        }
-        case v1::Command::kRequestCancelActivity: {
-          auto f = activity_by_seq.find(c.request_cancel_activity().seq());
-          if (f == activity_by_seq.end() || !ms.activities().count(f->second)) {
-            return Status::InvalidArgument("RequestCancelActivity: no pending activity with seq " +
-                                           std::to_string(c.request_cancel_activity().seq()) + cmd_ctx);
-          }
-          const int64_t sched = f->second;
-          auto& ai = (*ms.mutable_activities())[sched];
-          v1::HistoryEvent ev;
-          ev.mutable_activity_task_cancel_requested()->set_scheduled_event_id(sched);
-          ev.mutable_activity_task_cancel_requested()->set_workflow_task_completed_event_id(completed_id);
-          const int64_t cr = AppendEvent(txn, ms, std::move(ev));
-          const bool running = ai.started_dispatch_id() != 0;
-          if (!running) {
-            v1::HistoryEvent cev;
-            auto* a = cev.mutable_activity_task_canceled();
-            a->set_scheduled_event_id(sched);
-            a->set_latest_cancel_requested_event_id(cr);
-            AppendEvent(txn, ms, std::move(cev));
-            DeleteTaskRow(txn, ai.scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai.task_seq());
-            activity_ids.erase(ai.scheduled().activity_id());
-            ms.mutable_activities()->erase(sched);
-            activity_by_seq.erase(f);
-          } else {
-            ai.set_cancel_requested(true);
-            ai.set_cancel_requested_event_id(cr);
-          }
-          break;
-        }
-        case v1::Command::kStartTimer: {
-          const auto& s = c.start_timer();
-          std::string timer_id = std::to_string(s.seq());
-          if (ms.timers().count(timer_id)) {
-            return Status::InvalidArgument("StartTimer: timer seq " + timer_id + " is already running" + cmd_ctx);
-          }
-          if (s.start_to_fire_timeout_us() < 0) return Status::InvalidArgument("StartTimer: negative duration" + cmd_ctx);
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_timer_started();
-          a->set_seq(s.seq());
-          a->set_timer_id(timer_id);
-          a->set_start_to_fire_timeout_us(s.start_to_fire_timeout_us());
-          a->set_workflow_task_completed_event_id(completed_id);
-          const int64_t id = AppendEvent(txn, ms, std::move(ev));
-          v1::TimerInfo ti;
-          ti.set_timer_id(timer_id);
-          ti.set_seq(s.seq());
-          ti.set_started_event_id(id);
-          ti.set_fire_time_us(txn.now_us + s.start_to_fire_timeout_us());
-          v1::TimerRow row;
-          row.set_kind(v1::TIMER_KIND_USER);
-          row.set_workflow_id(wf);
-          row.set_run_id(run);
-          row.set_fire_time_us(ti.fire_time_us());
-          row.set_timer_id(timer_id);
-          row.set_key("user/" + timer_id);
-          AddDurableTimer(txn, std::move(row));
-          (*ms.mutable_timers())[timer_id] = std::move(ti);
-          break;
-        }
-        case v1::Command::kCancelTimer: {
-          std::string timer_id = std::to_string(c.cancel_timer().seq());
-          auto it = ms.timers().find(timer_id);
-          if (it == ms.timers().end()) {
-            return Status::InvalidArgument("CancelTimer: no running timer with seq " + timer_id + cmd_ctx);
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_timer_canceled();
-          a->set_timer_id(timer_id);
-          a->set_started_event_id(it->second.started_event_id());
-          a->set_workflow_task_completed_event_id(completed_id);
-          AppendEvent(txn, ms, std::move(ev));
-          v1::TimerRow row;
-          row.set_workflow_id(wf);
-          row.set_run_id(run);
-          row.set_fire_time_us(it->second.fire_time_us());
-          row.set_key("user/" + timer_id);
-          DeleteDurableTimer(txn, row);
-          ms.mutable_timers()->erase(timer_id);
-          break;
-        }
-        case v1::Command::kCompleteWorkflowExecution: {
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_workflow_execution().result(), "result", wf));
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_workflow_execution_completed();
-          *a->mutable_result() = c.complete_workflow_execution().result();
-          a->set_workflow_task_completed_event_id(completed_id);
-          CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_COMPLETED, std::move(ev));
-          closed = true;
-          break;
-        }
-        case v1::Command::kFailWorkflowExecution: {
-          DURABLE_RETURN_IF_ERROR(FailOrRetryRun(txn, ms, c.fail_workflow_execution().failure(),
-                                                 false, completed_id, &new_run));
-          closed = true;
-          break;
-        }
-        case v1::Command::kCancelWorkflowExecution: {
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.cancel_workflow_execution().details(), "cancel details", wf));
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_workflow_execution_canceled();
-          *a->mutable_details() = c.cancel_workflow_execution().details();
-          a->set_workflow_task_completed_event_id(completed_id);
-          CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_CANCELED, std::move(ev));
-          closed = true;
-          break;
-        }
-        case v1::Command::kContinueAsNewWorkflowExecution: {
-          const auto& s = c.continue_as_new_workflow_execution();
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "continue-as-new input", wf));
-          NewRunParams p;
-          p.workflow_id = wf;
-          p.run_id = NewRunId();
-          p.started = ms.started();
-          auto& st = p.started;
-          if (!s.workflow_type().empty()) st.set_workflow_type(s.workflow_type());
-          if (!s.task_queue().empty()) st.set_task_queue(s.task_queue());
-          *st.mutable_input() = s.input();
-          if (s.run_timeout_us() > 0) st.set_run_timeout_us(s.run_timeout_us());
-          if (s.task_timeout_us() > 0) st.set_task_timeout_us(s.task_timeout_us());
-          if (s.header_size() > 0) *st.mutable_header() = s.header();
-          if (s.memo_size() > 0) *st.mutable_memo() = s.memo();
-          if (s.has_retry_policy()) *st.mutable_retry_policy() = s.retry_policy();
-          st.set_attempt(1);
-          st.set_continued_execution_run_id(run);
-          st.clear_continued_failure();
-          st.clear_last_completion_result();
-          st.set_identity(identity);
-          p.request_id = ms.request_id();
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_workflow_execution_continued_as_new();
-          a->set_new_execution_run_id(p.run_id);
-          a->set_workflow_type(st.workflow_type());
-          a->set_task_queue(st.task_queue());
-          *a->mutable_input() = s.input();
-          a->set_run_timeout_us(st.run_timeout_us());
-          a->set_task_timeout_us(st.task_timeout_us());
-          a->set_workflow_task_completed_event_id(completed_id);
-          CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, std::move(ev));
-          new_run.emplace();
-          DURABLE_RETURN_IF_ERROR(CreateRun(txn, std::move(p), &new_run.value()));
-          closed = true;
-          break;
-        }
-        case v1::Command::kRecordMarker: {
-          const auto& s = c.record_marker();
-          if (s.marker_name().empty()) return Status::InvalidArgument("RecordMarker: marker_name is empty" + cmd_ctx);
-          for (const auto& [k, v] : s.details()) {
-            DURABLE_RETURN_IF_ERROR(ValidatePayloads(v, "marker '" + s.marker_name() + "' detail '" + k + "'", wf));
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_marker_recorded();
-          a->set_marker_name(s.marker_name());
-          *a->mutable_details() = s.details();
-          if (s.has_failure()) *a->mutable_failure() = s.failure();
-          a->set_workflow_task_completed_event_id(completed_id);
-          AppendEvent(txn, ms, std::move(ev));
-          break;
-        }
-        case v1::Command::kStartChildWorkflowExecution: {
-          const auto& s = c.start_child_workflow_execution();
-          if (s.workflow_id().empty() || s.workflow_type().empty()) {
-            return Status::InvalidArgument("StartChildWorkflowExecution: workflow_id and workflow_type are required" + cmd_ctx);
-          }
-          if (static_cast<int64_t>(s.workflow_id().size()) > options_.max_id_length ||
-              static_cast<int64_t>(s.workflow_type().size()) > options_.max_id_length ||
-              s.workflow_id().find('\0') != std::string::npos) {
-            return Status::InvalidArgument("StartChildWorkflowExecution: invalid child workflow id or type" + cmd_ctx);
-          }
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "child '" + s.workflow_id() + "' input", wf));
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_start_child_workflow_execution_initiated();
-          a->set_seq(s.seq());
-          a->set_workflow_id(s.workflow_id());
-          a->set_workflow_type(s.workflow_type());
-          a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
-          *a->mutable_input() = s.input();
-          a->set_execution_timeout_us(s.execution_timeout_us());
-          a->set_run_timeout_us(s.run_timeout_us());
-          a->set_task_timeout_us(s.task_timeout_us());
-          a->set_parent_close_policy(s.parent_close_policy() == v1::PARENT_CLOSE_POLICY_UNSPECIFIED
-                                         ? v1::PARENT_CLOSE_POLICY_TERMINATE
-                                         : s.parent_close_policy());
-          a->set_workflow_id_reuse_policy(s.workflow_id_reuse_policy());
-          if (s.has_retry_policy()) *a->mutable_retry_policy() = s.retry_policy();
-          *a->mutable_header() = s.header();
-          *a->mutable_memo() = s.memo();
-          a->set_workflow_task_completed_event_id(completed_id);
-          v1::OutboxItem item;
-          item.set_kind(v1::OUTBOX_KIND_START_CHILD);
-          *item.mutable_start_child() = *a;
-          const int64_t id = AppendEvent(txn, ms, std::move(ev));
-          item.set_initiated_event_id(id);
-          item.mutable_target()->set_workflow_id(s.workflow_id());
-          v1::ChildInfo ch;
-          ch.set_initiated_event_id(id);
-          ch.set_seq(s.seq());
-          ch.set_workflow_id(s.workflow_id());
-          ch.set_workflow_type(s.workflow_type());
-          ch.set_parent_close_policy(item.start_child().parent_close_policy());
-          (*ms.mutable_children())[id] = std::move(ch);
-          AddOutbox(txn, ms, std::move(item));
-          break;
-        }
-        case v1::Command::kSignalExternalWorkflowExecution: {
-          const auto& s = c.signal_external_workflow_execution();
-          if (s.workflow_execution().workflow_id().empty() || s.signal_name().empty()) {
-            return Status::InvalidArgument("SignalExternalWorkflowExecution: workflow_id and signal_name are required" + cmd_ctx);
-          }
-          DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "signal '" + s.signal_name() + "' input", wf));
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_signal_external_workflow_execution_initiated();
-          a->set_seq(s.seq());
-          *a->mutable_workflow_execution() = s.workflow_execution();
-          a->set_signal_name(s.signal_name());
-          *a->mutable_input() = s.input();
-          a->set_child_workflow_only(s.child_workflow_only());
-          *a->mutable_header() = s.header();
-          a->set_workflow_task_completed_event_id(completed_id);
-          v1::OutboxItem item;
-          item.set_kind(v1::OUTBOX_KIND_SIGNAL_EXTERNAL);
-          *item.mutable_signal_external() = *a;
-          *item.mutable_target() = s.workflow_execution();
-          item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
-          AddOutbox(txn, ms, std::move(item));
-          break;
-        }
-        case v1::Command::kRequestCancelExternalWorkflowExecution: {
-          const auto& s = c.request_cancel_external_workflow_execution();
-          if (s.workflow_execution().workflow_id().empty()) {
-            return Status::InvalidArgument("RequestCancelExternalWorkflowExecution: workflow_id is required" + cmd_ctx);
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_request_cancel_external_workflow_execution_initiated();
-          a->set_seq(s.seq());
-          *a->mutable_workflow_execution() = s.workflow_execution();
-          a->set_child_workflow_only(s.child_workflow_only());
-          a->set_reason(s.reason());
-          a->set_workflow_task_completed_event_id(completed_id);
-          v1::OutboxItem item;
-          item.set_kind(v1::OUTBOX_KIND_CANCEL_EXTERNAL);
-          *item.mutable_cancel_external() = *a;
-          *item.mutable_target() = s.workflow_execution();
-          item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
-          AddOutbox(txn, ms, std::move(item));
-          break;
-        }
-        case v1::Command::kAcceptUpdate: {
-          const std::string& id = c.accept_update().update_id();
-          auto a_it = admitted.find(id);
-          if (a_it == admitted.end()) {
-            return Status::InvalidArgument("AcceptUpdate: update '" + id + "' is not waiting in " + name);
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_workflow_execution_update_accepted();
-          a->set_update_id(id);
-          *a->mutable_request() = a_it->second;
-          a->set_workflow_task_completed_event_id(completed_id);
-          const int64_t eid = AppendEvent(txn, ms, std::move(ev));
-          auto& rec = (*ms.mutable_updates())[id];
-          rec.set_update_id(id);
-          rec.set_accepted_event_id(eid);
-          admitted.erase(a_it);
-          notes.push_back({1, id, {}});
-          break;
-        }
-        case v1::Command::kCompleteUpdate: {
-          const std::string& id = c.complete_update().update_id();
-          auto u = ms.mutable_updates()->find(id);
-          if (u == ms.mutable_updates()->end() || u->second.completed()) {
-            return Status::InvalidArgument("CompleteUpdate: update '" + id +
-                                           "' was not accepted (or is completed already) in " + name);
-          }
-          if (c.complete_update().outcome().has_success()) {
-            DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_update().outcome().success(), "update '" + id + "' result", wf));
-          }
-          v1::HistoryEvent ev;
-          auto* a = ev.mutable_workflow_execution_update_completed();
-          a->set_update_id(id);
-          a->set_accepted_event_id(u->second.accepted_event_id());
-          *a->mutable_outcome() = c.complete_update().outcome();
-          a->set_workflow_task_completed_event_id(completed_id);
-          AppendEvent(txn, ms, std::move(ev));
-          u->second.set_completed(true);
-          *u->second.mutable_outcome() = c.complete_update().outcome();
-          notes.push_back({2, id, c.complete_update().outcome()});
-          break;
-        }
-        case v1::Command::kRejectUpdate: {
-          UpdateNote n{3, c.reject_update().update_id(), {}};
-          *n.outcome.mutable_failure() = c.reject_update().failure();
-          admitted.erase(n.id);
-          notes.push_back(std::move(n));
-          break;
-        }
-        case v1::Command::kRespondToQuery:
-          break;  // legacy queries are answered with RespondQueryTaskCompleted
-        case v1::Command::kScheduleLocalActivity:
-        case v1::Command::kRequestCancelLocalActivity:
-          return Status::InvalidArgument(
-              "local activity commands are consumed by the worker's replay core, never sent to "
-              "the engine" + cmd_ctx);
-        case v1::Command::VARIANT_NOT_SET:
-          return Status::InvalidArgument("empty command" + cmd_ctx);
-      }
+    cc.completed_id = AppendEvent(txn, ms, std::move(ev));
+    for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
+    for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
+    for (int ci = 0; ci < req.commands_size() && !cc.closed; ++ci) {
+      cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
+      DURABLE_RETURN_IF_ERROR(ApplyCommand(txn, ms, req.commands(ci), cc));
     }
-    (void)accepted_now;
-    if (!closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
+    if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
   }
 
   const int64_t dispatch_id = d.dispatch_id;
   // First: when the same completion closes the run, its update outcomes must reach their
   // waiters before the close fails the waiters still open.
-  txn.after.insert(txn.after.begin(), [this, rk, dispatch_id, notes, apply_notes, spec_row] {
+  txn.after.insert(txn.after.begin(), [this, rk, dispatch_id, notes = cc.notes, apply_notes, spec_row] {
     ClearWftDispatch(rk, dispatch_id);
     apply_notes(notes);
   });
   const bool can_speculate = IsOpen(ms) && !ms.workflow_task().pending();
-  DURABLE_RETURN_IF_ERROR(Commit(txn, {&ms, new_run ? &new_run.value() : nullptr}));
+  DURABLE_RETURN_IF_ERROR(Commit(txn, {&ms, cc.new_run ? &cc.new_run.value() : nullptr}));
   if (can_speculate) {
     std::lock_guard<std::mutex> l(mem_mu_);
     auto it = runtime_.find(rk);
@@ -896,234 +506,6 @@ void EngineImpl::OnWorkflowTaskBackoff(const v1::TimerRow& row, const std::strin
     st = Commit(txn, {});
   }
   if (!st.ok()) RetryOutboxLater(row, key);
-}
-
-// ---------------------------------------------------------------------------------------
-// Queries (in memory)
-
-Status EngineImpl::QueryWorkflow(const v1::QueryWorkflowRequest& req, v1::QueryWorkflowResponse* resp) {
-  DURABLE_ENTER();
-  const std::string& wf = req.execution().workflow_id();
-  if (req.query_type().empty()) return Status::InvalidArgument("query_type is empty (workflow '" + wf + "')");
-  std::string run;
-  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.execution().run_id(), &run));
-  v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-  auto w = std::make_shared<QueryWaiter>();
-  w->query_id = "query-" + std::to_string(next_query_id_.fetch_add(1));
-  w->execution.set_workflow_id(wf);
-  w->execution.set_run_id(run);
-  w->task.set_query_id(w->query_id);
-  w->task.set_query_type(req.query_type());
-  *w->task.mutable_query_args() = req.query_args();
-  *w->task.mutable_header() = req.header();
-  const std::string queue = ms.started().task_queue();
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    queries_[w->query_id] = w;
-  }
-  QueuedTask t;
-  t.row.set_workflow_id(wf);
-  t.row.set_run_id(run);
-  t.row.set_task_queue(queue);
-  t.query = w;
-  matching_.Push(Matching::Kind::kWorkflow, queue, std::move(t));
-  const int64_t timeout_us = req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
-  std::unique_lock<std::mutex> l(mem_mu_);
-  query_cv_.wait_until(l, deadline, [&] { return w->done || closing_.load(); });
-  queries_.erase(w->query_id);
-  if (!w->done) {
-    l.unlock();
-    matching_.RemoveQuery(queue, w);
-    if (closing_) return Status::Unavailable("the engine is closing");
-    return Status::DeadlineExceeded("query '" + req.query_type() + "' on " + ExecName(wf, run) +
-                                    " timed out after " + std::to_string(timeout_us / 1000) +
-                                    " ms: no worker on task queue '" + queue + "' answered");
-  }
-  if (w->answer.has_failure()) {
-    return Status::InvalidArgument("query '" + req.query_type() + "' on " + ExecName(wf, run) +
-                                   " failed: " + w->answer.failure().message());
-  }
-  *resp->mutable_query_result() = w->answer.answer();
-  return Status::OK();
-}
-
-Status EngineImpl::DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp) {
-  auto& w = task.query;
-  v1::ExecutionState ms;
-  Status st = LoadState(w->execution.workflow_id(), w->execution.run_id(), &ms);
-  if (st.ok()) {
-    st = ReadHistory(ms, 1, ms.next_event_id(), resp->mutable_history());
-  }
-  if (!st.ok()) {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    w->answer.mutable_failure()->set_message(st.ToString());
-    w->done = true;
-    query_cv_.notify_all();
-    return st;
-  }
-  v1::TaskToken tok;
-  *tok.mutable_workflow_execution() = w->execution;
-  tok.set_query_id(w->query_id);
-  resp->set_task_token(EncodeToken(tok));
-  *resp->mutable_workflow_execution() = w->execution;
-  resp->set_workflow_type(ms.started().workflow_type());
-  resp->set_previous_started_event_id(ms.previous_started_event_id());
-  resp->set_started_event_id(ms.previous_started_event_id());
-  resp->set_attempt(1);
-  *resp->mutable_query() = w->task;
-  return Status::OK();
-}
-
-Status EngineImpl::RespondQueryTaskCompleted(const v1::RespondQueryTaskCompletedRequest& req,
-                                             v1::RespondQueryTaskCompletedResponse* resp) {
-  DURABLE_ENTER();
-  v1::TaskToken tok;
-  DURABLE_RETURN_IF_ERROR(DecodeToken(req.task_token(), &tok));
-  if (tok.query_id().empty()) {
-    return Status::InvalidArgument("RespondQueryTaskCompleted needs a query task token (" +
-                                   ExecName(tok.workflow_execution().workflow_id(),
-                                            tok.workflow_execution().run_id()) + ")");
-  }
-  std::lock_guard<std::mutex> l(mem_mu_);
-  auto it = queries_.find(tok.query_id());
-  if (it == queries_.end()) {
-    return Status::NotFound("query '" + tok.query_id() + "' of " +
-                            ExecName(tok.workflow_execution().workflow_id(),
-                                     tok.workflow_execution().run_id()) +
-                            " not found: it timed out or was answered already");
-  }
-  it->second->answer = req;
-  it->second->done = true;
-  queries_.erase(it);
-  query_cv_.notify_all();
-  return Status::OK();
-}
-
-// ---------------------------------------------------------------------------------------
-// Updates (in memory until accepted; speculative workflow tasks)
-
-Status EngineImpl::UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequest& req,
-                                           v1::UpdateWorkflowExecutionResponse* resp) {
-  DURABLE_ENTER();
-  const std::string& wf = req.workflow_execution().workflow_id();
-  const auto& r = req.request();
-  if (wf.empty()) return Status::InvalidArgument("update: workflow_id is empty");
-  if (r.update_id().empty()) return Status::InvalidArgument("update: update_id is empty (workflow '" + wf + "')");
-  if (r.name().empty()) return Status::InvalidArgument("update: name is empty (workflow '" + wf + "')");
-  DURABLE_RETURN_IF_ERROR(ValidatePayloads(r.input(), "update '" + r.name() + "' input", wf));
-  const int stage = req.wait_stage() == v1::UPDATE_WAIT_STAGE_ACCEPTED ? 1 : 2;
-  std::string run;
-  std::shared_ptr<UpdateWaiter> w;
-  {
-    TransitionScope ts(active_transitions_);
-    std::lock_guard<std::mutex> lock(Stripe(wf));
-    DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
-    v1::ExecutionState ms;
-    DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-    resp->set_run_id(run);
-    auto u = ms.updates().find(r.update_id());
-    const std::string rk = RunKey(wf, run);
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto rt_it = runtime_.find(rk);
-    if (rt_it != runtime_.end()) {
-      auto f = rt_it->second.updates.find(r.update_id());
-      if (f != rt_it->second.updates.end()) w = f->second;
-    }
-    if (!w && u != ms.updates().end()) {
-      // Known from history (e.g. after a restart).
-      if (u->second.completed()) {
-        resp->set_stage(v1::UPDATE_WAIT_STAGE_COMPLETED);
-        *resp->mutable_outcome() = u->second.outcome();
-        return Status::OK();
-      }
-      if (stage == 1 || !IsOpen(ms)) {
-        resp->set_stage(v1::UPDATE_WAIT_STAGE_ACCEPTED);
-        return Status::OK();
-      }
-      w = std::make_shared<UpdateWaiter>();
-      w->request = r;
-      w->stage = 1;
-      auto& rt = runtime_[rk];
-      rt.updates[r.update_id()] = w;
-      rt.update_order.push_back(r.update_id());
-    }
-    if (!w) {
-      if (!IsOpen(ms)) {
-        return Status::FailedPrecondition("cannot update " + ExecName(wf, run) + ": it is closed (" +
-                                          StatusName(ms.status()) + ")");
-      }
-      w = std::make_shared<UpdateWaiter>();
-      w->request = r;
-      auto& rt = runtime_[rk];
-      rt.updates[r.update_id()] = w;
-      rt.update_order.push_back(r.update_id());
-      if (!ms.workflow_task().pending()) {
-        v1::TaskRow row;
-        row.set_kind(v1::TASK_KIND_WORKFLOW);
-        row.set_namespace_(kNamespace);
-        row.set_workflow_id(wf);
-        row.set_run_id(run);
-        row.set_task_queue(ms.started().task_queue());
-        QueueSpeculativeLocked(rt, row);
-      }
-    }
-  }
-  return WaitUpdate(wf, run, w, stage,
-                    req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us, resp);
-}
-
-Status EngineImpl::WaitUpdate(const std::string& wf, const std::string& run,
-                              const std::shared_ptr<UpdateWaiter>& w, int stage, int64_t timeout_us,
-                              v1::UpdateWorkflowExecutionResponse* resp) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
-  std::unique_lock<std::mutex> l(mem_mu_);
-  update_cv_.wait_until(l, deadline, [&] {
-    return w->stage >= stage || !w->error.ok() || closing_.load();
-  });
-  resp->set_run_id(run);
-  if (w->stage >= stage) {
-    resp->set_stage(w->stage >= 2 ? v1::UPDATE_WAIT_STAGE_COMPLETED : v1::UPDATE_WAIT_STAGE_ACCEPTED);
-    if (w->stage >= 2) *resp->mutable_outcome() = w->outcome;
-    return Status::OK();
-  }
-  if (!w->error.ok()) return w->error;
-  if (closing_) return Status::Unavailable("the engine is closing");
-  return Status::DeadlineExceeded("update '" + w->request.update_id() + "' of " + ExecName(wf, run) +
-                                  " did not reach stage " + (stage == 1 ? "ACCEPTED" : "COMPLETED") +
-                                  " within " + std::to_string(timeout_us / 1000) + " ms");
-}
-
-Status EngineImpl::PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
-                                               v1::UpdateWorkflowExecutionResponse* resp) {
-  DURABLE_ENTER();
-  const std::string& wf = req.workflow_execution().workflow_id();
-  std::string run;
-  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
-  v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-  resp->set_run_id(run);
-  std::shared_ptr<UpdateWaiter> w;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(RunKey(wf, run));
-    if (it != runtime_.end()) {
-      auto f = it->second.updates.find(req.update_id());
-      if (f != it->second.updates.end()) w = f->second;
-    }
-  }
-  if (!w) {
-    auto u = ms.updates().find(req.update_id());
-    if (u == ms.updates().end()) {
-      return Status::NotFound("update '" + req.update_id() + "' of " + ExecName(wf, run) + " not found");
-    }
-    resp->set_stage(u->second.completed() ? v1::UPDATE_WAIT_STAGE_COMPLETED : v1::UPDATE_WAIT_STAGE_ACCEPTED);
-    if (u->second.completed()) *resp->mutable_outcome() = u->second.outcome();
-    return Status::OK();
-  }
-  return WaitUpdate(wf, run, w, 2,
-                    req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us, resp);
 }
 
 }  // namespace durable

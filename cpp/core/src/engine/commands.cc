@@ -1,0 +1,421 @@
+// Workflow commands: what each command of a completed workflow task writes. One command,
+// one event (appended in command order after WorkflowTaskCompleted, all in the completion's
+// batch), plus the mutable-state, task, timer and outbox changes that go with it:
+//
+//   ScheduleActivity            -> ActivityTaskScheduled; activity info, activity task row,
+//                                  schedule-to-start / schedule-to-close timers
+//   RequestCancelActivity       -> ActivityTaskCancelRequested; if the attempt has not started
+//                                  also ActivityTaskCanceled (task row and info dropped), else
+//                                  the info is marked cancel-requested
+//   StartTimer                  -> TimerStarted; timer info, user timer
+//   CancelTimer                 -> TimerCanceled; timer info and user timer dropped
+//   CompleteWorkflowExecution   -> WorkflowExecutionCompleted (closes the run)
+//   FailWorkflowExecution       -> WorkflowExecutionFailed, or a retry by the workflow retry
+//                                  policy (closes the run; FailOrRetryRun)
+//   CancelWorkflowExecution     -> WorkflowExecutionCanceled (closes the run)
+//   ContinueAsNewWorkflowExecution -> WorkflowExecutionContinuedAsNew (closes the run); new run
+//   RecordMarker                -> MarkerRecorded
+//   StartChildWorkflowExecution -> StartChildWorkflowExecutionInitiated; child info, outbox row
+//   SignalExternalWorkflowExecution -> SignalExternalWorkflowExecutionInitiated; outbox row
+//   RequestCancelExternalWorkflowExecution -> RequestCancelExternalWorkflowExecutionInitiated;
+//                                  outbox row
+//   AcceptUpdate                -> WorkflowExecutionUpdateAccepted; update record (waiter: accepted)
+//   CompleteUpdate              -> WorkflowExecutionUpdateCompleted (waiter: completed)
+//   RejectUpdate                -> no event (waiter: rejected)
+//   RespondToQuery              -> nothing (legacy queries use RespondQueryTaskCompleted)
+//   ScheduleLocalActivity, RequestCancelLocalActivity, empty command -> InvalidArgument
+//
+// A command that closes the run sets CommandContext::closed; the caller applies no further
+// commands. In-memory update effects are collected in CommandContext::notes and applied by the
+// caller after the batch is written.
+#include "engine/engine_impl.h"
+
+namespace durable {
+
+Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
+                                CommandContext& cc) {
+  switch (c.variant_case()) {
+    case v1::Command::kScheduleActivity: {
+      const auto& s = c.schedule_activity();
+      if (s.activity_type().empty()) return Status::InvalidArgument("ScheduleActivity: activity_type is empty" + cc.cmd_ctx);
+      if (cc.activity_by_seq.count(s.seq())) {
+        return Status::InvalidArgument("ScheduleActivity: seq " + std::to_string(s.seq()) +
+                                       " is already used by a pending activity" + cc.cmd_ctx);
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_activity_task_scheduled();
+      a->set_seq(s.seq());
+      a->set_activity_id(s.activity_id().empty() ? std::to_string(s.seq()) : s.activity_id());
+      a->set_activity_type(s.activity_type());
+      a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
+      for (const std::string* v : {&a->activity_id(), &a->activity_type(), &a->task_queue()}) {
+        if (static_cast<int64_t>(v->size()) > options_.max_id_length) {
+          return Status::InvalidArgument("ScheduleActivity: '" + v->substr(0, 64) +
+                                         "...' is longer than " +
+                                         std::to_string(options_.max_id_length) + cc.cmd_ctx);
+        }
+      }
+      if (cc.activity_ids.count(a->activity_id())) {
+        return Status::InvalidArgument("ScheduleActivity: activity id '" + a->activity_id() +
+                                       "' is already used by a pending activity" + cc.cmd_ctx);
+      }
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "activity '" + a->activity_id() + "' input", cc.wf));
+      *a->mutable_input() = s.input();
+      *a->mutable_header() = s.header();
+      if (s.schedule_to_close_timeout_us() < 0 || s.schedule_to_start_timeout_us() < 0 ||
+          s.start_to_close_timeout_us() < 0 || s.heartbeat_timeout_us() < 0) {
+        return Status::InvalidArgument("ScheduleActivity: negative timeout" + cc.cmd_ctx);
+      }
+      a->set_schedule_to_close_timeout_us(s.schedule_to_close_timeout_us());
+      a->set_schedule_to_start_timeout_us(s.schedule_to_start_timeout_us());
+      a->set_start_to_close_timeout_us(s.start_to_close_timeout_us() > 0
+                                           ? s.start_to_close_timeout_us()
+                                           : s.schedule_to_close_timeout_us());
+      a->set_heartbeat_timeout_us(s.heartbeat_timeout_us());
+      *a->mutable_retry_policy() = WithRetryDefaults(s.retry_policy());
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      v1::ActivityInfo ai;
+      ai.mutable_scheduled()->CopyFrom(*a);
+      const int64_t id = AppendEvent(txn, ms, std::move(ev));
+      ai.set_scheduled_event_id(id);
+      ai.set_scheduled_time_us(txn.now_us);
+      ai.set_attempt(1);
+      ai.set_current_attempt_scheduled_time_us(txn.now_us);
+      if (ai.scheduled().schedule_to_close_timeout_us() > 0) {
+        ai.set_expiration_time_us(txn.now_us + ai.scheduled().schedule_to_close_timeout_us());
+      }
+      PutActivityTaskRow(txn, ms, ai);
+      if (ai.scheduled().schedule_to_start_timeout_us() > 0) {
+        v1::TimerRow row;
+        row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START);
+        row.set_workflow_id(cc.wf);
+        row.set_run_id(cc.run);
+        row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
+        row.set_scheduled_event_id(id);
+        row.set_attempt(1);
+        row.set_key("act/" + std::to_string(id) + "/1/s2s");
+        AddDurableTimer(txn, std::move(row));
+      }
+      if (ai.expiration_time_us() > 0) {
+        v1::TimerRow row;
+        row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE);
+        row.set_workflow_id(cc.wf);
+        row.set_run_id(cc.run);
+        row.set_fire_time_us(ai.expiration_time_us());
+        row.set_scheduled_event_id(id);
+        row.set_key("act/" + std::to_string(id) + "/s2c");
+        AddDurableTimer(txn, std::move(row));
+      }
+      cc.activity_by_seq[s.seq()] = id;
+      (*ms.mutable_activities())[id] = std::move(ai);
+      cc.activity_ids[(*ms.mutable_activities())[id].scheduled().activity_id()] = &(*ms.mutable_activities())[id];
+      return Status::OK();
+    }
+    case v1::Command::kRequestCancelActivity: {
+      auto f = cc.activity_by_seq.find(c.request_cancel_activity().seq());
+      if (f == cc.activity_by_seq.end() || !ms.activities().count(f->second)) {
+        return Status::InvalidArgument("RequestCancelActivity: no pending activity with seq " +
+                                       std::to_string(c.request_cancel_activity().seq()) + cc.cmd_ctx);
+      }
+      const int64_t sched = f->second;
+      auto& ai = (*ms.mutable_activities())[sched];
+      v1::HistoryEvent ev;
+      ev.mutable_activity_task_cancel_requested()->set_scheduled_event_id(sched);
+      ev.mutable_activity_task_cancel_requested()->set_workflow_task_completed_event_id(cc.completed_id);
+      const int64_t cr = AppendEvent(txn, ms, std::move(ev));
+      const bool running = ai.started_dispatch_id() != 0;
+      if (!running) {
+        v1::HistoryEvent cev;
+        auto* a = cev.mutable_activity_task_canceled();
+        a->set_scheduled_event_id(sched);
+        a->set_latest_cancel_requested_event_id(cr);
+        AppendEvent(txn, ms, std::move(cev));
+        DeleteTaskRow(txn, ai.scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai.task_seq());
+        cc.activity_ids.erase(ai.scheduled().activity_id());
+        ms.mutable_activities()->erase(sched);
+        cc.activity_by_seq.erase(f);
+      } else {
+        ai.set_cancel_requested(true);
+        ai.set_cancel_requested_event_id(cr);
+      }
+      return Status::OK();
+    }
+    case v1::Command::kStartTimer: {
+      const auto& s = c.start_timer();
+      std::string timer_id = std::to_string(s.seq());
+      if (ms.timers().count(timer_id)) {
+        return Status::InvalidArgument("StartTimer: timer seq " + timer_id + " is already running" + cc.cmd_ctx);
+      }
+      if (s.start_to_fire_timeout_us() < 0) return Status::InvalidArgument("StartTimer: negative duration" + cc.cmd_ctx);
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_timer_started();
+      a->set_seq(s.seq());
+      a->set_timer_id(timer_id);
+      a->set_start_to_fire_timeout_us(s.start_to_fire_timeout_us());
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      const int64_t id = AppendEvent(txn, ms, std::move(ev));
+      v1::TimerInfo ti;
+      ti.set_timer_id(timer_id);
+      ti.set_seq(s.seq());
+      ti.set_started_event_id(id);
+      ti.set_fire_time_us(txn.now_us + s.start_to_fire_timeout_us());
+      v1::TimerRow row;
+      row.set_kind(v1::TIMER_KIND_USER);
+      row.set_workflow_id(cc.wf);
+      row.set_run_id(cc.run);
+      row.set_fire_time_us(ti.fire_time_us());
+      row.set_timer_id(timer_id);
+      row.set_key("user/" + timer_id);
+      AddDurableTimer(txn, std::move(row));
+      (*ms.mutable_timers())[timer_id] = std::move(ti);
+      return Status::OK();
+    }
+    case v1::Command::kCancelTimer: {
+      std::string timer_id = std::to_string(c.cancel_timer().seq());
+      auto it = ms.timers().find(timer_id);
+      if (it == ms.timers().end()) {
+        return Status::InvalidArgument("CancelTimer: no running timer with seq " + timer_id + cc.cmd_ctx);
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_timer_canceled();
+      a->set_timer_id(timer_id);
+      a->set_started_event_id(it->second.started_event_id());
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      AppendEvent(txn, ms, std::move(ev));
+      v1::TimerRow row;
+      row.set_workflow_id(cc.wf);
+      row.set_run_id(cc.run);
+      row.set_fire_time_us(it->second.fire_time_us());
+      row.set_key("user/" + timer_id);
+      DeleteDurableTimer(txn, row);
+      ms.mutable_timers()->erase(timer_id);
+      return Status::OK();
+    }
+    case v1::Command::kCompleteWorkflowExecution: {
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_workflow_execution().result(), "result", cc.wf));
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_execution_completed();
+      *a->mutable_result() = c.complete_workflow_execution().result();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_COMPLETED, std::move(ev));
+      cc.closed = true;
+      return Status::OK();
+    }
+    case v1::Command::kFailWorkflowExecution: {
+      DURABLE_RETURN_IF_ERROR(FailOrRetryRun(txn, ms, c.fail_workflow_execution().failure(),
+                                             false, cc.completed_id, &cc.new_run));
+      cc.closed = true;
+      return Status::OK();
+    }
+    case v1::Command::kCancelWorkflowExecution: {
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.cancel_workflow_execution().details(), "cancel details", cc.wf));
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_execution_canceled();
+      *a->mutable_details() = c.cancel_workflow_execution().details();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_CANCELED, std::move(ev));
+      cc.closed = true;
+      return Status::OK();
+    }
+    case v1::Command::kContinueAsNewWorkflowExecution: {
+      const auto& s = c.continue_as_new_workflow_execution();
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "continue-as-new input", cc.wf));
+      NewRunParams p;
+      p.workflow_id = cc.wf;
+      p.run_id = NewRunId();
+      p.started = ms.started();
+      auto& st = p.started;
+      if (!s.workflow_type().empty()) st.set_workflow_type(s.workflow_type());
+      if (!s.task_queue().empty()) st.set_task_queue(s.task_queue());
+      *st.mutable_input() = s.input();
+      if (s.run_timeout_us() > 0) st.set_run_timeout_us(s.run_timeout_us());
+      if (s.task_timeout_us() > 0) st.set_task_timeout_us(s.task_timeout_us());
+      if (s.header_size() > 0) *st.mutable_header() = s.header();
+      if (s.memo_size() > 0) *st.mutable_memo() = s.memo();
+      if (s.has_retry_policy()) *st.mutable_retry_policy() = s.retry_policy();
+      st.set_attempt(1);
+      st.set_continued_execution_run_id(cc.run);
+      st.clear_continued_failure();
+      st.clear_last_completion_result();
+      st.set_identity(cc.identity);
+      p.request_id = ms.request_id();
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_execution_continued_as_new();
+      a->set_new_execution_run_id(p.run_id);
+      a->set_workflow_type(st.workflow_type());
+      a->set_task_queue(st.task_queue());
+      *a->mutable_input() = s.input();
+      a->set_run_timeout_us(st.run_timeout_us());
+      a->set_task_timeout_us(st.task_timeout_us());
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, std::move(ev));
+      cc.new_run.emplace();
+      DURABLE_RETURN_IF_ERROR(CreateRun(txn, std::move(p), &cc.new_run.value()));
+      cc.closed = true;
+      return Status::OK();
+    }
+    case v1::Command::kRecordMarker: {
+      const auto& s = c.record_marker();
+      if (s.marker_name().empty()) return Status::InvalidArgument("RecordMarker: marker_name is empty" + cc.cmd_ctx);
+      for (const auto& [k, v] : s.details()) {
+        DURABLE_RETURN_IF_ERROR(ValidatePayloads(v, "marker '" + s.marker_name() + "' detail '" + k + "'", cc.wf));
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_marker_recorded();
+      a->set_marker_name(s.marker_name());
+      *a->mutable_details() = s.details();
+      if (s.has_failure()) *a->mutable_failure() = s.failure();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      AppendEvent(txn, ms, std::move(ev));
+      return Status::OK();
+    }
+    case v1::Command::kStartChildWorkflowExecution: {
+      const auto& s = c.start_child_workflow_execution();
+      if (s.workflow_id().empty() || s.workflow_type().empty()) {
+        return Status::InvalidArgument("StartChildWorkflowExecution: workflow_id and workflow_type are required" + cc.cmd_ctx);
+      }
+      if (static_cast<int64_t>(s.workflow_id().size()) > options_.max_id_length ||
+          static_cast<int64_t>(s.workflow_type().size()) > options_.max_id_length ||
+          s.workflow_id().find('\0') != std::string::npos) {
+        return Status::InvalidArgument("StartChildWorkflowExecution: invalid child workflow id or type" + cc.cmd_ctx);
+      }
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "child '" + s.workflow_id() + "' input", cc.wf));
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_start_child_workflow_execution_initiated();
+      a->set_seq(s.seq());
+      a->set_workflow_id(s.workflow_id());
+      a->set_workflow_type(s.workflow_type());
+      a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
+      *a->mutable_input() = s.input();
+      a->set_execution_timeout_us(s.execution_timeout_us());
+      a->set_run_timeout_us(s.run_timeout_us());
+      a->set_task_timeout_us(s.task_timeout_us());
+      a->set_parent_close_policy(s.parent_close_policy() == v1::PARENT_CLOSE_POLICY_UNSPECIFIED
+                                     ? v1::PARENT_CLOSE_POLICY_TERMINATE
+                                     : s.parent_close_policy());
+      a->set_workflow_id_reuse_policy(s.workflow_id_reuse_policy());
+      if (s.has_retry_policy()) *a->mutable_retry_policy() = s.retry_policy();
+      *a->mutable_header() = s.header();
+      *a->mutable_memo() = s.memo();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      v1::OutboxItem item;
+      item.set_kind(v1::OUTBOX_KIND_START_CHILD);
+      *item.mutable_start_child() = *a;
+      const int64_t id = AppendEvent(txn, ms, std::move(ev));
+      item.set_initiated_event_id(id);
+      item.mutable_target()->set_workflow_id(s.workflow_id());
+      v1::ChildInfo ch;
+      ch.set_initiated_event_id(id);
+      ch.set_seq(s.seq());
+      ch.set_workflow_id(s.workflow_id());
+      ch.set_workflow_type(s.workflow_type());
+      ch.set_parent_close_policy(item.start_child().parent_close_policy());
+      (*ms.mutable_children())[id] = std::move(ch);
+      AddOutbox(txn, ms, std::move(item));
+      return Status::OK();
+    }
+    case v1::Command::kSignalExternalWorkflowExecution: {
+      const auto& s = c.signal_external_workflow_execution();
+      if (s.workflow_execution().workflow_id().empty() || s.signal_name().empty()) {
+        return Status::InvalidArgument("SignalExternalWorkflowExecution: workflow_id and signal_name are required" + cc.cmd_ctx);
+      }
+      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "signal '" + s.signal_name() + "' input", cc.wf));
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_signal_external_workflow_execution_initiated();
+      a->set_seq(s.seq());
+      *a->mutable_workflow_execution() = s.workflow_execution();
+      a->set_signal_name(s.signal_name());
+      *a->mutable_input() = s.input();
+      a->set_child_workflow_only(s.child_workflow_only());
+      *a->mutable_header() = s.header();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      v1::OutboxItem item;
+      item.set_kind(v1::OUTBOX_KIND_SIGNAL_EXTERNAL);
+      *item.mutable_signal_external() = *a;
+      *item.mutable_target() = s.workflow_execution();
+      item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
+      AddOutbox(txn, ms, std::move(item));
+      return Status::OK();
+    }
+    case v1::Command::kRequestCancelExternalWorkflowExecution: {
+      const auto& s = c.request_cancel_external_workflow_execution();
+      if (s.workflow_execution().workflow_id().empty()) {
+        return Status::InvalidArgument("RequestCancelExternalWorkflowExecution: workflow_id is required" + cc.cmd_ctx);
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_request_cancel_external_workflow_execution_initiated();
+      a->set_seq(s.seq());
+      *a->mutable_workflow_execution() = s.workflow_execution();
+      a->set_child_workflow_only(s.child_workflow_only());
+      a->set_reason(s.reason());
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      v1::OutboxItem item;
+      item.set_kind(v1::OUTBOX_KIND_CANCEL_EXTERNAL);
+      *item.mutable_cancel_external() = *a;
+      *item.mutable_target() = s.workflow_execution();
+      item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
+      AddOutbox(txn, ms, std::move(item));
+      return Status::OK();
+    }
+    case v1::Command::kAcceptUpdate: {
+      const std::string& id = c.accept_update().update_id();
+      auto a_it = cc.admitted.find(id);
+      if (a_it == cc.admitted.end()) {
+        return Status::InvalidArgument("AcceptUpdate: update '" + id + "' is not waiting in " + cc.name);
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_execution_update_accepted();
+      a->set_update_id(id);
+      *a->mutable_request() = a_it->second;
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      const int64_t eid = AppendEvent(txn, ms, std::move(ev));
+      auto& rec = (*ms.mutable_updates())[id];
+      rec.set_update_id(id);
+      rec.set_accepted_event_id(eid);
+      cc.admitted.erase(a_it);
+      cc.notes.push_back({1, id, {}});
+      return Status::OK();
+    }
+    case v1::Command::kCompleteUpdate: {
+      const std::string& id = c.complete_update().update_id();
+      auto u = ms.mutable_updates()->find(id);
+      if (u == ms.mutable_updates()->end() || u->second.completed()) {
+        return Status::InvalidArgument("CompleteUpdate: update '" + id +
+                                       "' was not accepted (or is completed already) in " + cc.name);
+      }
+      if (c.complete_update().outcome().has_success()) {
+        DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_update().outcome().success(), "update '" + id + "' result", cc.wf));
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_execution_update_completed();
+      a->set_update_id(id);
+      a->set_accepted_event_id(u->second.accepted_event_id());
+      *a->mutable_outcome() = c.complete_update().outcome();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      AppendEvent(txn, ms, std::move(ev));
+      u->second.set_completed(true);
+      *u->second.mutable_outcome() = c.complete_update().outcome();
+      cc.notes.push_back({2, id, c.complete_update().outcome()});
+      return Status::OK();
+    }
+    case v1::Command::kRejectUpdate: {
+      UpdateNote n{3, c.reject_update().update_id(), {}};
+      *n.outcome.mutable_failure() = c.reject_update().failure();
+      cc.admitted.erase(n.id);
+      cc.notes.push_back(std::move(n));
+      return Status::OK();
+    }
+    case v1::Command::kRespondToQuery:
+      return Status::OK();  // legacy queries are answered with RespondQueryTaskCompleted
+    case v1::Command::kScheduleLocalActivity:
+    case v1::Command::kRequestCancelLocalActivity:
+      return Status::InvalidArgument(
+          "local activity commands are consumed by the worker's replay core, never sent to "
+          "the engine" + cc.cmd_ctx);
+    case v1::Command::VARIANT_NOT_SET:
+      return Status::InvalidArgument("empty command" + cc.cmd_ctx);
+  }
+  return Status::OK();
+}
+
+}  // namespace durable
