@@ -1,9 +1,11 @@
 // EngineImpl: durable::Engine over a Store. Internal header shared by the engine's .cc files
-// (engine.cc: open, recovery, commit and client calls; workflow_task.cc: workflow tasks
-// (poll, completion, failure, timeout); commands.cc: what each command of a completed
-// workflow task writes; queries_updates.cc: queries and updates; activity.cc: activity
-// tasks, retries and timeouts; outbox.cc: children and external signals/cancels; timers.cc:
-// what each timer does when it fires).
+// (engine.cc: open, recovery, load/save, commit, events, task/timer/outbox rows; runs.cc:
+// run lifecycle (create, close, terminate, fail or retry); client_calls.cc: client-facing
+// calls (start, signal, cancel, terminate, describe, history, list, time skipping);
+// workflow_task.cc: workflow tasks (poll, completion, failure, timeout); commands.cc: what
+// each command of a completed workflow task writes; queries_updates.cc: queries and updates;
+// activity.cc: activity tasks, retries and timeouts; outbox.cc: children and external
+// signals/cancels; timers.cc: what each timer does when it fires).
 //
 // Concurrency:
 //  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
