@@ -169,6 +169,32 @@ v1::HistoryEvent ActivityStartedEvent(const v1::ActivityInfo& ai, const std::str
 }
 }  // namespace
 
+void EngineImpl::ForgetActivityDispatch(Txn& txn, const std::string& rk, int64_t sched) {
+  txn.after.push_back([this, rk, sched] {
+    std::lock_guard<std::mutex> l(mem_mu_);
+    auto it = runtime_.find(rk);
+    if (it != runtime_.end()) it->second.activities.erase(sched);
+  });
+}
+
+void EngineImpl::CloseActivity(Txn& txn, v1::ExecutionState& ms, const v1::ActivityInfo& ai,
+                               const std::string& identity, v1::HistoryEvent outcome) {
+  const int64_t sched = ai.scheduled_event_id();
+  std::vector<v1::HistoryEvent> evs;
+  evs.push_back(ActivityStartedEvent(ai, identity));
+  // -1: the Started event just above (AddOrBufferEvents resolves it to its id).
+  if (outcome.has_activity_task_completed()) {
+    outcome.mutable_activity_task_completed()->set_started_event_id(-1);
+  } else if (outcome.has_activity_task_canceled()) {
+    outcome.mutable_activity_task_canceled()->set_started_event_id(-1);
+  }
+  evs.push_back(std::move(outcome));
+  DeleteTaskRow(txn, ai.scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai.task_seq());
+  ms.mutable_activities()->erase(sched);  // `ai` is gone from here on
+  AddOrBufferEvents(txn, ms, std::move(evs));
+  ForgetActivityDispatch(txn, RunKey(ms.workflow_id(), ms.run_id()), sched);
+}
+
 Status EngineImpl::RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& req,
                                                 v1::RespondActivityTaskCompletedResponse* resp) {
   DURABLE_ENTER();
@@ -182,25 +208,12 @@ Status EngineImpl::RespondActivityTaskCompleted(const v1::RespondActivityTaskCom
   v1::ActivityInfo* ai = nullptr;
   DURABLE_RETURN_IF_ERROR(LoadActivityByToken(tok, &ms, &ai));
   Txn txn(Now());
-  const int64_t sched = ai->scheduled_event_id();
-  std::vector<v1::HistoryEvent> evs;
-  evs.push_back(ActivityStartedEvent(*ai, req.identity()));
   v1::HistoryEvent cev;
   auto* a = cev.mutable_activity_task_completed();
-  a->set_scheduled_event_id(sched);
-  a->set_started_event_id(-1);  // the Started event just above
+  a->set_scheduled_event_id(ai->scheduled_event_id());
   *a->mutable_result() = req.result();
   a->set_identity(req.identity());
-  evs.push_back(std::move(cev));
-  DeleteTaskRow(txn, ai->scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai->task_seq());
-  ms.mutable_activities()->erase(sched);
-  AddOrBufferEvents(txn, ms, std::move(evs));
-  const std::string rk = RunKey(wf, ms.run_id());
-  txn.after.push_back([this, rk, sched] {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(rk);
-    if (it != runtime_.end()) it->second.activities.erase(sched);
-  });
+  CloseActivity(txn, ms, *ai, req.identity(), std::move(cev));
   return Commit(txn, {&ms});
 }
 
@@ -212,11 +225,7 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
   const bool started = ai.started_dispatch_id() != 0;
   // A timeout has no caller: its Started event names the worker the attempt went to.
   const std::string who = identity.empty() && started ? ai.last_worker_identity() : identity;
-  txn.after.push_back([this, rk, sched] {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(rk);
-    if (it != runtime_.end()) it->second.activities.erase(sched);
-  });
+  ForgetActivityDispatch(txn, rk, sched);
   const bool is_timeout = timeout_type != v1::TIMEOUT_TYPE_UNSPECIFIED;
   RetryDecision d;
   if (final_timeout) {
@@ -317,26 +326,13 @@ Status EngineImpl::RespondActivityTaskCanceled(const v1::RespondActivityTaskCanc
   v1::ActivityInfo* ai = nullptr;
   DURABLE_RETURN_IF_ERROR(LoadActivityByToken(tok, &ms, &ai));
   Txn txn(Now());
-  const int64_t sched = ai->scheduled_event_id();
-  std::vector<v1::HistoryEvent> evs;
-  evs.push_back(ActivityStartedEvent(*ai, req.identity()));
   v1::HistoryEvent cev;
   auto* a = cev.mutable_activity_task_canceled();
-  a->set_scheduled_event_id(sched);
-  a->set_started_event_id(-1);
+  a->set_scheduled_event_id(ai->scheduled_event_id());
   *a->mutable_details() = req.details();
   a->set_latest_cancel_requested_event_id(ai->cancel_requested_event_id());
   a->set_identity(req.identity());
-  evs.push_back(std::move(cev));
-  DeleteTaskRow(txn, ai->scheduled().task_queue(), v1::TASK_KIND_ACTIVITY, ai->task_seq());
-  ms.mutable_activities()->erase(sched);
-  AddOrBufferEvents(txn, ms, std::move(evs));
-  const std::string rk = RunKey(wf, ms.run_id());
-  txn.after.push_back([this, rk, sched] {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(rk);
-    if (it != runtime_.end()) it->second.activities.erase(sched);
-  });
+  CloseActivity(txn, ms, *ai, req.identity(), std::move(cev));
   return Commit(txn, {&ms});
 }
 

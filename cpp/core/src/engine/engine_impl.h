@@ -273,6 +273,12 @@ class EngineImpl : public Engine {
   void FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t sched_id,
                            const v1::Failure& failure, v1::TimeoutType timeout_type,
                            const std::string& identity, bool final_timeout);
+  // Records an attempt's outcome: ActivityTaskStarted + `outcome` (its started_event_id is
+  // filled in), drops the task row and the pending activity.
+  void CloseActivity(Txn& txn, v1::ExecutionState& ms, const v1::ActivityInfo& ai,
+                     const std::string& identity, v1::HistoryEvent outcome);
+  // After the write: forget the in-memory dispatch of activity `sched` of run `rk`.
+  void ForgetActivityDispatch(Txn& txn, const std::string& rk, int64_t sched);
   void OnActivityTimer(const v1::TimerRow& row, const std::string& key);
   void OnActivityRetry(const v1::TimerRow& row, const std::string& key);
   // In-memory start-to-close and heartbeat timers of a started attempt (`ai` persisted as
