@@ -142,6 +142,20 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   return Status::OK();
 }
 
+// Loads the run a client call addresses (empty run id = the current run); a closed run is
+// kFailedPrecondition "cannot <verb> workflow ...: it is closed (<status>)".
+Status EngineImpl::LoadOpenRun(const std::string& wf, const std::string& run_id,
+                               const char* verb, v1::ExecutionState* ms) {
+  std::string run;
+  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, run_id, &run));
+  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, ms));
+  if (!IsOpen(*ms)) {
+    return Status::FailedPrecondition(std::string("cannot ") + verb + " " + ExecName(wf, run) +
+                                      ": it is closed (" + StatusName(ms->status()) + ")");
+  }
+  return Status::OK();
+}
+
 Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequest& req,
                                            v1::SignalWorkflowExecutionResponse* resp) {
   DURABLE_ENTER();
@@ -151,14 +165,8 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.input(), "signal '" + req.signal_name() + "' input", wf));
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
-  std::string run;
-  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
   v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-  if (!IsOpen(ms)) {
-    return Status::FailedPrecondition("cannot signal " + ExecName(wf, run) + ": it is closed (" +
-                                      StatusName(ms.status()) + ")");
-  }
+  DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "signal", &ms));
   Txn txn(Now());
   v1::HistoryEvent ev;
   auto* a = ev.mutable_workflow_execution_signaled();
@@ -178,14 +186,8 @@ Status EngineImpl::RequestCancelWorkflowExecution(
   if (wf.empty()) return Status::InvalidArgument("cancel: workflow_id is empty");
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
-  std::string run;
-  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
   v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-  if (!IsOpen(ms)) {
-    return Status::FailedPrecondition("cannot cancel " + ExecName(wf, run) + ": it is closed (" +
-                                      StatusName(ms.status()) + ")");
-  }
+  DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "cancel", &ms));
   if (ms.cancel_requested()) return Status::OK();
   ms.set_cancel_requested(true);
   Txn txn(Now());
@@ -204,14 +206,8 @@ Status EngineImpl::TerminateWorkflowExecution(const v1::TerminateWorkflowExecuti
   if (wf.empty()) return Status::InvalidArgument("terminate: workflow_id is empty");
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
-  std::string run;
-  DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
   v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-  if (!IsOpen(ms)) {
-    return Status::FailedPrecondition("cannot terminate " + ExecName(wf, run) +
-                                      ": it is closed (" + StatusName(ms.status()) + ")");
-  }
+  DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "terminate", &ms));
   Txn txn(Now());
   TerminateLocked(txn, ms, req.reason(), req.has_details() ? &req.details() : nullptr,
                   req.identity());

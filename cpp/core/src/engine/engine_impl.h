@@ -195,6 +195,9 @@ class EngineImpl : public Engine {
   std::string NewRunId();
   int64_t NextDispatchId() { return next_dispatch_id_.fetch_add(1); }
 
+  // The open run a client call addresses; kFailedPrecondition naming `verb` if closed.
+  Status LoadOpenRun(const std::string& wf, const std::string& run_id, const char* verb,
+                     v1::ExecutionState* ms);
   Status LoadState(const std::string& wf, const std::string& run, v1::ExecutionState* ms);
   // Resolves an empty run id to the current run of `wf`.
   Status ResolveRun(const std::string& wf, const std::string& run, std::string* out);
