@@ -1,5 +1,5 @@
-// durable._core: pybind11 glue over durable::Service (the embedded engine) and
-// durable::WorkflowReplayer. Thin by design: requests and responses cross as serialized
+// durable._core: pybind11 glue over durable::Service (the embedded engines of a data
+// directory, or the remote transport to durable-server) and durable::WorkflowReplayer. Thin by design: requests and responses cross as serialized
 // protobuf bytes, the GIL is released while the core works, and one function
 // (RaiseStatus) turns a non-OK Status into the matching durable.exceptions class.
 #include <pybind11/pybind11.h>
@@ -10,6 +10,8 @@
 #include <string>
 
 #include "durable/engine.h"
+#include "durable/namespaces.h"
+#include "durable/remote.h"
 #include "durable/replay.h"
 
 namespace py = pybind11;
@@ -31,6 +33,8 @@ namespace {
     case StatusCode::kUnavailable: cls = "UnavailableError"; break;
     case StatusCode::kDeadlineExceeded: cls = "DeadlineExceededError"; break;
     case StatusCode::kCancelled: cls = "RPCCancelledError"; break;
+    case StatusCode::kUnauthenticated: cls = "UnauthenticatedError"; break;
+    case StatusCode::kPermissionDenied: cls = "PermissionDeniedError"; break;
     case StatusCode::kInternal:
     case StatusCode::kOk: break;
   }
@@ -49,57 +53,122 @@ Msg Parse(const py::bytes& data, const char* what) {
   return msg;
 }
 
-// The engine behind a handle that Python can close explicitly (and that closes on GC).
-class EngineHandle {
+// What a transport opened: a data directory (the engines of its namespaces, in this process)
+// or a connection to durable-server. Kept alive by every call in progress (shared_ptr), so
+// closing while another thread is inside a call is safe.
+struct Root {
+  std::unique_ptr<durable::Namespaces> namespaces;  // embedded
+  std::unique_ptr<durable::RemoteClient> remote;    // remote
+  std::shared_ptr<durable::Clock> clock;            // embedded only
+
+  durable::Result<durable::Service*> ServiceFor(const std::string& ns) {
+    if (remote) return &remote->ForNamespace(ns);
+    DURABLE_ASSIGN_OR_RETURN(durable::Engine * engine, namespaces->Get(ns));
+    return static_cast<durable::Service*>(engine);
+  }
+  durable::Result<durable::Engine*> EngineFor(const std::string& ns) {
+    if (remote) {
+      return Status::FailedPrecondition(
+          "time skipping needs the embedded engine (a durable-server runs on real time)");
+    }
+    return namespaces->Get(ns);
+  }
+  // Namespace administration goes to whichever side holds the registry.
+  template <typename Req, typename Resp>
+  Status Admin(const Req& req, Resp* resp,
+               Status (durable::Namespaces::*local)(const Req&, Resp*),
+               Status (durable::RemoteClient::*rpc)(const Req&, Resp*)) {
+    return remote ? (remote.get()->*rpc)(req, resp) : (namespaces.get()->*local)(req, resp);
+  }
+};
+
+// The Python-visible handle of a Root; close() drops it (the Root goes when its last call
+// returns).
+class RootHandle {
  public:
-  EngineHandle(std::unique_ptr<durable::Engine> engine, std::shared_ptr<durable::Clock> clock)
-      : engine_(std::move(engine)), clock_(std::move(clock)) {}
-
-  // The engine's clock (its virtual clock in tests).
-  int64_t NowMicros() const { return clock_->NowMicros(); }
-
-  durable::Engine& Get() {
-    if (!engine_) RaiseStatus(Status::Unavailable("the engine is closed"));
-    return *engine_;
+  explicit RootHandle(std::shared_ptr<Root> root) : root_(std::move(root)) {}
+  std::shared_ptr<Root> Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!root_) RaiseStatus(Status::Unavailable("the engine is closed"));
+    return root_;
   }
   void Close() {
-    std::unique_ptr<durable::Engine> engine;
+    std::shared_ptr<Root> root;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      engine = std::move(engine_);
+      root = std::move(root_);
     }
     py::gil_scoped_release release;
-    engine.reset();
+    root.reset();
   }
 
  private:
   std::mutex mu_;
-  std::unique_ptr<durable::Engine> engine_;
-  std::shared_ptr<durable::Clock> clock_;
+  std::shared_ptr<Root> root_;
 };
+
+// One namespace's Service: the RPCs of service.proto, whichever transport is behind it.
+struct ServiceHandle {
+  std::shared_ptr<RootHandle> root;
+  std::string ns;
+};
+
+void CheckOk(const Status& status) {
+  if (!status.ok()) RaiseStatus(status);
+}
+
+// Runs `fn(root)` without the GIL, raising its non-OK Status.
+template <typename Fn>
+void WithoutGil(const std::shared_ptr<Root>& root, Fn fn) {
+  Status status;
+  {
+    py::gil_scoped_release release;
+    status = fn(*root);
+  }
+  CheckOk(status);
+}
 
 // Binds one Service method as `name(request_bytes) -> response_bytes`.
 template <typename Req, typename Resp>
-void BindRpc(py::class_<EngineHandle>& cls, const char* name,
+void BindRpc(py::class_<ServiceHandle>& cls, const char* name,
              Status (durable::Service::*method)(const Req&, Resp*)) {
-  cls.def(name, [method, name](EngineHandle& self, const py::bytes& data) {
+  cls.def(name, [method, name](ServiceHandle& self, const py::bytes& data) {
     Req req = Parse<Req>(data, name);
     Resp resp;
     std::string out;
-    Status status;
-    durable::Engine& engine = self.Get();
-    {
-      py::gil_scoped_release release;
-      status = (engine.*method)(req, &resp);
+    std::shared_ptr<Root> root = self.root->Get();
+    WithoutGil(root, [&](Root& r) {
+      DURABLE_ASSIGN_OR_RETURN(durable::Service * svc, r.ServiceFor(self.ns));
+      Status status = (svc->*method)(req, &resp);
       if (status.ok()) resp.SerializeToString(&out);
-    }
-    if (!status.ok()) RaiseStatus(status);
+      return status;
+    });
     return py::bytes(out);
   });
 }
 
-void CheckOk(const Status& status) {
-  if (!status.ok()) RaiseStatus(status);
+// Binds one namespace-administration call on the root handle.
+template <typename Req, typename Resp>
+void BindAdmin(py::class_<RootHandle, std::shared_ptr<RootHandle>>& cls, const char* name,
+               Status (durable::Namespaces::*local)(const Req&, Resp*),
+               Status (durable::RemoteClient::*rpc)(const Req&, Resp*)) {
+  cls.def(name, [name, local, rpc](RootHandle& self, const py::bytes& data) {
+    Req req = Parse<Req>(data, name);
+    Resp resp;
+    std::shared_ptr<Root> root = self.Get();
+    WithoutGil(root, [&](Root& r) { return r.Admin(req, &resp, local, rpc); });
+    return py::bytes(resp.SerializeAsString());
+  });
+}
+
+// Runs `fn(engine)` on the namespace's embedded engine without the GIL (time skipping).
+template <typename Fn>
+void OnEngine(ServiceHandle& self, Fn fn) {
+  std::shared_ptr<Root> root = self.root->Get();
+  WithoutGil(root, [&](Root& r) {
+    DURABLE_ASSIGN_OR_RETURN(durable::Engine * engine, r.EngineFor(self.ns));
+    return fn(*engine);
+  });
 }
 
 }  // namespace
@@ -107,49 +176,102 @@ void CheckOk(const Status& status) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "durable's C++ core: the embedded engine and the replay core (internal).";
 
-  py::class_<EngineHandle> engine(m, "Engine");
+  py::class_<RootHandle, std::shared_ptr<RootHandle>> root(m, "Root");
+  py::class_<ServiceHandle> engine(m, "Service");
+
   m.def(
-      "open_engine",
+      "open_data_dir",
       [](const std::string& directory, bool sync_writes, bool virtual_clock) {
-        durable::EngineOptions options;
-        options.sync_writes = sync_writes;
+        durable::NamespacesOptions options;
+        options.engine.sync_writes = sync_writes;
         // A test clock that flows with real time and jumps when skipping (Temporal's).
-        options.clock = virtual_clock
-                            ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
-                            : durable::SystemClock();
-        durable::Result<std::unique_ptr<durable::Engine>> opened = Status::Internal("unset");
+        options.engine.clock =
+            virtual_clock ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
+                          : durable::SystemClock();
+        auto r = std::make_shared<Root>();
+        r->clock = options.engine.clock;
+        Status status;
         {
           py::gil_scoped_release release;
-          opened = durable::OpenEngine(directory, options);
+          auto opened = durable::OpenNamespaces(directory, options);
+          status = opened.status();
+          if (status.ok()) r->namespaces = std::move(opened).value();
         }
-        CheckOk(opened.status());
-        return std::make_unique<EngineHandle>(std::move(opened).value(), options.clock);
+        CheckOk(status);
+        return std::make_shared<RootHandle>(std::move(r));
       },
       py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false);
 
-  engine.def("close", &EngineHandle::Close);
-  engine.def("set_time_skipping", [](EngineHandle& self, bool enabled) {
-    CheckOk(self.Get().SetTimeSkipping(enabled));
+  m.def(
+      "connect_remote",
+      [](const std::string& target, bool tls, const std::string& server_root_ca_cert,
+         const std::string& client_cert, const std::string& client_private_key,
+         const std::string& domain, const std::string& api_key,
+         const std::vector<std::pair<std::string, std::string>>& metadata,
+         int64_t connect_timeout_us) {
+        durable::RemoteOptions options;
+        options.target = target;
+        options.tls = tls;
+        options.server_root_ca_cert = server_root_ca_cert;
+        options.client_cert = client_cert;
+        options.client_private_key = client_private_key;
+        options.domain = domain;
+        options.api_key = api_key;
+        options.metadata = metadata;
+        if (connect_timeout_us >= 0) options.connect_timeout_us = connect_timeout_us;
+        auto r = std::make_shared<Root>();
+        Status status;
+        {
+          py::gil_scoped_release release;
+          auto connected = durable::ConnectRemote(options);
+          status = connected.status();
+          if (status.ok()) r->remote = std::move(connected).value();
+        }
+        CheckOk(status);
+        return std::make_shared<RootHandle>(std::move(r));
+      },
+      py::arg("target"), py::arg("tls") = false, py::arg("server_root_ca_cert") = "",
+      py::arg("client_cert") = "", py::arg("client_private_key") = "", py::arg("domain") = "",
+      py::arg("api_key") = "",
+      py::arg("metadata") = std::vector<std::pair<std::string, std::string>>{},
+      py::arg("connect_timeout_us") = -1);
+
+  root.def("close", &RootHandle::Close);
+  root.def("service", [](std::shared_ptr<RootHandle> self, const std::string& ns) {
+    return ServiceHandle{std::move(self), ns};
   });
-  engine.def("skip_time", [](EngineHandle& self, int64_t duration_us) {
-    durable::Engine& e = self.Get();
-    Status status;
-    {
-      py::gil_scoped_release release;
-      status = e.SkipTime(duration_us);
-    }
-    CheckOk(status);
+  root.def_property_readonly("is_remote", [](RootHandle& self) { return bool(self.Get()->remote); });
+  using N = durable::Namespaces;
+  using R = durable::RemoteClient;
+  BindAdmin(root, "register_namespace", &N::RegisterNamespace, &R::RegisterNamespace);
+  BindAdmin(root, "describe_namespace", &N::DescribeNamespace, &R::DescribeNamespace);
+  BindAdmin(root, "list_namespaces", &N::ListNamespaces, &R::ListNamespaces);
+  BindAdmin(root, "update_namespace", &N::UpdateNamespace, &R::UpdateNamespace);
+  root.def("sweep_retention", [](RootHandle& self) {
+    std::shared_ptr<Root> r = self.Get();
+    if (!r->namespaces) RaiseStatus(Status::FailedPrecondition("retention sweeps run on the server"));
+    int64_t deleted = 0;
+    WithoutGil(r, [&](Root& root) {
+      auto n = root.namespaces->SweepRetention();
+      if (n.ok()) deleted = n.value();
+      return n.status();
+    });
+    return deleted;
   });
-  engine.def("skip_time_when_idle", [](EngineHandle& self, int64_t duration_us) {
-    durable::Engine& e = self.Get();
-    Status status;
-    {
-      py::gil_scoped_release release;
-      status = e.SkipTimeWhenIdle(duration_us);
-    }
-    CheckOk(status);
+
+  engine.def("set_time_skipping", [](ServiceHandle& self, bool enabled) {
+    OnEngine(self, [&](durable::Engine& e) { return e.SetTimeSkipping(enabled); });
   });
-  engine.def("now_us", &EngineHandle::NowMicros);
+  engine.def("skip_time", [](ServiceHandle& self, int64_t duration_us) {
+    OnEngine(self, [&](durable::Engine& e) { return e.SkipTime(duration_us); });
+  });
+  engine.def("skip_time_when_idle", [](ServiceHandle& self, int64_t duration_us) {
+    OnEngine(self, [&](durable::Engine& e) { return e.SkipTimeWhenIdle(duration_us); });
+  });
+  engine.def("now_us", [](ServiceHandle& self) {
+    std::shared_ptr<Root> r = self.root->Get();
+    return r->clock ? r->clock->NowMicros() : durable::SystemClock()->NowMicros();
+  });
 
   using S = durable::Service;
   BindRpc(engine, "start_workflow_execution", &S::StartWorkflowExecution);

@@ -5,8 +5,9 @@ blocks the calling thread (never the asyncio loop: callers run it in an executor
 ``call_async`` hands the call to a thread and awaits it. Requests and responses are the
 generated protobuf messages; the core sees serialized bytes.
 
-Implementations: ``EmbeddedTransport`` (the engine in this process, via ``durable._core``).
-The gRPC transport ships with durable-server.
+Implementation: ``CoreTransport`` over ``durable._core``, whose C++ holds either the
+embedded engines of a data directory or the gRPC client of durable-server (retries,
+deadlines and reconnects live there).
 
 Thread-safe.
 """
@@ -18,6 +19,7 @@ import concurrent.futures
 import os
 import re
 import threading
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
@@ -49,6 +51,10 @@ _RESPONSES: dict[str, type[Message]] = {
     "respond_activity_task_canceled": service_pb2.RespondActivityTaskCanceledResponse,
     "get_activity_task_token": service_pb2.GetActivityTaskTokenResponse,
     "shutdown_worker": service_pb2.ShutdownWorkerResponse,
+    "register_namespace": service_pb2.RegisterNamespaceResponse,
+    "describe_namespace": service_pb2.DescribeNamespaceResponse,
+    "list_namespaces": service_pb2.ListNamespacesResponse,
+    "update_namespace": service_pb2.UpdateNamespaceResponse,
 }
 
 
@@ -87,82 +93,172 @@ class Transport:
         self._long.shutdown(wait=False)
 
 
-class EmbeddedTransport(Transport):
-    """The engine in this process, opened on a directory (RocksDB: one process per dir)."""
+class CoreTransport(Transport):
+    """One namespace's service through ``durable._core``: the embedded engine of a data
+    directory in this process, or durable-server over gRPC (the C++ remote transport).
+    Python never needs to know which."""
 
-    def __init__(self, engine: Any, directory: str) -> None:
+    def __init__(self, root: Any, key: str, namespace: str, target: str) -> None:
         super().__init__()
-        self._engine = engine
-        self._directory = directory
-        self._refs = 1
+        self._root = root
+        self._key = key
+        self._namespace = namespace
+        self._target = target
+        self._engine = root.service(namespace)
 
     @property
     def engine(self) -> Any:
-        """The ``durable._core.Engine`` (time skipping etc.)."""
+        """The ``durable._core.Service`` (time skipping on the embedded engine)."""
         return self._engine
 
     @property
+    def root(self) -> Any:
+        """The ``durable._core.Root``: namespace administration."""
+        return self._root
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self._root.is_remote)
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    @property
     def target(self) -> str:
-        return f"embedded:{self._directory}"
+        return self._target
 
     def call(self, rpc: str, request: Message) -> Any:
         response_cls = _RESPONSES[rpc]
-        data = getattr(self._engine, rpc)(request.SerializeToString())
+        if rpc in _ADMIN_RPCS:
+            data = getattr(self._root, rpc)(request.SerializeToString())
+        else:
+            data = getattr(self._engine, rpc)(request.SerializeToString())
         return response_cls.FromString(data)
 
     def close(self) -> None:
         with _open_lock:
-            self._refs -= 1
-            if self._refs > 0:
-                return
-            _open_engines.pop(self._directory, None)
+            shared = _open_roots.get(self._key)
+            if shared is not None:
+                shared[1] -= 1
+                if shared[1] > 0:
+                    super().close()
+                    return
+                _open_roots.pop(self._key, None)
         super().close()
-        self._engine.close()
+        self._root.close()
 
+
+# Kept name for code that imported it: the embedded transport is a CoreTransport.
+EmbeddedTransport = CoreTransport
+
+_ADMIN_RPCS = frozenset({"register_namespace", "describe_namespace", "list_namespaces",
+                         "update_namespace"})
 
 _open_lock = threading.Lock()
-_open_engines: dict[str, EmbeddedTransport] = {}
+# One Root per data directory / server connection in this process: key -> [root, refs].
+_open_roots: dict[str, list[Any]] = {}
 
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):\d{1,5}$")
 
 
-def open_transport(target: str, *, sync_writes: bool = True,
-                   virtual_clock: bool = False) -> Transport:
+def is_server_address(target: str) -> bool:
+    """True when ``target`` names a durable-server (``host:port``) rather than a directory."""
+    return bool(_HOST_PORT.match(target)) and not os.path.exists(target)
+
+
+def open_transport(target: str, *, namespace: str = "default", sync_writes: bool = True,
+                   virtual_clock: bool = False, tls: Any = None, api_key: str | None = None,
+                   rpc_metadata: Mapping[str, str] | None = None,
+                   connect_timeout: float | None = None) -> Transport:
     """Open the transport named by ``target`` (blocking: call it from a thread).
 
-    ``path`` or ``embedded:path`` opens (or shares, within this process) the embedded engine
-    on that directory; ``host:port`` is a durable-server (not available in this build).
+    ``path`` or ``embedded:path`` opens (or shares, within this process) the embedded engines
+    of that data directory; ``host:port`` connects to durable-server over gRPC.
 
     Raises:
-        ValueError: ``target`` is empty or not a string.
-        NotImplementedError: ``target`` is a ``host:port`` address.
-        durable.exceptions.UnavailableError: The directory is locked by another process.
+        ValueError: ``target`` is empty or not a string, or TLS options are unusable.
+        durable.exceptions.UnavailableError: The directory is locked by another process, or
+            the server does not answer.
+        durable.exceptions.NotFoundError: ``namespace`` is not registered.
     """
     if not isinstance(target, str) or not target.strip():
         raise ValueError(f"target must be a directory path, 'embedded:<path>' or 'host:port', "
                          f"got {target!r}")
-    if target.startswith("embedded:"):
-        directory = target[len("embedded:"):]
+    if not isinstance(namespace, str) or not namespace:
+        raise ValueError(f"namespace must be a non-empty string, got {namespace!r}")
+    from durable import _core
+
+    if target.startswith("embedded:") or not is_server_address(target):
+        if tls or api_key:
+            raise ValueError("tls and api_key apply to a durable-server address (host:port), "
+                             f"not to the embedded engine ({target!r})")
+        directory = target[len("embedded:"):] if target.startswith("embedded:") else target
         if not directory:
             raise ValueError("'embedded:' needs a directory, e.g. 'embedded:/var/lib/durable'")
-    elif _HOST_PORT.match(target) and not os.path.exists(target):
-        raise NotImplementedError(
-            f"cannot connect to {target!r}: the gRPC transport ships with durable-server and "
-            "is not part of this build; to run the engine in this process pass a directory "
-            "path or 'embedded:<path>'")
-    else:
-        directory = target
-    directory = os.path.abspath(os.path.expanduser(directory))
-    with _open_lock:
-        existing = _open_engines.get(directory)
-        if existing is not None:
-            existing._refs += 1
-            return existing
-        from durable import _core
+        directory = os.path.abspath(os.path.expanduser(directory))
+        key, label = "dir:" + directory, f"embedded:{directory}"
 
-        os.makedirs(directory, exist_ok=True)
-        engine = _core.open_engine(directory, sync_writes=sync_writes,
-                                   virtual_clock=virtual_clock)
-        transport = EmbeddedTransport(engine, directory)
-        _open_engines[directory] = transport
+        def opener() -> Any:
+            os.makedirs(directory, exist_ok=True)
+            return _core.open_data_dir(directory, sync_writes=sync_writes,
+                                       virtual_clock=virtual_clock)
+    else:
+        tls_args = _tls_args(tls)
+        metadata = sorted((str(k).lower(), str(v)) for k, v in (rpc_metadata or {}).items())
+        key = "grpc:" + repr((target, tls_args, api_key, metadata))
+        label = target
+
+        def opener() -> Any:
+            return _core.connect_remote(
+                target, api_key=api_key or "", metadata=metadata,
+                connect_timeout_us=-1 if connect_timeout is None else int(connect_timeout * 1e6),
+                **tls_args)
+    with _open_lock:
+        shared = _open_roots.get(key)
+        if shared is None:
+            shared = [opener(), 0]
+            _open_roots[key] = shared
+        shared[1] += 1
+        root = shared[0]
+    try:
+        transport = CoreTransport(root, key, namespace, label)
+        if namespace != "default":
+            # Fail at connect, as temporalio does, when the namespace does not exist.
+            transport.call("describe_namespace",
+                           service_pb2.DescribeNamespaceRequest(name=namespace))
         return transport
+    except BaseException:
+        with _open_lock:
+            shared[1] -= 1
+            if shared[1] == 0:
+                _open_roots.pop(key, None)
+                root.close()
+        raise
+
+
+def _tls_args(tls: Any) -> dict[str, Any]:
+    """``tls=`` of Client.connect: False/None, True (system roots) or a TLSConfig."""
+    if not tls:
+        return {}
+    if tls is True:
+        return {"tls": True}
+
+    def text(value: Any, name: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bytes):
+            return value.decode()
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"TLSConfig.{name} must be bytes (PEM), got {type(value).__name__}")
+
+    return {
+        "tls": True,
+        "server_root_ca_cert": text(getattr(tls, "server_root_ca_cert", None),
+                                    "server_root_ca_cert"),
+        "client_cert": text(getattr(tls, "client_cert", None), "client_cert"),
+        "client_private_key": text(getattr(tls, "client_private_key", None),
+                                   "client_private_key"),
+        "domain": getattr(tls, "domain", None) or "",
+    }

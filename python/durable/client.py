@@ -76,6 +76,14 @@ class _ArgUnset:
 
 _arg_unset: Any = _ArgUnset()
 
+def _retention_us(retention: timedelta | None) -> int:
+    if retention is None:
+        return 0
+    if not isinstance(retention, timedelta) or retention <= timedelta(0):
+        raise ValueError(f"retention must be a positive timedelta or None, got {retention!r}")
+    return int(retention.total_seconds() * 1_000_000)
+
+
 _RESULT_POLL_US = 60_000_000  # one long poll of handle.result(); repeated until the run closes
 
 
@@ -100,39 +108,116 @@ class Client:
 
     @staticmethod
     async def connect(
-        target: str,
+        target_host: str,
         *,
         namespace: str = "default",
+        api_key: str | None = None,
         data_converter: Any = None,
+        tls: Any = False,
+        rpc_metadata: Mapping[str, str] | None = None,
         identity: str | None = None,
         sync_writes: bool = True,
+        **ignored: Any,
     ) -> Client:
         """Connect to durable.
 
         Args:
-            target: A directory (or ``embedded:<directory>``): the engine runs in this
-                process on that directory, created if needed. Several ``connect`` calls on
-                one directory in one process share the engine. ``host:port`` (durable-server)
-                is not available in this build.
-            namespace: Namespace (only ``"default"`` for now).
+            target_host: ``host:port`` of a durable-server (gRPC), or a directory (or
+                ``embedded:<directory>``): the engine then runs in this process on that
+                directory, created if needed, and several ``connect`` calls on one directory
+                in one process share it.
+            namespace: Namespace; ``"default"`` always exists, others are registered first
+                (``register_namespace``). NotFoundError when it is not registered.
+            api_key: Sent as ``authorization: Bearer <key>`` to a server started with
+                ``--api-keys`` (server only).
             data_converter: Converts values to payloads; ``DataConverter.default`` (JSON).
+            tls: ``True`` (system roots) or a ``durable.service.TLSConfig`` for a TLS /
+                mutual-TLS server (server only).
+            rpc_metadata: Extra gRPC metadata sent with every call (server only).
             identity: Identity recorded with this client's actions; ``pid@hostname``.
-            sync_writes: Sync the engine's write-ahead log on each commit (the durable
-                default); False only for tests and benchmarks.
+            sync_writes: Sync the embedded engine's write-ahead log on each commit (the
+                durable default); False only for tests and benchmarks. The server decides
+                for itself (``--relaxed-writes``).
+            **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
+                ``lazy``, ``runtime``, ``interceptors``, ``plugins``, ...) are accepted and
+                ignored: durable's transport retries and keeps alive by itself
+                (docs/server.md).
 
         Returns:
             The client.
 
         Raises:
-            ValueError: ``target`` is empty.
-            NotImplementedError: ``target`` is ``host:port``.
-            durable.exceptions.UnavailableError: Another process holds the directory.
+            ValueError: ``target_host`` is empty, or TLS settings are unusable.
+            durable.exceptions.UnavailableError: Another process holds the directory, or the
+                server does not answer.
+            durable.exceptions.UnauthenticatedError: The server wants an API key.
+            durable.exceptions.NotFoundError: The namespace is not registered.
         """
         loop = asyncio.get_running_loop()
         transport = await loop.run_in_executor(
-            None, lambda: _transport.open_transport(target, sync_writes=sync_writes))
+            None, lambda: _transport.open_transport(
+                target_host, namespace=namespace, sync_writes=sync_writes, tls=tls,
+                api_key=api_key, rpc_metadata=rpc_metadata))
         return Client(transport, namespace=namespace, data_converter=data_converter,
                       identity=identity)
+
+    async def register_namespace(self, name: str, *, retention: timedelta | None = None,
+                                 description: str = "", owner_email: str = "",
+                                 data: Mapping[str, str] | None = None) -> None:
+        """Register a namespace (durable extension; temporalio does it through the raw
+        ``workflow_service``). Closed runs are deleted ``retention`` after they close
+        (``None``: kept forever).
+
+        Raises:
+            durable.exceptions.AlreadyExistsError: The name is taken.
+            durable.exceptions.InvalidArgumentError: A bad name or retention.
+        """
+        info = service_pb2.NamespaceInfo(
+            name=name, description=description, owner_email=owner_email,
+            retention_us=_retention_us(retention), data=dict(data or {}))
+        await self._transport.call_async(
+            "register_namespace", service_pb2.RegisterNamespaceRequest(namespace_info=info))
+
+    async def describe_namespace(self, name: str | None = None) -> service_pb2.NamespaceInfo:
+        """The namespace's settings (this client's namespace by default).
+
+        Raises:
+            durable.exceptions.NotFoundError: Not registered.
+        """
+        resp = await self._transport.call_async(
+            "describe_namespace",
+            service_pb2.DescribeNamespaceRequest(name=name or self._namespace))
+        return resp.namespace_info
+
+    async def list_namespaces(self) -> list[service_pb2.NamespaceInfo]:
+        """Every registered namespace, by name."""
+        resp = await self._transport.call_async("list_namespaces",
+                                                service_pb2.ListNamespacesRequest())
+        return list(resp.namespaces)
+
+    async def update_namespace(self, name: str, *, retention: timedelta | None = None,
+                               description: str | None = None,
+                               owner_email: str | None = None,
+                               data: Mapping[str, str] | None = None) -> service_pb2.NamespaceInfo:
+        """Change a namespace's retention, description, owner or data (what is not given
+        stays as it is). Returns the new settings.
+
+        Raises:
+            durable.exceptions.NotFoundError: Not registered.
+        """
+        info = await self.describe_namespace(name)
+        if retention is not None:
+            info.retention_us = _retention_us(retention)
+        if description is not None:
+            info.description = description
+        if owner_email is not None:
+            info.owner_email = owner_email
+        if data is not None:
+            info.data.clear()
+            info.data.update(data)
+        resp = await self._transport.call_async(
+            "update_namespace", service_pb2.UpdateNamespaceRequest(namespace_info=info))
+        return resp.namespace_info
 
     @property
     def namespace(self) -> str:

@@ -1,17 +1,51 @@
-"""Shared fixtures: a Client on a fresh embedded engine per test."""
+"""Shared fixtures: a Client per test on each transport — a fresh embedded engine, and a
+fresh durable-server process reached over gRPC — so every test using ``client`` proves its
+feature on both (``--transport=embedded|server`` runs one of them)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+TRANSPORTS = ("embedded", "server")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--transport", choices=("both", *TRANSPORTS), default="both",
+                     help="which transport the `client` fixture uses (default: both)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "transport_kind" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--transport")
+        kinds = TRANSPORTS if chosen == "both" else (chosen,)
+        metafunc.parametrize("transport_kind", kinds, scope="function")
+
 
 @pytest.fixture
-async def client(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[object]:
-    """A Client on an embedded engine in a fresh temp directory (relaxed WAL syncs).
+async def server(tmp_path: Path) -> AsyncIterator[object]:
+    """A durable-server process of this test's own, on a free loopback port (relaxed WAL
+    syncs, like the embedded fixture), stopped (SIGTERM) after the test."""
+    from durable._server_process import ServerProcess
+
+    proc = ServerProcess(str(tmp_path / "server"), args=["--relaxed-writes"])
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, proc.start)
+    try:
+        yield proc
+    finally:
+        await loop.run_in_executor(None, proc.stop)
+
+
+@pytest.fixture
+async def client(tmp_path: Path, request: pytest.FixtureRequest,
+                 transport_kind: str) -> AsyncIterator[object]:
+    """A Client on a fresh embedded engine in a temp directory (relaxed WAL syncs), or on a
+    fresh durable-server — the test runs once for each.
 
     With ``--durable-record-histories=DIR``, the closed runs of the test's workflows are
     recorded after the test (see docs/testing.md, "Replay tests").
@@ -19,7 +53,11 @@ async def client(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
     from durable.client import Client
     from durable.testing.pytest_plugin import record_if_asked
 
-    c = await Client.connect(str(tmp_path / "engine"), sync_writes=False)
+    if transport_kind == "server":
+        proc = request.getfixturevalue("server")
+        c = await Client.connect(proc.address)
+    else:
+        c = await Client.connect(str(tmp_path / "engine"), sync_writes=False)
     try:
         yield c
         await record_if_asked(request, c)

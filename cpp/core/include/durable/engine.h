@@ -33,6 +33,12 @@ class Engine : public Service {
   // sleep). Blocks while a task waits for a worker; kUnavailable if the engine closes
   // meanwhile, kFailedPrecondition on a system clock.
   virtual Status SkipTimeWhenIdle(int64_t duration_us) = 0;
+
+  // Retention: deletes every run that closed more than `retention_us` ago by the engine's
+  // clock — its history, state and visibility, and the current-run pointer when it is the
+  // latest run — one batch per run, so an interrupted sweep leaves whole runs. Returns how
+  // many runs were deleted. kInvalidArgument for retention_us <= 0.
+  virtual Result<int64_t> DeleteClosedRunsOlderThan(int64_t retention_us) = 0;
 };
 
 // Opens (creating if needed) the engine on `directory`.

@@ -7,6 +7,10 @@
 // an empty response: no task_token).
 #pragma once
 
+#include <atomic>
+#include <functional>
+#include <memory>
+
 #include "durable/status.h"
 #include "durable/v1/service.pb.h"
 
@@ -69,6 +73,25 @@ class Service {
                                       v1::GetActivityTaskTokenResponse* resp) = 0;
   virtual Status ShutdownWorker(const v1::ShutdownWorkerRequest& req,
                                 v1::ShutdownWorkerResponse* resp) = 0;
+
+  // Asynchronous forms of the two task polls, for durable-server: they return at once and
+  // call `done` exactly once, later and possibly on another thread, with what the blocking
+  // form would return (`resp` filled when a task came). `req` is copied; `resp` must stay
+  // valid until `done` runs. The defaults run the blocking form on the calling thread; the
+  // engine parks such a poll as a record, not a thread. Once `*abandoned` (optional) turns
+  // true — the caller went away — no task is handed to the poll any more.
+  using Done = std::function<void(Status)>;
+  using Abandoned = std::shared_ptr<const std::atomic<bool>>;
+  virtual void PollWorkflowTaskQueueAsync(const v1::PollWorkflowTaskQueueRequest& req,
+                                          v1::PollWorkflowTaskQueueResponse* resp, Done done,
+                                          Abandoned abandoned = nullptr) {
+    done(PollWorkflowTaskQueue(req, resp));
+  }
+  virtual void PollActivityTaskQueueAsync(const v1::PollActivityTaskQueueRequest& req,
+                                          v1::PollActivityTaskQueueResponse* resp, Done done,
+                                          Abandoned abandoned = nullptr) {
+    done(PollActivityTaskQueue(req, resp));
+  }
 };
 
 }  // namespace durable

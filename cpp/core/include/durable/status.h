@@ -21,6 +21,8 @@ enum class StatusCode {
   kDeadlineExceeded,    // a wait ran out of time
   kCancelled,           // a wait was interrupted on purpose
   kInternal,            // storage failure or a bug
+  kUnauthenticated,     // durable-server: no or unknown credentials (API key)
+  kPermissionDenied,    // durable-server: the credentials do not cover this namespace
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -47,6 +49,12 @@ class [[nodiscard]] Status {
   }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -22,9 +22,7 @@ const char* TimeoutName(v1::TimeoutType t) {
 }
 }  // namespace
 
-Status EngineImpl::PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& req,
-                                         v1::PollActivityTaskQueueResponse* resp) {
-  DURABLE_ENTER();
+Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req) {
   if (req.task_queue().empty()) return Status::InvalidArgument("poll: task_queue is empty");
   const double rate = req.max_tasks_per_second();
   if (!(rate >= 0) || std::isinf(rate)) {  // negative, NaN or infinite
@@ -32,25 +30,44 @@ Status EngineImpl::PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest&
                                    "': max_tasks_per_second must be a finite number >= 0, got " +
                                    std::to_string(rate));
   }
+  return Status::OK();
+}
+
+Status EngineImpl::PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& req,
+                                         v1::PollActivityTaskQueueResponse* resp) {
+  DURABLE_ENTER();
+  DURABLE_RETURN_IF_ERROR(ValidateActivityPoll(req));
+  const double rate = req.max_tasks_per_second();
   const int64_t timeout_us = req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_us);
   while (!closing_) {
     auto t = matching_.Poll(Matching::Kind::kActivity, req.task_queue(), req.identity(), deadline,
                             rate);
     if (!t) return Status::OK();
-    bool dispatched = false;
-    resp->Clear();
-    Status st = DispatchActivityTask(*t, req.identity(), resp, &dispatched);
-    matching_.DoneDispatching();
-    if (!st.ok()) {
-      if (!dispatched) matching_.Push(Matching::Kind::kActivity, req.task_queue(), std::move(*t), true);
-      return st;
-    }
-    if (dispatched) return Status::OK();
-    matching_.RefundRateToken(Matching::Kind::kActivity, req.task_queue());  // a stale task
-    resp->Clear();
+    Status st;
+    if (AnswerActivityPoll(std::move(*t), req, resp, &st)) return st;
   }
   return Status::OK();
+}
+
+bool EngineImpl::AnswerActivityPoll(QueuedTask t, const v1::PollActivityTaskQueueRequest& req,
+                                    v1::PollActivityTaskQueueResponse* resp, Status* status) {
+  bool dispatched = false;
+  resp->Clear();
+  Status st = DispatchActivityTask(t, req.identity(), resp, &dispatched);
+  matching_.DoneDispatching();
+  if (!st.ok()) {
+    if (!dispatched) matching_.Push(Matching::Kind::kActivity, req.task_queue(), std::move(t), true);
+    *status = st;
+    return true;
+  }
+  if (dispatched) {
+    *status = Status::OK();
+    return true;
+  }
+  matching_.RefundRateToken(Matching::Kind::kActivity, req.task_queue());  // a stale task
+  resp->Clear();
+  return false;
 }
 
 Status EngineImpl::DispatchActivityTask(QueuedTask task, const std::string& identity,

@@ -165,6 +165,12 @@ class EngineImpl : public Engine {
                                    v1::RespondQueryTaskCompletedResponse* resp) override;
   Status PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& req,
                                v1::PollActivityTaskQueueResponse* resp) override;
+  void PollWorkflowTaskQueueAsync(const v1::PollWorkflowTaskQueueRequest& req,
+                                  v1::PollWorkflowTaskQueueResponse* resp, Done done,
+                                  Abandoned abandoned) override;
+  void PollActivityTaskQueueAsync(const v1::PollActivityTaskQueueRequest& req,
+                                  v1::PollActivityTaskQueueResponse* resp, Done done,
+                                  Abandoned abandoned) override;
   Status RecordActivityTaskHeartbeat(const v1::RecordActivityTaskHeartbeatRequest& req,
                                      v1::RecordActivityTaskHeartbeatResponse* resp) override;
   Status RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& req,
@@ -182,6 +188,7 @@ class EngineImpl : public Engine {
   Status SetTimeSkipping(bool enabled) override;
   Status SkipTime(int64_t duration_us) override;
   Status SkipTimeWhenIdle(int64_t duration_us) override;
+  Result<int64_t> DeleteClosedRunsOlderThan(int64_t retention_us) override;
 
  private:
   friend class EngineTestPeer;
@@ -262,6 +269,19 @@ class EngineImpl : public Engine {
 
   // ---- queries and updates (queries_updates.cc) ----
   Status DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp);
+  // One task that matching handed a poll, for the blocking and the async poll alike: true
+  // when the poll is answered (*status OK with resp filled, or an error); false when the task
+  // was stale and the poll goes on waiting.
+  bool AnswerWorkflowPoll(QueuedTask t, const v1::PollWorkflowTaskQueueRequest& req,
+                          v1::PollWorkflowTaskQueueResponse* resp, Status* status);
+  bool AnswerActivityPoll(QueuedTask t, const v1::PollActivityTaskQueueRequest& req,
+                          v1::PollActivityTaskQueueResponse* resp, Status* status);
+  template <typename Req, typename Resp>
+  struct AsyncPoll;
+  void ContinueWorkflowPoll(std::shared_ptr<AsyncPoll<v1::PollWorkflowTaskQueueRequest,
+                                                      v1::PollWorkflowTaskQueueResponse>> call);
+  void ContinueActivityPoll(std::shared_ptr<AsyncPoll<v1::PollActivityTaskQueueRequest,
+                                                      v1::PollActivityTaskQueueResponse>> call);
   Status WaitUpdate(const std::string& wf, const std::string& run,
                     const std::shared_ptr<UpdateWaiter>& w, int stage, int64_t timeout_us,
                     v1::UpdateWorkflowExecutionResponse* resp);
@@ -356,6 +376,7 @@ class CallScope {
   if (_call_scope.closed()) return Status::Unavailable("the engine is closed")
 
 // Helpers shared by the .cc files.
+Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req);
 std::string EncodeToken(const v1::TaskToken& t);
 Status DecodeToken(const std::string& bytes, v1::TaskToken* t);
 std::string ExecName(const std::string& wf, const std::string& run);

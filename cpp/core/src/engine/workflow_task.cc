@@ -54,24 +54,35 @@ Status EngineImpl::PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest&
   while (!closing_) {
     auto t = matching_.Poll(Matching::Kind::kWorkflow, req.task_queue(), req.identity(), deadline);
     if (!t) return Status::OK();
-    if (t->query) {
-      resp->Clear();
-      Status st = DispatchQuery(std::move(*t), resp);
-      if (st.ok()) return st;
-      continue;
-    }
-    bool dispatched = false;
-    resp->Clear();
-    Status st = DispatchWorkflowTask(*t, req.identity(), resp, &dispatched);
-    matching_.DoneDispatching();
-    if (!st.ok()) {
-      if (!dispatched) matching_.Push(Matching::Kind::kWorkflow, req.task_queue(), std::move(*t), true);
-      return st;
-    }
-    if (dispatched) return Status::OK();
-    resp->Clear();
+    Status st;
+    if (AnswerWorkflowPoll(std::move(*t), req, resp, &st)) return st;
   }
   return Status::OK();
+}
+
+bool EngineImpl::AnswerWorkflowPoll(QueuedTask t, const v1::PollWorkflowTaskQueueRequest& req,
+                                    v1::PollWorkflowTaskQueueResponse* resp, Status* status) {
+  resp->Clear();
+  if (t.query) {
+    Status st = DispatchQuery(std::move(t), resp);
+    if (!st.ok()) return false;  // the query's caller gave up; keep waiting
+    *status = st;
+    return true;
+  }
+  bool dispatched = false;
+  Status st = DispatchWorkflowTask(t, req.identity(), resp, &dispatched);
+  matching_.DoneDispatching();
+  if (!st.ok()) {
+    if (!dispatched) matching_.Push(Matching::Kind::kWorkflow, req.task_queue(), std::move(t), true);
+    *status = st;
+    return true;
+  }
+  if (dispatched) {
+    *status = Status::OK();
+    return true;
+  }
+  resp->Clear();
+  return false;
 }
 
 Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& identity,

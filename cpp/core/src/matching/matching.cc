@@ -11,8 +11,15 @@ Matching::Queue& Matching::Get(Kind kind, const std::string& queue) {
 }
 
 void Matching::Push(Kind kind, const std::string& queue, QueuedTask task, bool front) {
-  std::lock_guard<std::mutex> l(mu_);
-  Queue& q = Get(kind, queue);
+  std::vector<Delivery> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    PushLocked(Get(kind, queue), std::move(task), front, &out);
+  }
+  RunDeliveries(std::move(out));
+}
+
+void Matching::PushLocked(Queue& q, QueuedTask task, bool front, std::vector<Delivery>* out) {
   if (task.query) {
     q.queries.push_back(std::move(task));
   } else {
@@ -24,6 +31,122 @@ void Matching::Push(Kind kind, const std::string& queue, QueuedTask task, bool f
     }
   }
   q.cv.notify_one();
+  MatchAsyncLocked(q, out);
+}
+
+Matching::~Matching() {
+  Close();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    reaper_stop_ = true;
+  }
+  reaper_cv_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  dispatch_.reset();  // runs the deliveries still queued, then joins
+}
+
+void Matching::MatchAsyncLocked(Queue& q, std::vector<Delivery>* out) {
+  using Clock = std::chrono::steady_clock;
+  while (!q.async_pollers.empty()) {
+    const auto& abandoned = q.async_pollers.front().abandoned;
+    if (abandoned && abandoned->load()) {  // its caller left: it gets nothing
+      out->emplace_back(std::move(q.async_pollers.front().deliver), std::nullopt);
+      q.async_pollers.pop_front();
+      continue;
+    }
+    if (!q.queries.empty()) {
+      QueuedTask t = std::move(q.queries.front());
+      q.queries.pop_front();
+      t.query->dispatched = true;
+      out->emplace_back(std::move(q.async_pollers.front().deliver), std::move(t));
+      q.async_pollers.pop_front();
+      continue;
+    }
+    if (q.tasks.empty()) return;
+    const Clock::time_point now = Clock::now();
+    const Clock::time_point ready = q.limiter.ReadyAt(now);
+    if (ready > now) {  // the reaper retries when the token is due
+      q.retry_at = ready;
+      reaper_cv_.notify_one();
+      return;
+    }
+    q.limiter.Take();
+    QueuedTask t = std::move(q.tasks.front());
+    q.tasks.pop_front();
+    --queued_;
+    ++dispatching_;
+    out->emplace_back(std::move(q.async_pollers.front().deliver), std::move(t));
+    q.async_pollers.pop_front();
+  }
+}
+
+void Matching::RunDeliveries(std::vector<Delivery> out) {
+  for (auto& d : out) {
+    dispatch_->Run([d = std::make_shared<Delivery>(std::move(d))]() mutable {
+      d->first(std::move(d->second));
+    });
+  }
+}
+
+void Matching::PollAsync(Kind kind, const std::string& queue, const std::string& identity,
+                         std::chrono::steady_clock::time_point deadline,
+                         double max_tasks_per_second,
+                         std::shared_ptr<const std::atomic<bool>> abandoned, Deliver deliver) {
+  std::vector<Delivery> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!dispatch_) {
+      // Dispatching reads RocksDB (and an activity's start is one unsynced write): a few
+      // threads keep that off gRPC's threads and off the pushers' locks.
+      dispatch_ = std::make_unique<ThreadPool>(4);
+      reaper_ = std::thread([this] { ReaperLoop(); });
+    }
+    if (closed_) {
+      out.emplace_back(std::move(deliver), std::nullopt);
+    } else {
+      Queue& q = Get(kind, queue);
+      if (max_tasks_per_second > 0) {
+        q.limiter.SetRate(max_tasks_per_second, std::chrono::steady_clock::now());
+      }
+      q.async_pollers.push_back({identity, deadline, std::move(abandoned), std::move(deliver)});
+      MatchAsyncLocked(q, &out);
+      reaper_cv_.notify_one();  // it may have a later wake-up than this deadline
+    }
+  }
+  RunDeliveries(std::move(out));
+}
+
+void Matching::ReaperLoop() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock<std::mutex> l(mu_);
+  while (!reaper_stop_) {
+    const Clock::time_point now = Clock::now();
+    Clock::time_point next = now + std::chrono::hours(1);
+    std::vector<Delivery> out;
+    for (auto& [key, q] : queues_) {
+      for (auto it = q->async_pollers.begin(); it != q->async_pollers.end();) {
+        if (it->deadline <= now) {
+          out.emplace_back(std::move(it->deliver), std::nullopt);
+          it = q->async_pollers.erase(it);
+        } else {
+          next = std::min(next, it->deadline);
+          ++it;
+        }
+      }
+      if (q->retry_at != Clock::time_point{} && q->retry_at <= now) {
+        q->retry_at = {};
+        MatchAsyncLocked(*q, &out);
+      }
+      if (q->retry_at != Clock::time_point{}) next = std::min(next, q->retry_at);
+    }
+    if (!out.empty()) {
+      l.unlock();
+      RunDeliveries(std::move(out));
+      l.lock();
+      continue;
+    }
+    reaper_cv_.wait_until(l, next);
+  }
 }
 
 void Matching::RateLimiter::SetRate(double r, Clock::time_point now) {
@@ -88,10 +211,15 @@ std::optional<QueuedTask> Matching::Poll(Kind kind, const std::string& queue,
 }
 
 void Matching::RefundRateToken(Kind kind, const std::string& queue) {
-  std::lock_guard<std::mutex> l(mu_);
-  Queue& q = Get(kind, queue);
-  q.limiter.Refund();
-  if (!q.tasks.empty()) q.cv.notify_one();
+  std::vector<Delivery> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Queue& q = Get(kind, queue);
+    q.limiter.Refund();
+    if (!q.tasks.empty()) q.cv.notify_one();
+    MatchAsyncLocked(q, &out);
+  }
+  RunDeliveries(std::move(out));
 }
 
 double Matching::RateLimit(Kind kind, const std::string& queue) {
@@ -105,24 +233,45 @@ void Matching::DoneDispatching() {
 }
 
 void Matching::ShutdownWorker(const std::string& queue, const std::string& identity) {
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto& [key, q] : queues_) {
-    if (!queue.empty() && key.second != queue) continue;
-    bool any = false;
-    for (Poller* p : q->pollers) {
-      if (identity.empty() || p->identity == identity) {
-        p->cancelled = true;
-        any = true;
+  std::vector<Delivery> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [key, q] : queues_) {
+      if (!queue.empty() && key.second != queue) continue;
+      bool any = false;
+      for (Poller* p : q->pollers) {
+        if (identity.empty() || p->identity == identity) {
+          p->cancelled = true;
+          any = true;
+        }
+      }
+      if (any) q->cv.notify_all();
+      for (auto it = q->async_pollers.begin(); it != q->async_pollers.end();) {
+        if (identity.empty() || it->identity == identity) {
+          out.emplace_back(std::move(it->deliver), std::nullopt);
+          it = q->async_pollers.erase(it);
+        } else {
+          ++it;
+        }
       }
     }
-    if (any) q->cv.notify_all();
   }
+  RunDeliveries(std::move(out));
 }
 
 void Matching::Close() {
-  std::lock_guard<std::mutex> l(mu_);
-  closed_ = true;
-  for (auto& [key, q] : queues_) q->cv.notify_all();
+  std::vector<Delivery> out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    for (auto& [key, q] : queues_) {
+      q->cv.notify_all();
+      for (auto& p : q->async_pollers) out.emplace_back(std::move(p.deliver), std::nullopt);
+      q->async_pollers.clear();
+    }
+  }
+  reaper_cv_.notify_all();
+  RunDeliveries(std::move(out));
 }
 
 void Matching::RemoveQuery(const std::string& queue, const std::shared_ptr<QueryWaiter>& w) {

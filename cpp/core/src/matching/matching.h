@@ -10,10 +10,16 @@
 // token (or its deadline, then returns empty): it is slowed down, never refused. Queries are
 // never limited. Rates are in real (steady-clock) time, not the engine's clock.
 //
+// Asynchronous polls (PollAsync, used by durable-server) park as records, not threads: a task
+// pushed to their queue is handed to the oldest one by running its `deliver` on the
+// dispatch pool; a reaper thread ends those whose deadline passed (deliver(nullopt)) and
+// retries rate-limited queues when their next token is due.
+//
 // Thread-safe. Never calls out while holding its lock.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -24,7 +30,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
+#include <functional>
 
+#include "durable/thread_pool.h"
 #include "durable/v1/service.pb.h"
 #include "durable/v1/state.pb.h"
 
@@ -64,6 +74,17 @@ class Matching {
                                  double max_tasks_per_second = 0);
   void DoneDispatching();
 
+  // Like Poll, but returns at once: `deliver` runs exactly once, on the dispatch pool (never
+  // on the caller's thread, never under this object's lock), with the task or with nullopt
+  // (deadline, shutdown of `identity`, Close, or `*abandoned` set — checked before a task is
+  // handed over). A delivered task counts as dispatching as above.
+  using Deliver = std::function<void(std::optional<QueuedTask>)>;
+  void PollAsync(Kind kind, const std::string& queue, const std::string& identity,
+                 std::chrono::steady_clock::time_point deadline, double max_tasks_per_second,
+                 std::shared_ptr<const std::atomic<bool>> abandoned, Deliver deliver);
+
+  ~Matching();
+
   // Gives back the token a poll took for a task that turned out stale (not dispatched).
   void RefundRateToken(Kind kind, const std::string& queue);
 
@@ -100,20 +121,38 @@ class Matching {
     void Take() { if (rate > 0) tokens -= 1; }
     void Refund() { if (rate > 0) tokens = std::min(1.0, tokens + 1); }
   };
+  struct AsyncPoller {
+    std::string identity;
+    std::chrono::steady_clock::time_point deadline;
+    std::shared_ptr<const std::atomic<bool>> abandoned;  // may be null
+    Deliver deliver;
+  };
+  using Delivery = std::pair<Deliver, std::optional<QueuedTask>>;
   struct Queue {
     RateLimiter limiter;
+    std::deque<AsyncPoller> async_pollers;  // oldest first
+    std::chrono::steady_clock::time_point retry_at{};  // rate-limited: next token (0 = none)
     std::deque<QueuedTask> tasks;
     std::deque<QueuedTask> queries;
     std::condition_variable cv;
     std::list<Poller*> pollers;
   };
   Queue& Get(Kind kind, const std::string& queue);
+  // Hands queued work to the queue's async pollers; what to deliver goes to `out`.
+  void MatchAsyncLocked(Queue& q, std::vector<Delivery>* out);
+  void PushLocked(Queue& q, QueuedTask task, bool front, std::vector<Delivery>* out);
+  void RunDeliveries(std::vector<Delivery> out);
+  void ReaperLoop();
 
   std::mutex mu_;
   std::map<std::pair<int, std::string>, std::unique_ptr<Queue>> queues_;
   int64_t queued_ = 0;       // tasks (not queries) in all queues
   int64_t dispatching_ = 0;  // popped, not yet marked started by the engine
   bool closed_ = false;
+  std::condition_variable reaper_cv_;
+  std::thread reaper_;  // started by the first PollAsync
+  std::unique_ptr<ThreadPool> dispatch_;  // made with the reaper
+  bool reaper_stop_ = false;
 };
 
 }  // namespace durable

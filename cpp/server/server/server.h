@@ -1,0 +1,53 @@
+// DurableServer: the data directory's namespaces served over gRPC (health checking and
+// reflection included), started and stopped as one unit.
+// Not thread-safe except Shutdown, which may be called from any thread (a signal watcher).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "durable/namespaces.h"
+#include "durable/status.h"
+#include "server/workflow_service.h"
+
+namespace durable {
+
+struct ServerOptions {
+  std::string db;                         // data directory. Required.
+  std::string listen = "127.0.0.1:7233";  // host:port; port 0 picks a free one. Default above.
+  // TLS (PEM file paths): cert+key turn TLS on; client_ca also requires and verifies client
+  // certificates (mutual TLS). Default: empty (plaintext).
+  std::string tls_cert, tls_key, client_ca;
+  std::string api_keys;     // --api-keys file (see server/api_keys.h). Default: none.
+  bool sync_writes = true;  // WAL sync per transition. Default: true.
+  int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
+};
+
+class DurableServer {
+ public:
+  // Opens the data directory and starts listening. kUnavailable when another process holds
+  // the directory or the address is taken; kInvalidArgument for bad TLS or API key files.
+  static Result<std::unique_ptr<DurableServer>> Start(const ServerOptions& options);
+  ~DurableServer();
+
+  // host:port actually bound (with the chosen port when asked for port 0).
+  const std::string& address() const { return address_; }
+
+  // Blocks until Shutdown has finished.
+  void Wait();
+  // Graceful stop: no new calls, parked polls answered empty, running calls finish (up to
+  // `grace_us`, then they are cancelled), then the engines close — every transition that was
+  // written is whole (one batch each).
+  void Shutdown(int64_t grace_us = 5'000'000);
+
+ private:
+  DurableServer() = default;
+  std::unique_ptr<Namespaces> namespaces_;
+  std::unique_ptr<WorkflowServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+}  // namespace durable
