@@ -81,6 +81,14 @@ class InternalError(RPCError):
     """A storage failure or a bug in durable."""
 
 
+class UnauthenticatedError(RPCError):
+    """durable-server refused the call: no API key, or an unknown one."""
+
+
+class PermissionDeniedError(RPCError):
+    """durable-server refused the call: the API key does not cover this namespace."""
+
+
 # --- Data conversion ------------------------------------------------------------------------
 
 
