@@ -12,6 +12,7 @@ from typing import Any
 from durable import activity, workflow
 from durable.v1 import service_pb2
 from durable.worker._activity_worker import _ActivityWorker
+from durable.worker._deadlock_detector import debug_mode_from_env
 from durable.worker._shared_state import SharedStateManager
 from durable.worker._workflow_worker import _WorkflowWorker
 
@@ -49,6 +50,12 @@ class Worker:
         graceful_shutdown_timeout: How long shutdown waits for running activities (they see
             ``activity.is_worker_shutdown()``) before cancelling them.
         identity: Identity recorded with this worker's actions; the client's by default.
+        debug_mode: Turns the deadlock detector off (so that a debugger can pause workflow
+            code). Also on when the environment variable ``DURABLE_DEBUG`` is set.
+        deadlock_detection_timeout: How long workflow code may run without yielding before
+            its workflow task fails with a "Potential deadlock detected" error and its lane
+            thread is replaced; default 2 s; None turns the detector off (a durable
+            extension: temporalio fixes it at 2 s). See docs/workflows.md.
 
     Raises:
         ValueError: Nothing to run, a class or function is not decorated, two share a name,
@@ -74,6 +81,8 @@ class Worker:
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         graceful_shutdown_timeout: timedelta = timedelta(),
         identity: str | None = None,
+        debug_mode: bool = False,
+        deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
     ) -> None:
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
@@ -130,6 +139,12 @@ class Worker:
                 raise ValueError(f"{label} must be a finite number > 0 or None, got {rate!r}")
         if not isinstance(graceful_shutdown_timeout, timedelta):
             raise ValueError("graceful_shutdown_timeout must be a timedelta")
+        if deadlock_detection_timeout is not None and (
+                not isinstance(deadlock_detection_timeout, timedelta)
+                or deadlock_detection_timeout <= timedelta()):
+            raise ValueError(f"deadlock_detection_timeout must be a timedelta > 0 or None, "
+                             f"got {deadlock_detection_timeout!r}")
+        debug_mode = bool(debug_mode) or debug_mode_from_env()
 
         if wf_defns and getattr(client.data_converter, "payload_codec", None) is not None:
             raise NotImplementedError(
@@ -148,6 +163,8 @@ class Worker:
             max_concurrent_workflow_tasks=max_concurrent_workflow_tasks or 4,
             failure_exception_types=workflow_failure_exception_types,
             activities=list(act_defns.values()), activity_executor=activity_executor,
+            deadlock_timeout=None if debug_mode or deadlock_detection_timeout is None
+            else deadlock_detection_timeout.total_seconds(),
         ) if wf_defns else None
         self._activity_worker = _ActivityWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,

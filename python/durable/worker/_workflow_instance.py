@@ -39,7 +39,7 @@ from typing import Any
 
 from durable import workflow
 from durable.exceptions import CancelledError as FailureCancelledError
-from durable.exceptions import FailureError, is_cancelled_exception
+from durable.exceptions import ApplicationError, FailureError, is_cancelled_exception
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
 from durable.worker._workflow_children import _ChildrenMixin
 from durable import _workflow_guard
@@ -177,7 +177,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             self._start_main()
             self._run_until_blocked()
             self._check_main_task()
-        except Exception as e:  # a bug in the SDK or a job workflow code could not handle
+        except BaseException as e:  # an SDK bug, a job the code could not handle, SystemExit
             error = e
         finally:
             self._in_activation = False
@@ -194,6 +194,14 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         return completion
 
     def _task_failure_proto(self, error: BaseException) -> common_pb2.Failure:
+        if not isinstance(error, (Exception, asyncio.CancelledError)):
+            # SystemExit, KeyboardInterrupt, ...: their str() is often empty; say what it was.
+            wrapped = ApplicationError(
+                f"workflow code raised {type(error).__name__}({str(error)!r}): workflow code "
+                "cannot exit the worker; the workflow task failed and will be retried",
+                type=type(error).__name__)
+            wrapped.__cause__ = error
+            error = wrapped
         try:
             return self._fc.to_failure(error, self._pc)
         except Exception as conv_error:  # never let a conversion bug escape activate()

@@ -14,6 +14,11 @@ Tasks of one run are processed one at a time (a lock per run).
 On a ``NondeterminismError`` (the code no longer matches history) or any other error, the
 task is failed (cause ``nondeterminism`` / ``workflow_error``) with the error as the
 failure, and the run is evicted; the engine retries the task later.
+
+Lanes are daemon threads watched by a ``DeadlockDetector`` (``_deadlock_detector.py``):
+workflow code that does not yield within ``deadlock_detection_timeout`` has its task failed
+and its lane replaced by a new thread; the stuck thread is interrupted and, once it
+unwinds, ends without touching the run again.
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ from durable import activity, workflow
 from durable._transport import Transport
 from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2, service_pb2
+from durable.worker._deadlock_detector import (
+    DeadlockDetector,
+    DeadlockInterrupt,
+    LaneAbandoned,
+    LaneWatch,
+    Subject,
+    TakeOver,
+)
 from durable.worker._local_activity import LocalActivityRunner, LocalRun
 from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
 
@@ -56,7 +69,7 @@ class _CachedRun:
         self.local.clear()
         try:
             self.instance.dispose()
-        except Exception:
+        except BaseException:  # SystemExit from workflow code; a late deadlock interrupt
             logger.debug("error disposing a workflow instance", exc_info=True)
 
 
@@ -74,6 +87,7 @@ class _WorkflowWorker:
         failure_exception_types: Sequence[type[BaseException]],
         activities: Sequence[activity._Definition] = (),
         activity_executor: concurrent.futures.Executor | None = None,
+        deadlock_timeout: float | None = None,
     ) -> None:
         self._transport = transport
         self._activity_defns = {d.name: d for d in activities}
@@ -92,21 +106,35 @@ class _WorkflowWorker:
         self._run_locks: dict[str, list[Any]] = {}
         self._run_locks_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self._lanes, thread_name_prefix=f"durable-wft-{task_queue}")
+        self._tls = threading.local()  # .lane: the LaneWatch of a lane thread
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._live_lanes = 0  # lane threads that will end on stop (abandoned ones excluded)
+        self._live_lock = threading.Lock()
+        self._lanes_ended: asyncio.Event | None = None
+        self._lane_seq = 0
+        self._detector = (DeadlockDetector(deadlock_timeout, self._on_deadlock,
+                                           name=f"durable-deadlock-{task_queue}")
+                          if deadlock_timeout else None)
 
     # --- Lifecycle ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._local = LocalActivityRunner(self._activity_defns, self._dc, loop,
                                           self._activity_executor)
-        lanes = [loop.run_in_executor(self._executor, self._lane) for _ in range(self._lanes)]
+        self._lanes_ended = asyncio.Event()
+        if self._detector is not None:
+            self._detector.start()
+        with self._live_lock:
+            self._live_lanes = self._lanes
+        for _ in range(self._lanes):
+            self._start_lane_thread()
         try:
-            await asyncio.gather(*lanes)
+            await self._lanes_ended.wait()
         finally:
             self._stopping.set()
-            self._executor.shutdown(wait=False)
+            if self._detector is not None:
+                self._detector.stop()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -123,7 +151,106 @@ class _WorkflowWorker:
         with self._cache_lock:
             return list(self._cache)
 
-    def _lane(self) -> None:
+    # --- Lanes ----------------------------------------------------------------------------
+
+    def _start_lane_thread(self) -> None:
+        """Start one lane thread (counted in ``_live_lanes`` by the caller). Daemon: a lane
+        stuck in workflow code never delays the exit of the process."""
+        self._lane_seq += 1
+        lane = LaneWatch(f"durable-wft-{self._task_queue}-{self._lane_seq}")
+        threading.Thread(target=self._lane_main, args=(lane,), name=lane.name,
+                         daemon=True).start()
+
+    def _lane_main(self, lane: LaneWatch) -> None:
+        lane.thread_id = threading.get_ident()
+        self._tls.lane = lane
+        if self._detector is not None:
+            self._detector.watch(lane)
+        try:
+            try:
+                self._lane(lane)
+            except BaseException:
+                if not lane.abandoned:
+                    logger.exception("workflow task lane %s failed", lane.name)
+        except BaseException:
+            pass  # the detector's interrupt landed in the handler above
+        finally:
+            if self._detector is not None:
+                self._detector.unwatch(lane)
+            if not lane.abandoned:
+                self._lane_ended()
+
+    def _lane_ended(self) -> None:
+        with self._live_lock:
+            self._live_lanes -= 1
+            last = self._live_lanes == 0
+        if last and self._loop is not None and self._lanes_ended is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._lanes_ended.set)
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits any more
+
+    def _on_deadlock(self, took: TakeOver, message: str) -> None:
+        """The detector took a lane over (detector thread): free the run, fail the task,
+        start a replacement lane."""
+        subject = took.subject
+        logger.error("%s. Stuck at:\n%s", message, took.stack)
+        if took.run_slot is not None:
+            self._release_run_lock(*took.run_slot)  # the stuck thread never will
+        if subject is not None:
+            failure = common_pb2.Failure(
+                message=message, source="python", stack_trace=took.stack,
+                application_failure_info=common_pb2.ApplicationFailureInfo(
+                    type="DeadlockError"))
+            if subject.is_query:
+                self._respond("respond_query_task_completed",
+                              service_pb2.RespondQueryTaskCompletedRequest(
+                                  task_token=subject.task.task_token, failure=failure))
+            else:
+                self._respond("respond_workflow_task_failed",
+                              service_pb2.RespondWorkflowTaskFailedRequest(
+                                  task_token=subject.task.task_token, cause="workflow_error",
+                                  failure=failure, identity=self._identity))
+        if self._stopping.is_set():
+            self._lane_ended()  # no replacement: the worker is shutting down
+            return
+        try:
+            self._start_lane_thread()  # takes the abandoned lane's place in the count
+        except Exception:
+            logger.exception("could not start a workflow task lane to replace a stuck one")
+            self._lane_ended()
+
+    def _abandoned(self) -> bool:
+        """Whether the current thread is a lane the deadlock detector took over."""
+        lane: LaneWatch | None = getattr(self._tls, "lane", None)
+        return lane is not None and lane.abandoned
+
+    def _activate(self, instance: WorkflowInstance,
+                  activation: activation_pb2.WorkflowActivation
+                  ) -> activation_pb2.WorkflowActivationCompletion:
+        """``instance.activate`` under the deadlock detector's watch."""
+        lane: LaneWatch | None = getattr(self._tls, "lane", None)
+        if lane is None:
+            return instance.activate(activation)
+        lane.enter()
+        try:
+            return instance.activate(activation)
+        finally:
+            lane.leave()
+
+    def _answer(self, instance: WorkflowInstance,
+                query: Any) -> commands_pb2.RespondToQueryCommand:
+        """``instance.answer_query`` under the deadlock detector's watch."""
+        lane: LaneWatch | None = getattr(self._tls, "lane", None)
+        if lane is None:
+            return instance.answer_query(query)
+        lane.enter()
+        try:
+            return instance.answer_query(query)
+        finally:
+            lane.leave()
+
+    def _lane(self, lane: LaneWatch) -> None:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
@@ -150,11 +277,23 @@ class _WorkflowWorker:
             backoff = 0.1
             if not task.task_token:
                 continue  # poll timed out, or woken for shutdown
+            lane.subject = Subject(task.workflow_type, task.workflow_execution.workflow_id,
+                                   task.workflow_execution.run_id,
+                                   task.HasField("query") and bool(task.query.query_id), task)
             try:
                 self.handle_task(task)
-            except Exception:
+            except (LaneAbandoned, DeadlockInterrupt):
+                if lane.abandoned:
+                    return  # a replacement lane runs in this one's place
+                logger.error("workflow task of %s was interrupted",
+                             task.workflow_execution.workflow_id)
+            except BaseException:
+                if lane.abandoned:
+                    return
                 logger.exception("workflow task of %s failed unexpectedly",
                                  task.workflow_execution.workflow_id)
+            finally:
+                lane.subject = None
 
     # --- One task -----------------------------------------------------------------------
 
@@ -174,13 +313,20 @@ class _WorkflowWorker:
                 self._fail_unknown_type(task)
             return
         lock = self._acquire_run_lock(run_id)
+        lane: LaneWatch | None = getattr(self._tls, "lane", None)
+        if lane is not None:
+            lane.run_slot = (run_id, lock)  # released by the detector if it takes over
         try:
             if is_query:
                 self._answer_query(task, defn)
             else:
                 self._handle_locked(task, defn)
         finally:
-            self._release_run_lock(run_id, lock)
+            if lane is None:
+                self._release_run_lock(run_id, lock)
+            elif lane.run_slot is not None and not lane.abandoned:
+                lane.run_slot = None
+                self._release_run_lock(run_id, lock)
 
     def _answer_query(self, task: service_pb2.PollWorkflowTaskQueueResponse,
                       defn: workflow._Definition) -> None:
@@ -208,19 +354,21 @@ class _WorkflowWorker:
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types))
                 while (raw := replayer.next_activation()) is not None:
-                    completion = entry.instance.activate(
-                        activation_pb2.WorkflowActivation.FromString(raw))
+                    completion = self._activate(
+                        entry.instance, activation_pb2.WorkflowActivation.FromString(raw))
                     replayer.complete(completion.SerializeToString())
                 failure_raw = replayer.take_failure()
                 if failure_raw is not None:
                     raise RuntimeError("replaying the workflow to answer the query failed: "
                                        + common_pb2.Failure.FromString(failure_raw).message)
-            answer = entry.instance.answer_query(task.query)
+            answer = self._answer(entry.instance, task.query)
             if answer.HasField("failed"):
                 req.failure.CopyFrom(answer.failed)
             else:
                 req.answer.CopyFrom(answer.succeeded)
-        except Exception as e:
+        except (LaneAbandoned, DeadlockInterrupt):
+            raise  # the detector answered; _cache_put (finally) drops the stuck instance
+        except BaseException as e:
             logger.warning("query %r of %s (%s) failed: %s", task.query.query_type, wid,
                            defn.name, e)
             req.failure.CopyFrom(common_pb2.Failure(message=f"{type(e).__name__}: {e}",
@@ -297,7 +445,7 @@ class _WorkflowWorker:
                 activation = activation_pb2.WorkflowActivation.FromString(raw)
                 if any(j.HasField("remove_from_cache") for j in activation.jobs):
                     evict = True
-                completion = entry.instance.activate(activation)
+                completion = self._activate(entry.instance, activation)
                 entry.replayer.complete(completion.SerializeToString())
             failure_raw = entry.replayer.take_failure()
             if failure_raw is not None:
@@ -324,13 +472,18 @@ class _WorkflowWorker:
             if entry is not None:
                 entry.dispose()
             raise
+        except (LaneAbandoned, DeadlockInterrupt):
+            # The detector failed the task: release the instance, send nothing.
+            if entry is not None:
+                entry.dispose()
+            raise
         except NondeterminismError as e:
             logger.error("workflow %s (%s) no longer matches its history: %s", wid,
                          defn.name, e)
             self._fail_task(task, "nondeterminism", e)
             if entry is not None:
                 entry.dispose()
-        except Exception as e:
+        except BaseException as e:  # SystemExit too: it must not end the lane
             logger.exception("workflow task of %s (%s) failed", wid, defn.name)
             self._fail_task(task, "workflow_error", e)
             if entry is not None:
@@ -387,6 +540,9 @@ class _WorkflowWorker:
         return history_pb2.History(events=events)
 
     def _cache_put(self, run_id: str, entry: _CachedRun) -> None:
+        if self._abandoned():
+            entry.dispose()  # its task was taken over: the instance is not current
+            return
         evicted: list[_CachedRun] = []
         with self._cache_lock:
             self._cache[run_id] = entry
@@ -439,6 +595,8 @@ class _WorkflowWorker:
                           identity=self._identity))
 
     def _respond(self, rpc: str, request: Any) -> bool:
+        if self._abandoned():
+            return False  # the deadlock detector answered this task already
         try:
             self._transport.call(rpc, request)
             return True
