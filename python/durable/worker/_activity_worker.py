@@ -6,7 +6,9 @@ thread pool, or a process pool whose heartbeats and cancellation cross through t
 ``SharedStateManager``). At most ``max_concurrent_activities`` run at once (a poll is only
 made when a slot is free), and polls are spaced by ``max_activities_per_second``.
 A raised exception becomes ``RespondActivityTaskFailed`` with the converted failure (and the
-latest heartbeat details); the engine retries per the activity's retry policy.
+latest heartbeat details); the engine retries per the activity's retry policy. That includes
+BaseExceptions that are not cancellations (``SystemExit``, ``KeyboardInterrupt``): they fail
+the attempt (failure type = their class name) and never reach the worker's loop.
 
 Cancellation of an attempt (``activity._Context.set_cancelled``) has four reasons: the
 workflow requested it (learned from a heartbeat's answer; reported back with
@@ -233,7 +235,11 @@ class _ActivityWorker:
         except (asyncio.CancelledError, CancelledError) as e:
             await self._respond_cancelled(task, running, e)
             return
-        except Exception as e:
+        except GeneratorExit:
+            raise  # the coroutine is being closed: nothing can be awaited any more
+        except BaseException as e:
+            # SystemExit, KeyboardInterrupt and other BaseExceptions fail the attempt like any
+            # error (as in temporalio), instead of ending the worker or leaving it to time out.
             await self._respond_failed(task, running, e)
             return
         finally:

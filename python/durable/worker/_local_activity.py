@@ -130,7 +130,9 @@ class LocalActivityRunner:
                 failure = await self._dc.encode_failure(CancelledError("local activity cancelled"))
                 return self._outcome(activation_pb2.ActivityResolution(cancelled=failure),
                                      attempt, began)
-            except Exception as e:
+            except GeneratorExit:
+                raise
+            except BaseException as e:  # SystemExit & co fail the attempt, as in temporalio
                 failure = await self._encode_failure(e)
                 delay = self._retry_delay(policy, attempt, e)
                 elapsed = time.monotonic() - began
@@ -168,7 +170,8 @@ class LocalActivityRunner:
         if defn.is_async:
             cv = contextvars.copy_context()
             cv.run(activity._Context._var.set, ctx)
-            call: asyncio.Future[Any] = self._loop.create_task(defn.fn(*args), context=cv)
+            call: asyncio.Future[Any] = self._loop.create_task(_contained(defn.fn(*args)),
+                                                               context=cv)
         else:
             if self._executor is None or not isinstance(
                     self._executor, concurrent.futures.ThreadPoolExecutor):
@@ -190,6 +193,8 @@ class LocalActivityRunner:
             ctx.set_cancelled("cancel_requested")
             call.cancel()
             raise
+        if isinstance(result, _Raised):
+            raise result.error
         return list(await self._dc.encode([result]))
 
     async def _encode_failure(self, error: BaseException) -> common_pb2.Failure:
@@ -252,6 +257,26 @@ class LocalRun:
             self.future.set_exception(task.exception())  # type: ignore[arg-type]
         else:
             self.future.set_result(task.result())
+
+
+class _Raised:
+    """A BaseException an async local activity raised, carried as its task's result."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+async def _contained(coro: Any) -> Any:
+    """Run the activity's coroutine; a SystemExit or KeyboardInterrupt it raises comes back
+    as a ``_Raised`` result, since raised out of a task it would stop the worker's loop."""
+    try:
+        return await coro
+    except (asyncio.CancelledError, GeneratorExit):
+        raise
+    except BaseException as e:
+        return _Raised(e)
 
 
 def _ignore_heartbeat(*details: Any) -> None:

@@ -155,7 +155,9 @@ class _MessagesMixin:
                 await result
         except asyncio.CancelledError:
             return  # the handler was cancelled (eviction or its own choice)
-        except Exception as e:
+        except GeneratorExit:
+            raise
+        except BaseException as e:  # a BaseException too: else its task swallows the signal
             self._handler_failed(e)
 
     def _handler_failed(self, exc: BaseException) -> None:
@@ -284,7 +286,9 @@ class _MessagesMixin:
         except asyncio.CancelledError:
             outcome.failure.CopyFrom(self._fc.to_failure(
                 FailureCancelledError("update handler cancelled"), self._pc))
-        except Exception as e:
+        except GeneratorExit:
+            raise
+        except BaseException as e:  # SystemExit & co fail the task (_fails_workflow: False)
             if not self._fails_workflow(e):
                 self._handler_failed(e)  # a bug: fails the workflow task
                 return
