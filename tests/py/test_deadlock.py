@@ -130,7 +130,7 @@ async def test_spinning_workflow_fails_its_task_with_its_stack_and_frees_the_lan
 
 
 async def test_code_blocked_in_c_gets_its_lane_replaced_and_never_answers(
-        client: Client, task_queue: str) -> None:
+        client: Client, task_queue: str, caplog: pytest.LogCaptureFixture) -> None:
     _blocked_release.clear()
     try:
         async with Worker(client, task_queue=task_queue,
@@ -149,6 +149,7 @@ async def test_code_blocked_in_c_gets_its_lane_replaced_and_never_answers(
         assert "_blocked_release.wait()" in failed.workflow_task_failed.failure.stack_trace
         assert [t for t in _lane_threads(task_queue) if t.is_alive()], \
             "the blocked thread should still be blocked"
+        assert "still stuck in deadlocked workflow code and are left behind" in caplog.text
     finally:
         _blocked_release.set()
     # Once released, the stuck threads unwind and end without answering their tasks.

@@ -73,10 +73,12 @@ class Subject:
 class LaneWatch:
     """One lane thread as the detector sees it. Thread-safe."""
 
-    __slots__ = ("thread_id", "name", "subject", "abandoned", "_lock", "_since", "run_slot")
+    __slots__ = ("thread", "thread_id", "name", "subject", "abandoned", "_lock", "_since",
+                 "run_slot")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.thread: threading.Thread | None = None
         self.thread_id = 0  # set by the lane thread itself
         self.subject: Subject | None = None
         self.run_slot: Any = None  # the run lock the lane holds (released on takeover)

@@ -112,6 +112,7 @@ class _WorkflowWorker:
         self._live_lock = threading.Lock()
         self._lanes_ended: asyncio.Event | None = None
         self._lane_seq = 0
+        self._taken_over: list[LaneWatch] = []  # lanes the detector replaced
         self._detector = (DeadlockDetector(deadlock_timeout, self._on_deadlock,
                                            name=f"durable-deadlock-{task_queue}")
                           if deadlock_timeout else None)
@@ -135,6 +136,12 @@ class _WorkflowWorker:
             self._stopping.set()
             if self._detector is not None:
                 self._detector.stop()
+            stuck = [lane.name for lane in self._taken_over
+                     if lane.thread is not None and lane.thread.is_alive()]
+            if stuck:
+                logger.warning("workflow worker of %r stopped; %d thread(s) are still stuck "
+                               "in deadlocked workflow code and are left behind: %s",
+                               self._task_queue, len(stuck), ", ".join(stuck))
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -158,8 +165,9 @@ class _WorkflowWorker:
         stuck in workflow code never delays the exit of the process."""
         self._lane_seq += 1
         lane = LaneWatch(f"durable-wft-{self._task_queue}-{self._lane_seq}")
-        threading.Thread(target=self._lane_main, args=(lane,), name=lane.name,
-                         daemon=True).start()
+        lane.thread = threading.Thread(target=self._lane_main, args=(lane,), name=lane.name,
+                                       daemon=True)
+        lane.thread.start()
 
     def _lane_main(self, lane: LaneWatch) -> None:
         lane.thread_id = threading.get_ident()
@@ -195,6 +203,9 @@ class _WorkflowWorker:
         start a replacement lane."""
         subject = took.subject
         logger.error("%s. Stuck at:\n%s", message, took.stack)
+        self._taken_over = [lane for lane in self._taken_over
+                            if lane.thread is not None and lane.thread.is_alive()]
+        self._taken_over.append(took.lane)
         if took.run_slot is not None:
             self._release_run_lock(*took.run_slot)  # the stuck thread never will
         if subject is not None:
