@@ -14,6 +14,7 @@ from durable.client import Client
 from durable.exceptions import DeadlineExceededError
 from durable.testing import WorkflowEnvironment
 from durable.worker import Worker
+from history_util import wait_for_event
 
 
 @activity.defn
@@ -48,7 +49,9 @@ async def test_time_skipping_runs_a_month_long_sleep_in_moments() -> None:
         slept = datetime.fromisoformat(after) - datetime.fromisoformat(before)
         assert slept >= timedelta(days=30), slept
         assert await env.get_current_time() - t0 >= timedelta(days=30)
-        assert wall < 5, wall
+        # A month of workflow time in moments; the bound is generous (a loaded machine is
+        # slow) and still far from the month a real sleep would take.
+        assert wall < 60, wall
 
 
 async def test_time_does_not_skip_while_nobody_waits_for_a_result() -> None:
@@ -58,7 +61,7 @@ async def test_time_does_not_skip_while_nobody_waits_for_a_result() -> None:
                           activities=[stamp]):
             handle = await env.client.start_workflow(SleepsThenStamps.run, 86400, id="day",
                                                      task_queue="q")
-            await asyncio.sleep(0.3)  # the first task runs and starts the timer
+            await wait_for_event(handle, "timer_started")  # the first task ran
             assert await env.get_current_time() - t0 < timedelta(minutes=1)
             # Waiting for the result lets the clock jump to the timer.
             assert (await handle.result())[2] == "done"

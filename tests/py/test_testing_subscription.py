@@ -32,7 +32,7 @@ async def test_subscription_runs_its_whole_course_in_moments(
     assert summary.emails == ["welcome:ada@example.com", "ended:ada@example.com"]
     # The trial and the six billing periods passed on the engine's clock.
     assert await durable_env.get_current_time() - t0 >= timedelta(days=60 + 6 * 30)
-    assert wall < 5, f"{wall:.2f} s of wall time"
+    assert wall < 60, f"{wall:.2f} s of wall time"  # generous: months would never end
 
 
 async def test_a_cancel_signal_stops_the_charges(
@@ -53,7 +53,7 @@ async def test_a_cancel_signal_stops_the_charges(
     assert summary.charges == 2
     assert summary.cancelled
     assert summary.emails == ["welcome:bob@example.com", "cancelled:bob@example.com"]
-    assert wall < 5, f"{wall:.2f} s of wall time"
+    assert wall < 60, f"{wall:.2f} s of wall time"  # generous: months would never end
 
 
 async def test_cancelling_during_the_trial_charges_nothing(
