@@ -4,7 +4,8 @@
 
 Phase "first": starts the workflow; the activity counts from 1, heartbeating each number
 and appending "beat i" to DIR/progress.log; at 15 it logs "holding 15" and keeps
-heartbeating 15 until the parent kills this process with SIGKILL. Phase "second": opens the
+heartbeating 15 until the parent kills this process with SIGKILL, logging "engine has 15"
+once the engine's record of the attempt shows those details. Phase "second": opens the
 same engine directory, prints the pending activity as the engine recorded it ("PENDING
 ..."), then runs a worker: the engine retries the killed attempt after its heartbeat
 timeout (attempt 2), which resumes from the last heartbeat details and counts to 40; the
@@ -25,6 +26,7 @@ from durable.v1 import common_pb2
 from durable.worker import Worker
 
 DIRECTORY, PHASE = sys.argv[1], sys.argv[2]
+_client: Client | None = None
 
 
 @activity.defn
@@ -42,8 +44,13 @@ async def count_to_40() -> str:
             if PHASE == "first" and i == 15:
                 log.write("holding 15\n")
                 log.flush()
+                confirmed = False
                 while True:  # alive (heartbeating) until killed
                     activity.heartbeat(15)
+                    if not confirmed and await _engine_has_details(15):
+                        confirmed = True
+                        log.write("engine has 15\n")
+                        log.flush()
                     await asyncio.sleep(0.2)
             await asyncio.sleep(0.2 if PHASE == "first" else 0.01)
     return f"counted {start + 1}..40 in pid {os.getpid()}"
@@ -59,8 +66,16 @@ class CountWorkflow:
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)))
 
 
+async def _engine_has_details(value: int) -> bool:
+    """Whether the engine recorded ``value`` as the pending attempt's heartbeat details."""
+    assert _client is not None
+    desc = await _client.get_workflow_handle("hb-crash-wf").describe()
+    return any(list(p.heartbeat_details) == [value] for p in desc.pending_activities)
+
+
 async def main() -> None:
-    client = await Client.connect(os.path.join(DIRECTORY, "engine"))
+    global _client
+    client = _client = await Client.connect(os.path.join(DIRECTORY, "engine"))
     if PHASE == "second":
         await print_pending(client)
     async with Worker(client, task_queue="hb-crash", workflows=[CountWorkflow],

@@ -27,6 +27,12 @@ _SPAWN = multiprocessing.get_context("spawn")
 _threads: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _threads.clear()
+
+
 @activity.defn
 def thread_activity(x: int) -> int:
     _threads.append(threading.current_thread().name)
@@ -40,21 +46,30 @@ async def async_activity(x: int) -> int:
 
 @workflow.defn
 class ExecutorWorkflow:
+    def __init__(self) -> None:
+        self._cancel = False
+
+    @workflow.signal
+    def cancel_activity(self) -> None:
+        self._cancel = True
+
     @workflow.run
     async def run(self, name: str, arg: Any) -> Any:
         opts: dict[str, Any] = dict(start_to_close_timeout=timedelta(seconds=30),
                                     retry_policy=RetryPolicy(
                                         initial_interval=timedelta(milliseconds=50)))
         if name == "process_cancellable":
-            h = workflow.start_activity(name, arg, heartbeat_timeout=timedelta(seconds=1),
-                                        **opts)
-            await asyncio.sleep(1.5)
+            h = workflow.start_activity(
+                name, arg, heartbeat_timeout=timedelta(seconds=1),
+                # Resolves once the worker reported the cancellation, not before.
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                **opts)
+            await workflow.wait_condition(lambda: self._cancel)  # it heartbeats: it runs
             h.cancel()
             try:
                 await h
-            except ActivityError:  # cause: CancelledError (TRY_CANCEL, as in temporalio)
+            except ActivityError:  # cause: CancelledError
                 pass
-            await asyncio.sleep(2)
             return "cancel sent"
         return await workflow.execute_activity(name, arg, **opts)
 
@@ -126,6 +141,12 @@ async def test_process_pool_activity_is_cancelled(
         handle = await client.start_workflow(ExecutorWorkflow.run,
                                              args=["process_cancellable", str(out)],
                                              id="wf-proc-cancel", task_queue=task_queue)
+        deadline = asyncio.get_running_loop().time() + 60  # spawning a process can be slow
+        while not any(p.HasField("heartbeat_details") for p in
+                      (await handle.describe()).raw_description.pending_activities):
+            assert asyncio.get_running_loop().time() < deadline, "the activity did not start"
+            await asyncio.sleep(0.05)
+        await handle.signal(ExecutorWorkflow.cancel_activity)
         assert await handle.result() == "cancel sent"
     assert out.read_text().startswith("cancelled in ")
     kinds = [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]

@@ -26,6 +26,13 @@ _tokens: dict[str, bytes] = {}
 _attempts: dict[str, list[tuple[int, list[Any]]]] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _tokens.clear()
+    _attempts.clear()
+
+
 @activity.defn
 async def completes_elsewhere(key: str) -> str:
     info = activity.info()
@@ -38,21 +45,29 @@ async def completes_elsewhere(key: str) -> str:
 
 @workflow.defn
 class AsyncCompletionWorkflow:
+    def __init__(self) -> None:
+        self._cancel = False
+
+    @workflow.signal
+    def cancel_activity(self) -> None:
+        self._cancel = True
+
     @workflow.run
     async def run(self, key: str, cancel: bool) -> str:
         handle = workflow.start_activity(
             completes_elsewhere, key, activity_id="ext",
             start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)))
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)),
+            # Resolves once the cancellation is recorded (report_cancellation), not before.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         if not cancel:
             return await handle
-        await asyncio.sleep(0.5)
+        await workflow.wait_condition(lambda: self._cancel)  # the activity is running
         handle.cancel()
         try:
             await handle
-        except ActivityError:  # cause: CancelledError (TRY_CANCEL, as in temporalio)
+        except ActivityError:  # cause: CancelledError
             pass
-        await asyncio.sleep(3)  # time for report_cancellation
         return "cancelled"
 
 
@@ -116,7 +131,8 @@ async def test_heartbeat_reports_cancellation(client: Client, task_queue: str) -
                                              args=["cancel", True], id="wf-cancel",
                                              task_queue=task_queue)
         ahandle = client.get_async_activity_handle(task_token=await _token("cancel"))
-        deadline = time.monotonic() + 10
+        await handle.signal(AsyncCompletionWorkflow.cancel_activity)
+        deadline = time.monotonic() + 30
         with pytest.raises(AsyncActivityCancelledError):
             while time.monotonic() < deadline:
                 await ahandle.heartbeat("waiting")

@@ -28,6 +28,7 @@ from durable.worker import Worker
 
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 STARTED: dict[str, asyncio.Event] = {}  # activity name -> set when it runs (test loop)
+RELEASED: dict[str, asyncio.Event] = {}  # activity name -> set by the test to let it return
 CLEANED: list[str] = []
 
 
@@ -43,7 +44,7 @@ async def wait_until_cancelled(name: str) -> str:
 @activity.defn
 async def slow_echo(name: str) -> str:
     STARTED.setdefault(name, asyncio.Event()).set()
-    await asyncio.sleep(0.5)
+    await asyncio.wait_for(RELEASED.setdefault(name, asyncio.Event()).wait(), 30)
     return f"echo {name}"
 
 
@@ -136,6 +137,7 @@ ACTIVITIES = [wait_until_cancelled, slow_echo, cleanup]
 @pytest.fixture
 async def worker(client: Client, task_queue: str) -> Any:
     STARTED.clear()
+    RELEASED.clear()
     CLEANED.clear()
     async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
                       activities=ACTIVITIES) as w:
@@ -242,6 +244,10 @@ async def test_asyncio_shield_keeps_the_activity_running(
                                          task_queue=task_queue)
     await _started("s1")
     await handle.cancel()
+    # The activity ends only once the cancellation is in history: the shield is what
+    # keeps the workflow waiting for it.
+    await wait_for_event(handle, "workflow_execution_cancel_requested")
+    RELEASED.setdefault("s1", asyncio.Event()).set()
     assert await handle.result() == "shielded: echo s1"
     kinds = commands_only(await event_types(handle))
     assert "activity_task_cancel_requested" not in kinds

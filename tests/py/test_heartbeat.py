@@ -21,6 +21,12 @@ from durable.worker import Worker
 _log: dict[str, list[Any]] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _log.clear()
+
+
 @activity.defn
 async def counts_then_fails_once(key: str) -> str:
     info = activity.info()
@@ -45,10 +51,12 @@ async def heartbeat_burst(key: str) -> str:
 
 
 _release: set[str] = set()
+_running: set[str] = set()
 
 
 @activity.defn
 async def cancellable(key: str) -> str:
+    _running.add(key)
     try:
         while True:
             activity.heartbeat("tick")
@@ -60,6 +68,7 @@ async def cancellable(key: str) -> str:
 
 @activity.defn
 def cancellable_sync(key: str) -> str:
+    _running.add(key)
     while not activity.is_cancelled():
         activity.heartbeat("tick")
         activity.wait_for_cancelled_sync(0.05)
@@ -88,13 +97,22 @@ class BurstWorkflow:
 
 @workflow.defn
 class CancelActivityWorkflow:
+    def __init__(self) -> None:
+        self._cancel = False
+
+    @workflow.signal
+    def cancel_activity(self) -> None:
+        self._cancel = True
+
     @workflow.run
     async def run(self, key: str, sync: bool) -> str:
         handle = workflow.start_activity(
             cancellable_sync if sync else cancellable, key,
             start_to_close_timeout=timedelta(seconds=30),
-            heartbeat_timeout=timedelta(milliseconds=500))
-        await asyncio.sleep(0.5)
+            heartbeat_timeout=timedelta(milliseconds=500),
+            # Resolves once the worker reported the cancellation, not before.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        await workflow.wait_condition(lambda: self._cancel)  # the activity is running
         handle.cancel()
         try:
             await handle
@@ -102,8 +120,15 @@ class CancelActivityWorkflow:
             pass
         except ActivityError:
             pass
-        await asyncio.sleep(2)  # let the worker report the cancellation
         return "done"
+
+
+async def _cancel_once_running(handle: Any, key: str) -> None:
+    deadline = time.monotonic() + 30
+    while key not in _running:
+        assert time.monotonic() < deadline, f"activity {key} did not start"
+        await asyncio.sleep(0.02)
+    await handle.signal(CancelActivityWorkflow.cancel_activity)
 
 
 def _kinds(history: Any) -> list[str]:
@@ -155,8 +180,10 @@ async def test_heartbeats_are_throttled_and_the_latest_is_sent(client: Client,
 async def test_cancellation_reaches_async_activity(client: Client, task_queue: str) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[CancelActivityWorkflow],
                       activities=[cancellable]):
+        _running.discard("ca")
         handle = await client.start_workflow(CancelActivityWorkflow.run, args=["ca", False],
                                              id="wf-cancel-async", task_queue=task_queue)
+        await _cancel_once_running(handle, "ca")
         assert await handle.result() == "done"
     assert _log["ca"] == [("cancelled", True)]
     kinds = _kinds(await handle.fetch_history())
@@ -168,9 +195,11 @@ async def test_cancellation_reaches_thread_activity(client: Client, task_queue: 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         async with Worker(client, task_queue=task_queue, workflows=[CancelActivityWorkflow],
                           activities=[cancellable_sync], activity_executor=pool):
+            _running.discard("cs")
             handle = await client.start_workflow(CancelActivityWorkflow.run,
                                                  args=["cs", True], id="wf-cancel-sync",
                                                  task_queue=task_queue)
+            await _cancel_once_running(handle, "cs")
             assert await handle.result() == "done"
     assert _log["cs"] == [("cancelled", "cancellable_sync")]
     history = await handle.fetch_history()
