@@ -61,6 +61,7 @@ class ServerProcess:
         self._proc: subprocess.Popen[str] | None = None
         self.address = ""
         self.log: list[str] = []  # what the server printed (stderr)
+        self._pump: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> str:
         """Start the server and wait until it listens; returns its ``host:port``.
@@ -83,7 +84,8 @@ class ServerProcess:
                     ready.set()
             ready.set()  # exited
 
-        threading.Thread(target=pump, daemon=True, name="durable-server-log").start()
+        self._pump = threading.Thread(target=pump, daemon=True, name="durable-server-log")
+        self._pump.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.05):
             if time.monotonic() > deadline:
@@ -108,6 +110,15 @@ class ServerProcess:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGKILL)
             self._proc.wait()
+        self._reap()
+
+    def _reap(self) -> None:
+        # The log pump ends at the pipe's EOF; then the pipe can be closed.
+        if self._pump is not None:
+            self._pump.join(5)
+            self._pump = None
+        if self._proc is not None and self._proc.stderr is not None:
+            self._proc.stderr.close()
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM and wait (graceful drain); SIGKILL after ``timeout``. Removes a temporary
@@ -122,6 +133,7 @@ class ServerProcess:
                     self._proc.kill()
                     self._proc.wait()
             code = self._proc.returncode
+            self._reap()
         if self._temp:
             shutil.rmtree(self.db, ignore_errors=True)
         return code

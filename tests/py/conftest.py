@@ -4,9 +4,8 @@ feature on both (``--transport=embedded|server`` runs one of them)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,18 +26,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[object]:
+def server(tmp_path: Path) -> Iterator[object]:
     """A durable-server process of this test's own, on a free loopback port (relaxed WAL
-    syncs, like the embedded fixture), stopped (SIGTERM) after the test."""
+    syncs, like the embedded fixture; retention sweeps every 0.5 s), stopped (SIGTERM) after
+    the test."""
     from durable._server_process import ServerProcess
 
-    proc = ServerProcess(str(tmp_path / "server"), args=["--relaxed-writes"])
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, proc.start)
+    proc = ServerProcess(str(tmp_path / "server"),
+                         args=["--relaxed-writes", "--retention-sweep-interval", "0.5"])
+    proc.start()
     try:
         yield proc
     finally:
-        await loop.run_in_executor(None, proc.stop)
+        proc.stop()
 
 
 @pytest.fixture

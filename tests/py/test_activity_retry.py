@@ -27,6 +27,14 @@ _attempt_times: dict[str, list[float]] = {}
 _scheduled_times: dict[str, list[float]] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _attempt_times.clear()
+    _scheduled_times.clear()
+    _released.clear()
+
+
 @activity.defn
 async def flaky(key: str) -> str:
     i = activity.info()

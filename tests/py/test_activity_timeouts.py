@@ -19,6 +19,12 @@ ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 _seen: dict[str, list[str]] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _seen.clear()
+
+
 @activity.defn
 async def sleeper(key: str, seconds: float) -> str:
     try:

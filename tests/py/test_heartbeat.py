@@ -25,6 +25,8 @@ _log: dict[str, list[Any]] = {}
 def _fresh_state() -> None:
     # Each test, and each transport's run of it, starts from empty records.
     _log.clear()
+    _release.clear()
+    _running.clear()
 
 
 @activity.defn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import concurrent.futures
 import threading
 from dataclasses import dataclass
@@ -330,13 +331,20 @@ async def test_max_cached_workflows_zero_replays_every_task(client: Client,
 
 
 async def test_connect_targets(tmp_path: Any) -> None:
-    with pytest.raises(NotImplementedError, match="gRPC transport ships with durable-server"):
-        await Client.connect("localhost:7233")
+    from durable import _transport
+    from durable.exceptions import UnavailableError
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}"):
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: _transport.open_transport(f"127.0.0.1:{port}", connect_timeout=0.5))
     with pytest.raises(ValueError):
         await Client.connect("")
     c1 = await Client.connect(f"embedded:{tmp_path}/e")
     c2 = await Client.connect(str(tmp_path / "e"))  # same directory: shares the engine
-    assert c1.transport is c2.transport
+    assert c1.transport.root is c2.transport.root
     await c1.close()
     await c2.close()
 

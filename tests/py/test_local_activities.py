@@ -27,6 +27,12 @@ from durable.worker import Replayer, Worker
 _calls: dict[str, list[tuple[int, float]]] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    # Each test, and each transport's run of it, starts from empty records.
+    _calls.clear()
+
+
 @activity.defn
 async def count_call(key: str) -> str:
     i = activity.info()

@@ -20,6 +20,11 @@ _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    _state.clear()  # each test (and each transport's run of it) counts from zero
+
+
 def _enter(key: str) -> None:
     with _lock:
         cur = _state.get(f"{key}.cur", 0) + 1

@@ -56,7 +56,7 @@ Status WorkflowServiceImpl::Admit(grpc::CallbackServerContext* ctx, const std::s
   const std::string version = Header(ctx, "durable-protocol");
   if (!version.empty() && version != std::to_string(kProtocolVersion)) {
     return Status::FailedPrecondition("this client speaks durable protocol " + version +
-                                      ", this server speaks " +
+                                      ", this server speaks durable protocol " +
                                       std::to_string(kProtocolVersion) +
                                       ": use a client and server of the same release");
   }

@@ -24,6 +24,10 @@ struct EngineOptions {
   int64_t max_id_length = 1000;
   // Default workflow task timeout when a start does not set one. Default: 10 s.
   int64_t default_task_timeout_us = 10'000'000;
+  // Sticky execution: how long a run's next workflow task waits for the worker that ran its
+  // last one (and has it cached) before any worker of the queue may take it; 0 = off.
+  // Default: 5 s (Temporal's sticky schedule-to-start timeout).
+  int64_t sticky_schedule_to_start_timeout_us = 5'000'000;
   // Longest a poll parks when the request does not say. Default: 60 s.
   int64_t default_poll_timeout_us = 60'000'000;
 };

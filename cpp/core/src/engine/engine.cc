@@ -479,6 +479,13 @@ void EngineImpl::PutWorkflowTaskRow(Txn& txn, v1::ExecutionState& ms) {
   t.store_key = keys::Task(kNamespace, wt->task_queue(), v1::TASK_KIND_WORKFLOW, seq);
   txn.batch.Put(ColumnFamily::kTasks, t.store_key, t.row.SerializeAsString());
   wt->set_task_seq(seq);
+  // Sticky execution: the worker that ran the last task has the run cached; it gets the
+  // first chance at this one (in memory only: after a restart any worker may take it).
+  if (!ms.sticky_identity().empty() && options_.sticky_schedule_to_start_timeout_us > 0) {
+    t.preferred = ms.sticky_identity();
+    t.sticky_until = std::chrono::steady_clock::now() +
+                     std::chrono::microseconds(options_.sticky_schedule_to_start_timeout_us);
+  }
   std::string queue = wt->task_queue();
   txn.after.push_back([this, queue, t = std::move(t)]() mutable {
     matching_.Push(Matching::Kind::kWorkflow, queue, std::move(t));

@@ -20,6 +20,7 @@ void Matching::Push(Kind kind, const std::string& queue, QueuedTask task, bool f
 }
 
 void Matching::PushLocked(Queue& q, QueuedTask task, bool front, std::vector<Delivery>* out) {
+  const bool task_is_sticky = !task.preferred.empty();
   if (task.query) {
     q.queries.push_back(std::move(task));
   } else {
@@ -30,8 +31,22 @@ void Matching::PushLocked(Queue& q, QueuedTask task, bool front, std::vector<Del
       q.tasks.push_back(std::move(task));
     }
   }
-  q.cv.notify_one();
+  if (task_is_sticky) {
+    q.cv.notify_all();  // only its worker may take it: wake them all, the others sleep again
+  } else {
+    q.cv.notify_one();
+  }
   MatchAsyncLocked(q, out);
+}
+
+std::deque<QueuedTask>::iterator Matching::Eligible(Queue& q, const std::string& identity,
+                                                    std::chrono::steady_clock::time_point now,
+                                                    std::chrono::steady_clock::time_point* unlock) {
+  for (auto it = q.tasks.begin(); it != q.tasks.end(); ++it) {
+    if (it->preferred.empty() || it->preferred == identity || it->sticky_until <= now) return it;
+    *unlock = std::min(*unlock, it->sticky_until);
+  }
+  return q.tasks.end();
 }
 
 Matching::~Matching() {
@@ -66,18 +81,35 @@ void Matching::MatchAsyncLocked(Queue& q, std::vector<Delivery>* out) {
     const Clock::time_point now = Clock::now();
     const Clock::time_point ready = q.limiter.ReadyAt(now);
     if (ready > now) {  // the reaper retries when the token is due
-      q.retry_at = ready;
-      reaper_cv_.notify_one();
+      RetryAt(q, ready);
+      return;
+    }
+    // The oldest poller that may take some task takes the first one it may (sticky tasks
+    // wait for their own worker's poller).
+    Clock::time_point unlock = Clock::time_point::max();
+    auto poller = q.async_pollers.begin();
+    auto task = q.tasks.end();
+    for (; poller != q.async_pollers.end(); ++poller) {
+      task = Eligible(q, poller->identity, now, &unlock);
+      if (task != q.tasks.end()) break;
+    }
+    if (task == q.tasks.end()) {
+      if (unlock != Clock::time_point::max()) RetryAt(q, unlock);
       return;
     }
     q.limiter.Take();
-    QueuedTask t = std::move(q.tasks.front());
-    q.tasks.pop_front();
+    QueuedTask t = std::move(*task);
+    q.tasks.erase(task);
     --queued_;
     ++dispatching_;
-    out->emplace_back(std::move(q.async_pollers.front().deliver), std::move(t));
-    q.async_pollers.pop_front();
+    out->emplace_back(std::move(poller->deliver), std::move(t));
+    q.async_pollers.erase(poller);
   }
+}
+
+void Matching::RetryAt(Queue& q, std::chrono::steady_clock::time_point when) {
+  if (q.retry_at == std::chrono::steady_clock::time_point{} || when < q.retry_at) q.retry_at = when;
+  reaper_cv_.notify_one();
 }
 
 void Matching::RunDeliveries(std::vector<Delivery> out) {
@@ -191,15 +223,16 @@ std::optional<QueuedTask> Matching::Poll(Kind kind, const std::string& queue,
     Clock::time_point wake = deadline;
     if (!q.tasks.empty()) {
       const Clock::time_point ready = q.limiter.ReadyAt(now);
-      if (ready <= now) {
+      auto task = ready <= now ? Eligible(q, identity, now, &wake) : q.tasks.end();
+      if (task != q.tasks.end()) {
         q.limiter.Take();
-        out = std::move(q.tasks.front());
-        q.tasks.pop_front();
+        out = std::move(*task);
+        q.tasks.erase(task);
         --queued_;
         ++dispatching_;
         break;
       }
-      wake = std::min(wake, ready);  // park until the next token, not in a loop
+      if (ready > now) wake = std::min(wake, ready);  // park until the next token, not in a loop
     }
     if (now >= deadline) break;
     q.cv.wait_until(l, wake);
@@ -245,7 +278,6 @@ void Matching::ShutdownWorker(const std::string& queue, const std::string& ident
           any = true;
         }
       }
-      if (any) q->cv.notify_all();
       for (auto it = q->async_pollers.begin(); it != q->async_pollers.end();) {
         if (identity.empty() || it->identity == identity) {
           out.emplace_back(std::move(it->deliver), std::nullopt);
@@ -254,6 +286,15 @@ void Matching::ShutdownWorker(const std::string& queue, const std::string& ident
           ++it;
         }
       }
+      bool released = false;
+      for (auto& t : q->tasks) {
+        if (!t.preferred.empty() && (identity.empty() || t.preferred == identity)) {
+          t.preferred.clear();
+          released = true;
+        }
+      }
+      if (any || released) q->cv.notify_all();
+      if (released) MatchAsyncLocked(*q, &out);  // the other workers' polls
     }
   }
   RunDeliveries(std::move(out));

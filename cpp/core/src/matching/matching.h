@@ -15,6 +15,9 @@
 // dispatch pool; a reaper thread ends those whose deadline passed (deliver(nullopt)) and
 // retries rate-limited queues when their next token is due.
 //
+// Sticky tasks (QueuedTask::preferred) wait for their worker's poll until their sticky
+// deadline, then go to any poller: a worker that died costs that delay and one replay.
+//
 // Thread-safe. Never calls out while holding its lock.
 #pragma once
 
@@ -55,6 +58,11 @@ struct QueuedTask {
   std::string store_key;  // row key in the tasks family ("" = speculative, in memory only)
   bool speculative = false;
   std::shared_ptr<QueryWaiter> query;  // set for a query task
+  // Sticky execution: until `sticky_until` only a poller of identity `preferred` (the worker
+  // that has the run cached) may take the task; after it, or once that worker shuts down,
+  // anyone may. Empty = anyone.
+  std::string preferred;
+  std::chrono::steady_clock::time_point sticky_until{};
 };
 
 class Matching {
@@ -92,6 +100,7 @@ class Matching {
   double RateLimit(Kind kind, const std::string& queue);
 
   // Wakes the parked polls of `identity` on `queue` (every queue if empty); they return empty.
+  // Tasks kept for `identity` (sticky) go to any poller from now on.
   void ShutdownWorker(const std::string& queue, const std::string& identity);
   // Wakes every parked poll; later polls return at once.
   void Close();
@@ -140,6 +149,12 @@ class Matching {
   Queue& Get(Kind kind, const std::string& queue);
   // Hands queued work to the queue's async pollers; what to deliver goes to `out`.
   void MatchAsyncLocked(Queue& q, std::vector<Delivery>* out);
+  // The first task `identity` may take now (end() if none); `*unlock` lowered to the earliest
+  // sticky deadline of the tasks it may not take yet.
+  static std::deque<QueuedTask>::iterator Eligible(
+      Queue& q, const std::string& identity, std::chrono::steady_clock::time_point now,
+      std::chrono::steady_clock::time_point* unlock);
+  void RetryAt(Queue& q, std::chrono::steady_clock::time_point when);
   void PushLocked(Queue& q, QueuedTask task, bool front, std::vector<Delivery>* out);
   void RunDeliveries(std::vector<Delivery> out);
   void ReaperLoop();
