@@ -1,0 +1,82 @@
+"""``durable server start-dev``: durable-server for development, like ``temporal server
+start-dev``: a temporary data directory unless ``--db-filename`` names one, the address
+printed, extra namespaces registered, stopped gracefully by Ctrl-C / SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import threading
+from typing import Any
+
+_LOG_LEVELS = ("debug", "info", "warn", "error", "never")
+
+
+def add_parser(commands: Any) -> None:
+    server = commands.add_parser("server", help="run durable-server")
+    sub = server.add_subparsers(dest="server_command", metavar="COMMAND", required=True)
+    dev = sub.add_parser(
+        "start-dev", help="start a development server",
+        description="Start durable-server for development (the bundled binary).",
+        epilog="Example: durable server start-dev --db-filename ./durable-data --namespace osm")
+    dev.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dev.add_argument("--port", "-p", type=int, default=7233, help="gRPC port (default 7233)")
+    dev.add_argument("--db-filename", "-f", default=None,
+                     help="data directory to keep (default: a temporary one, removed at exit)")
+    dev.add_argument("--namespace", "-n", action="append", default=[],
+                     help="extra namespace to register (repeatable); 'default' always exists")
+    dev.add_argument("--ui-port", type=int, default=None,
+                     help="web UI port (default port+1000; the web UI is not in this release: "
+                          "accepted for temporal-cli compatibility and ignored)")
+    dev.add_argument("--headless", action="store_true",
+                     help="no web UI (the only mode in this release)")
+    dev.add_argument("--log-level", choices=_LOG_LEVELS, default="info",
+                     help="server log verbosity (default info; 'never' silences it)")
+    dev.add_argument("--sync-writes", action=argparse.BooleanOptionalAction, default=True,
+                     help="sync the WAL on every transition (default on)")
+    dev.set_defaults(run=start_dev)
+
+
+def start_dev(args: argparse.Namespace) -> int:
+    from durable._server_process import ServerProcess
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port must be 1-65535, got {args.port}")
+    extra = [] if args.sync_writes else ["--relaxed-writes"]
+    proc = ServerProcess(args.db_filename, listen=f"{args.ip}:{args.port}", args=extra)
+    address = proc.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        if args.namespace:
+            asyncio.run(_register(address, args.namespace))
+        if args.log_level != "never":
+            print(f"durable-server {address}  data {proc.db}"
+                  f"{'' if args.db_filename else ' (temporary)'}", flush=True)
+            for ns in ["default", *args.namespace]:
+                print(f"  namespace {ns}", flush=True)
+        while not stop.wait(0.5):
+            if not proc.running():
+                print("durable: the server exited: " + " | ".join(proc.log[-3:]), file=sys.stderr)
+                return 1
+    finally:
+        proc.stop()
+    return 0
+
+
+async def _register(address: str, namespaces: list[str]) -> None:
+    from durable.client import Client
+    from durable.exceptions import AlreadyExistsError
+
+    client = await Client.connect(address)
+    try:
+        for ns in namespaces:
+            try:
+                await client.register_namespace(ns)
+            except AlreadyExistsError:
+                pass  # kept from an earlier run on the same --db-filename
+    finally:
+        await client.close()
