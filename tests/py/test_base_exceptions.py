@@ -67,7 +67,7 @@ class RaisesInRunWorkflow:
 class RaisesInInitWorkflow:
     def __init__(self) -> None:
         with workflow.unsafe.sandbox_unrestricted():
-            _raise_once("init", "SystemExit")
+            _raise_once(f"init-{workflow.info().task_queue}", "SystemExit")
 
     @workflow.run
     async def run(self) -> str:
