@@ -21,6 +21,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from durable import _transport
+from durable.v1 import service_pb2
 from durable.client import Client
 
 __all__ = ["WorkflowEnvironment"]
@@ -66,20 +67,27 @@ class WorkflowEnvironment:
 
     @staticmethod
     async def start_local(*, namespace: str = "default", data_converter: Any = None,
-                          identity: str | None = None) -> WorkflowEnvironment:
+                          identity: str | None = None, **temporal_options: Any,
+                          ) -> WorkflowEnvironment:
         """An environment on the system clock (the engine in this process, no server).
 
         The engine's write-ahead log is not synced on each commit (it is a test engine
-        in a temporary directory).
+        in a temporary directory). To test against a durable-server, connect a client to
+        it and use :meth:`from_client`.
 
         Args:
-            namespace: Namespace of the client.
+            namespace: Namespace of the client (registered in the fresh engine).
             data_converter: The client's data converter (``DataConverter.default``).
             identity: The client's identity.
+            **temporal_options: temporalio's other keywords (``ip``, ``port``, ``ui``,
+                ``dev_server_*``, ``download_dest_dir``, ``runtime``, ...: see
+                docs/testing.md) are accepted and ignored: nothing is downloaded or
+                started here. Any other keyword is a TypeError, as with a real signature.
 
         Returns:
             The environment; ``env.client`` is connected.
         """
+        _check_temporal_options("start_local", temporal_options, _START_LOCAL_IGNORED)
         return await WorkflowEnvironment._start(
             time_skipping=False, auto_time_skipping=False, namespace=namespace,
             data_converter=data_converter, identity=identity)
@@ -87,7 +95,8 @@ class WorkflowEnvironment:
     @staticmethod
     async def start_time_skipping(*, namespace: str = "default", data_converter: Any = None,
                                   identity: str | None = None,
-                                  auto_time_skipping: bool = True) -> WorkflowEnvironment:
+                                  auto_time_skipping: bool = True, **temporal_options: Any,
+                                  ) -> WorkflowEnvironment:
         """An environment whose clock skips ahead (a 30-day sleep takes milliseconds).
 
         The clock starts at the current time and flows with real time. While a client of
@@ -101,10 +110,14 @@ class WorkflowEnvironment:
             identity: The client's identity.
             auto_time_skipping: Skip while waiting for results (True); False keeps real
                 time except for :meth:`sleep` (see also :meth:`auto_time_skipping_disabled`).
+            **temporal_options: temporalio's other keywords (``port``, ``test_server_*``,
+                ``download_dest_dir``, ``runtime``, ...) are accepted and ignored.
 
         Returns:
             The environment; ``env.client`` is connected.
         """
+        _check_temporal_options("start_time_skipping", temporal_options,
+                                _START_TIME_SKIPPING_IGNORED)
         return await WorkflowEnvironment._start(
             time_skipping=True, auto_time_skipping=auto_time_skipping, namespace=namespace,
             data_converter=data_converter, identity=identity)
@@ -120,6 +133,19 @@ class WorkflowEnvironment:
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
+        if namespace != "default":
+            try:
+                await inner.call_async("register_namespace", service_pb2.RegisterNamespaceRequest(
+                    namespace_info=service_pb2.NamespaceInfo(name=namespace)))
+                default, inner = inner, await loop.run_in_executor(
+                    None, lambda: _transport.open_transport(
+                        directory, namespace=namespace, sync_writes=False,
+                        virtual_clock=time_skipping))
+                default.close()
+            except BaseException:
+                inner.close()
+                shutil.rmtree(directory, ignore_errors=True)
+                raise
         transport = _ResultWaitTransport(inner) if time_skipping else inner
         client = Client(transport, namespace=namespace, data_converter=data_converter,
                         identity=identity)
@@ -243,6 +269,27 @@ class WorkflowEnvironment:
         with self._lock:
             self._result_waiters -= 1
             self._apply_locked()
+
+
+# temporalio's keywords that configure what it downloads and starts (a dev server or the test
+# server, its ports, UI and logs) or features durable gets elsewhere: accepted, ignored.
+_COMMON_IGNORED = frozenset({
+    "interceptors", "plugins", "default_workflow_query_reject_condition", "retry_config",
+    "rpc_metadata", "port", "download_dest_dir", "runtime", "header_codec_behavior"})
+_START_LOCAL_IGNORED = _COMMON_IGNORED | {
+    "tls", "ip", "ui", "ui_port", "search_attributes", "dev_server_existing_path",
+    "dev_server_database_filename", "dev_server_log_format", "dev_server_log_level",
+    "dev_server_download_version", "dev_server_extra_args", "dev_server_download_ttl"}
+_START_TIME_SKIPPING_IGNORED = _COMMON_IGNORED | {
+    "test_server_existing_path", "test_server_download_version", "test_server_extra_args",
+    "test_server_download_ttl"}
+
+
+def _check_temporal_options(method: str, given: dict[str, Any], known: frozenset[str]) -> None:
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"WorkflowEnvironment.{method}() got unexpected keyword argument(s) "
+                        f"{', '.join(map(repr, unknown))}")
 
 
 class _ResultWaitTransport(_transport.Transport):
