@@ -6,6 +6,7 @@ blocks in C. Off in debug mode."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -49,6 +50,27 @@ class SlowButFinishesWorkflow:
     async def run(self, seconds: float) -> str:
         with workflow.unsafe.sandbox_unrestricted():
             time.sleep(seconds)  # blocking on purpose, longer than the detector's timeout
+        return "finished"
+
+
+def _tracer(frame: Any, event: str, arg: Any) -> Any:
+    return _tracer  # what a debugger's trace function does: it traces the new frames
+
+
+def _paused_in_a_debugger(seconds: float) -> None:
+    time.sleep(seconds)  # this frame has a trace function, as when pdb stops in it
+
+
+@workflow.defn
+class DebuggedWorkflow:
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        with workflow.unsafe.sandbox_unrestricted():
+            sys.settrace(_tracer)
+            try:
+                _paused_in_a_debugger(seconds)
+            finally:
+                sys.settrace(None)
         return "finished"
 
 
@@ -188,6 +210,17 @@ async def test_debug_mode_turns_the_detector_off(
     async with Worker(client, task_queue=task_queue, workflows=[SlowButFinishesWorkflow],
                       **options):
         handle = await client.start_workflow(SlowButFinishesWorkflow.run, 1.0, id="slow",
+                                             task_queue=task_queue)
+        assert await asyncio.wait_for(handle.result(), 60) == "finished"
+    kinds = [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]
+    assert "workflow_task_failed" not in kinds, kinds
+
+
+async def test_a_lane_being_traced_by_a_debugger_is_left_alone(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[DebuggedWorkflow],
+                      deadlock_detection_timeout=timedelta(seconds=0.2)):
+        handle = await client.start_workflow(DebuggedWorkflow.run, 1.0, id="debugged",
                                              task_queue=task_queue)
         assert await asyncio.wait_for(handle.result(), 60) == "finished"
     kinds = [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]
