@@ -15,11 +15,12 @@ worker's workflow instance (``worker/_workflow_instance.py``) calls the handlers
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, TypeVar, overload
-
 
 
 def _wf() -> Any:
@@ -49,6 +50,52 @@ class RawValue:
     payload: Any
 
 
+class HandlerUnfinishedPolicy(Enum):
+    """What happens when the workflow closes while this handler still runs (as temporalio).
+
+    Either way the handler is abandoned; the difference is the warning.
+    """
+
+    WARN_AND_ABANDON = 1
+    """Warn (``UnfinishedUpdateHandlersWarning`` / ``UnfinishedSignalHandlersWarning``)."""
+    ABANDON = 2
+    """Abandon silently (the update's caller gets an error instead of a result)."""
+
+
+class UnfinishedUpdateHandlersWarning(RuntimeWarning):
+    """The workflow closed while update handlers were still running."""
+
+
+class UnfinishedSignalHandlersWarning(RuntimeWarning):
+    """The workflow closed while signal handlers were still running."""
+
+
+@dataclass(frozen=True)
+class UpdateInfo:
+    """The update whose handler (or validator) is running (see :func:`current_update_info`).
+
+    Attributes:
+        id: The update's id.
+        name: The update's name.
+    """
+
+    id: str
+    name: str
+
+
+_current_update_info: contextvars.ContextVar[UpdateInfo] = contextvars.ContextVar(
+    "durable_current_update_info")
+
+
+def current_update_info() -> UpdateInfo | None:
+    """The update being handled by the calling code, or None.
+
+    Held in a ``contextvars`` variable: set in the update's validator, its handler and the
+    tasks the handler starts; None anywhere else.
+    """
+    return _current_update_info.get(None)
+
+
 class ReadOnlyContextError(Exception):
     """Code that must be read-only (a query handler, an update validator) tried to change the
     workflow: issue a command, start a task, schedule a callback, check a patch."""
@@ -75,6 +122,8 @@ class _HandlerDefinition:
     arg_types: list[Any] | None
     ret_type: Any
     validator: Callable[..., Any] | None = None
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON
+    description: str | None = None
 
     @property
     def is_async(self) -> bool:
@@ -126,7 +175,9 @@ def _collect(cls: type) -> _Handlers:
     return handlers
 
 
-def _make(kind: str, fn: Callable[..., Any], name: str | None, dynamic: bool) -> _HandlerDefinition:
+def _make(kind: str, fn: Callable[..., Any], name: str | None, dynamic: bool,
+          unfinished_policy: HandlerUnfinishedPolicy, description: str | None
+          ) -> _HandlerDefinition:
     if not callable(fn):
         raise ValueError(f"@workflow.{kind} decorates a method, got {fn!r}")
     qual = getattr(fn, "__qualname__", repr(fn))
@@ -144,14 +195,19 @@ def _make(kind: str, fn: Callable[..., Any], name: str | None, dynamic: bool) ->
             raise ValueError(f"dynamic {kind} handler {qual} must take (self, name: str, "
                              "args: Sequence[RawValue])")
         arg_types = None
+    if not isinstance(unfinished_policy, HandlerUnfinishedPolicy):
+        raise ValueError(f"{qual}: unfinished_policy must be a HandlerUnfinishedPolicy, got "
+                         f"{unfinished_policy!r}")
     return _HandlerDefinition(kind=kind, name=None if dynamic else (name or fn.__name__),
-                              fn=fn, is_method=True, arg_types=arg_types, ret_type=ret_type)
+                              fn=fn, is_method=True, arg_types=arg_types, ret_type=ret_type,
+                              unfinished_policy=unfinished_policy, description=description)
 
 
-def _decorator(kind: str, attr: str, fn: Any, name: str | None,
-               dynamic: bool) -> Any:
+def _decorator(kind: str, attr: str, fn: Any, name: str | None, dynamic: bool,
+               unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+               description: str | None = None) -> Any:
     def apply(f: CallableType) -> CallableType:
-        d = _make(kind, f, name, dynamic)
+        d = _make(kind, f, name, dynamic, unfinished_policy, description)
         setattr(f, attr, d)
         if kind == "update":
             setattr(f, "validator", _validator_decorator(d))
@@ -167,12 +223,15 @@ def signal(fn: CallableType) -> CallableType: ...
 
 
 @overload
-def signal(*, name: str | None = None,
-           dynamic: bool = False) -> Callable[[CallableType], CallableType]: ...
+def signal(*, name: str | None = None, dynamic: bool = False,
+           unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+           description: str | None = None) -> Callable[[CallableType], CallableType]: ...
 
 
 def signal(fn: CallableType | None = None, *, name: str | None = None,
-           dynamic: bool = False) -> Any:
+           dynamic: bool = False,
+           unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+           description: str | None = None) -> Any:
     """Mark a method of a workflow class as a signal handler.
 
     A signal is a one-way message recorded in history. Its handler (``def`` or ``async
@@ -184,6 +243,9 @@ def signal(fn: CallableType | None = None, *, name: str | None = None,
         name: Signal name; defaults to the method's name.
         dynamic: Handle every signal that has no handler of its own; the method then takes
             ``(self, name: str, args: Sequence[RawValue])``.
+        unfinished_policy: Whether closing the workflow while this handler runs warns
+            (the default) or not; see :func:`all_handlers_finished`.
+        description: Free text (kept on the definition; durable shows it nowhere yet).
 
     Returns:
         The method, marked.
@@ -192,7 +254,8 @@ def signal(fn: CallableType | None = None, *, name: str | None = None,
         ValueError: Both ``name`` and ``dynamic``, an empty name, or a dynamic handler with
             the wrong parameters.
     """
-    return _decorator("signal", _SIGNAL_ATTR, fn, name, dynamic)
+    return _decorator("signal", _SIGNAL_ATTR, fn, name, dynamic, unfinished_policy,
+                      description)
 
 
 @overload
@@ -200,12 +263,12 @@ def query(fn: CallableType) -> CallableType: ...
 
 
 @overload
-def query(*, name: str | None = None,
-          dynamic: bool = False) -> Callable[[CallableType], CallableType]: ...
+def query(*, name: str | None = None, dynamic: bool = False,
+          description: str | None = None) -> Callable[[CallableType], CallableType]: ...
 
 
 def query(fn: CallableType | None = None, *, name: str | None = None,
-          dynamic: bool = False) -> Any:
+          dynamic: bool = False, description: str | None = None) -> Any:
     """Mark a method of a workflow class as a query handler.
 
     Queries read workflow state and return a value; they are not recorded in history. The
@@ -224,7 +287,7 @@ def query(fn: CallableType | None = None, *, name: str | None = None,
     Raises:
         ValueError: The method is ``async``, or the options are wrong (as for signal).
     """
-    return _decorator("query", _QUERY_ATTR, fn, name, dynamic)
+    return _decorator("query", _QUERY_ATTR, fn, name, dynamic, description=description)
 
 
 @overload
@@ -232,12 +295,15 @@ def update(fn: CallableType) -> CallableType: ...
 
 
 @overload
-def update(*, name: str | None = None,
-           dynamic: bool = False) -> Callable[[CallableType], CallableType]: ...
+def update(*, name: str | None = None, dynamic: bool = False,
+           unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+           description: str | None = None) -> Callable[[CallableType], CallableType]: ...
 
 
 def update(fn: CallableType | None = None, *, name: str | None = None,
-           dynamic: bool = False) -> Any:
+           dynamic: bool = False,
+           unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+           description: str | None = None) -> Any:
     """Mark a method of a workflow class as an update handler.
 
     An update is a request that the workflow accepts (recorded), handles, and answers with
@@ -250,6 +316,9 @@ def update(fn: CallableType | None = None, *, name: str | None = None,
         name: Update name; defaults to the method's name.
         dynamic: Handle every update that has no handler of its own; the method then takes
             ``(self, name: str, args: Sequence[RawValue])``.
+        unfinished_policy: Whether closing the workflow while this handler runs warns
+            (the default) or not; the update's caller gets an error either way.
+        description: Free text (kept on the definition).
 
     Returns:
         The method, marked, with a ``validator`` decorator attribute.
@@ -257,7 +326,8 @@ def update(fn: CallableType | None = None, *, name: str | None = None,
     Raises:
         ValueError: The options are wrong (as for signal).
     """
-    return _decorator("update", _UPDATE_ATTR, fn, name, dynamic)
+    return _decorator("update", _UPDATE_ATTR, fn, name, dynamic, unfinished_policy,
+                      description)
 
 
 def _validator_decorator(d: _HandlerDefinition) -> Callable[[CallableType], CallableType]:
@@ -409,7 +479,12 @@ def get_dynamic_update_handler() -> Callable[..., Any] | None:
 
 
 __all__ = [
+    "HandlerUnfinishedPolicy",
     "RawValue",
+    "UnfinishedSignalHandlersWarning",
+    "UnfinishedUpdateHandlersWarning",
+    "UpdateInfo",
+    "current_update_info",
     "ReadOnlyContextError",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",

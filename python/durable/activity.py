@@ -10,15 +10,18 @@ according to their retry policy, so make them idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol, TypeVar, overload
+
+from durable._metrics import MetricMeter
 
 __all__ = [
     "Info",
@@ -29,7 +32,9 @@ __all__ = [
     "is_cancelled",
     "is_worker_shutdown",
     "logger",
+    "metric_meter",
     "raise_complete_async",
+    "shield_thread_cancel_exception",
     "wait_for_cancelled",
     "wait_for_cancelled_sync",
     "wait_for_worker_shutdown",
@@ -183,6 +188,9 @@ class _Context:
         self.worker_shutdown: _EventLike = (
             worker_shutdown if worker_shutdown is not None else threading.Event())
         self.cancel_reason = ""  # "cancel_requested", "timed_out", "not_found", "worker_shutdown"
+        # Set by a worker that raises CancelledError inside sync activity threads: a context
+        # manager delaying that exception to the end of the block. None: nothing to shield.
+        self.shield_thread_cancel_exception: Callable[[], contextlib.AbstractContextManager[None]] | None = None
         self.cancel_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.shutdown_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
@@ -304,6 +312,39 @@ def wait_for_worker_shutdown_sync(timeout: timedelta | float | None = None) -> N
         RuntimeError: Not called from an activity.
     """
     _Context.current().worker_shutdown.wait(_seconds(timeout))
+
+
+@contextlib.contextmanager
+def shield_thread_cancel_exception() -> Iterator[None]:
+    """A ``with`` block that a cancellation raised inside a sync activity's thread does not
+    interrupt: the ``CancelledError`` is raised when the (outermost) block ends instead.
+
+    As in temporalio, it shields only where the worker raises cancellation inside the
+    activity's thread; elsewhere (async activities, process-pool activities, or a worker
+    that does not raise in threads) the block runs with no other effect.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    shield = _Context.current().shield_thread_cancel_exception
+    if shield is None:
+        yield
+    else:
+        with shield():
+            yield
+
+
+def metric_meter() -> MetricMeter:
+    """The activity's metric meter (temporalio's interface).
+
+    durable exports no metrics yet: this is ``MetricMeter.noop``, which checks its input
+    and records nothing (docs/temporal-compatibility.md).
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    _Context.current()
+    return MetricMeter.noop
 
 
 def raise_complete_async() -> NoReturn:

@@ -14,12 +14,32 @@ from datetime import datetime, timedelta, timezone
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from durable._metrics import (
+    MetricAttributes,
+    MetricCommon,
+    MetricCounter,
+    MetricGauge,
+    MetricGaugeFloat,
+    MetricHistogram,
+    MetricHistogramFloat,
+    MetricHistogramTimedelta,
+    MetricMeter,
+)
 from durable.exceptions import RetryState, TimeoutType
 
 if TYPE_CHECKING:
     from durable.v1 import common_pb2
 
 __all__ = [
+    "MetricAttributes",
+    "MetricCommon",
+    "MetricCounter",
+    "MetricGauge",
+    "MetricGaugeFloat",
+    "MetricHistogram",
+    "MetricHistogramFloat",
+    "MetricHistogramTimedelta",
+    "MetricMeter",
     "RetryPolicy",
     "RetryState",
     "TimeoutType",

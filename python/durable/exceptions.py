@@ -149,6 +149,15 @@ class FailureError(DurableError):
         return self._failure
 
 
+class ApplicationErrorCategory(IntEnum):
+    """How severe an :class:`ApplicationError` is (temporalio's values)."""
+
+    UNSPECIFIED = 0
+    BENIGN = 1
+    """An expected failure (e.g. a poll that found nothing yet): temporalio logs it at
+    DEBUG instead of WARNING and records no failure metric."""
+
+
 class ApplicationError(FailureError):
     """An error raised by user code; the one failure kind users raise on purpose.
 
@@ -162,9 +171,12 @@ class ApplicationError(FailureError):
             ``non_retryable_error_types``.
         non_retryable: If true, the activity is not retried whatever the retry policy says.
         next_retry_delay: Overrides the retry policy's delay before the next attempt.
+        category: :class:`ApplicationErrorCategory` of the error (kept on the exception;
+            see docs/temporal-compatibility.md for what durable does with it).
 
     Raises:
-        ValueError: ``next_retry_delay`` is negative.
+        ValueError: ``next_retry_delay`` is negative, or ``category`` is not an
+            ``ApplicationErrorCategory``.
         TypeError: ``next_retry_delay`` is not a timedelta.
     """
 
@@ -175,8 +187,14 @@ class ApplicationError(FailureError):
         type: str | None = None,
         non_retryable: bool = False,
         next_retry_delay: timedelta | None = None,
+        category: ApplicationErrorCategory = ApplicationErrorCategory.UNSPECIFIED,
     ) -> None:
         super().__init__(message)
+        try:
+            category = ApplicationErrorCategory(category)
+        except ValueError:
+            raise ValueError(f"category must be an ApplicationErrorCategory, got {category!r}"
+                             ) from None
         if next_retry_delay is not None:
             if not isinstance(next_retry_delay, timedelta):
                 raise TypeError(
@@ -189,6 +207,12 @@ class ApplicationError(FailureError):
         self._type = type
         self._non_retryable = non_retryable
         self._next_retry_delay = next_retry_delay
+        self._category = category
+
+    @property
+    def category(self) -> ApplicationErrorCategory:
+        """The error's severity category."""
+        return self._category
 
     @property
     def details(self) -> Sequence[Any]:

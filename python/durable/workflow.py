@@ -15,15 +15,18 @@ import contextlib
 import inspect
 import logging
 import random as _random_module
+import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 from durable import _workflow_guard
+from durable._metrics import MetricMeter
+from durable._workflow_asyncio import as_completed, wait
 
 _workflow_guard.install()  # non-deterministic calls raise inside workflow code (see there)
 
@@ -31,6 +34,16 @@ if TYPE_CHECKING:
     from durable.common import RetryPolicy, WorkflowIdReusePolicy
 
 __all__ = [
+    "HandlerUnfinishedPolicy",
+    "UnfinishedSignalHandlersWarning",
+    "UnfinishedUpdateHandlersWarning",
+    "UpdateInfo",
+    "all_handlers_finished",
+    "as_completed",
+    "current_update_info",
+    "init",
+    "metric_meter",
+    "wait",
     "ActivityCancellationType",
     "ActivityHandle",
     "ChildWorkflowCancellationType",
@@ -96,6 +109,7 @@ ReturnType = TypeVar("ReturnType")
 _RUN_ATTR = "__durable_workflow_run"
 _DEFN_ATTR = "__durable_workflow_definition"
 _RUNTIME_ATTR = "__durable_workflow_runtime"
+_INIT_ATTR = "__durable_workflow_init"
 
 
 class _ArgUnset:
@@ -115,7 +129,8 @@ def defn(cls: ClassType) -> ClassType: ...
 
 @overload
 def defn(
-    *, name: str | None = None, failure_exception_types: Sequence[type[BaseException]] = ()
+    *, name: str | None = None, sandboxed: bool = True,
+    failure_exception_types: Sequence[type[BaseException]] = ()
 ) -> Callable[[ClassType], ClassType]: ...
 
 
@@ -123,6 +138,7 @@ def defn(
     cls: ClassType | None = None,
     *,
     name: str | None = None,
+    sandboxed: bool = True,
     failure_exception_types: Sequence[type[BaseException]] = (),
 ) -> ClassType | Callable[[ClassType], ClassType]:
     """Decorate a class as a workflow definition.
@@ -130,6 +146,9 @@ def defn(
     Args:
         cls: The class (when used as ``@workflow.defn`` without parentheses).
         name: The workflow type name; defaults to the class name.
+        sandboxed: Accepted for temporalio code and ignored: durable has no sandbox (its
+            determinism guard always applies; ``workflow.unsafe.sandbox_unrestricted()``
+            lifts it for a block).
         failure_exception_types: Exception classes that, raised by workflow code, fail the
             *workflow* instead of the workflow *task*. ``FailureError`` (e.g.
             ``ApplicationError``) always fails the workflow; any other exception fails the
@@ -139,16 +158,46 @@ def defn(
         The class, unchanged but for the attached definition.
 
     Raises:
-        ValueError: The class has no ``@workflow.run`` method, has two, or the name is empty.
+        ValueError: The class has no ``@workflow.run`` method, has two, the name is empty,
+            or a ``@workflow.init`` ``__init__`` takes other parameters than the run method.
     """
+    if not isinstance(sandboxed, bool):
+        raise ValueError(f"sandboxed must be True or False, got {sandboxed!r}")
 
     def decorator(c: ClassType) -> ClassType:
-        _Definition._apply(c, name, tuple(failure_exception_types))
+        _Definition._apply(c, name, tuple(failure_exception_types), sandboxed)
         return c
 
     if cls is not None:
         return decorator(cls)
     return decorator
+
+
+def init(init_fn: CallableType) -> CallableType:
+    """Decorate the workflow class's ``__init__`` so that it receives the workflow's
+    arguments (as temporalio's ``workflow.init``).
+
+    Its parameters must be those of the ``@workflow.run`` method (names aside): the
+    object is then built with the run's arguments before any signal, update or query
+    handler runs, so handlers can rely on state derived from the input.
+
+    Raises:
+        ValueError: Not used on ``__init__``.
+    """
+    if getattr(init_fn, "__name__", None) != "__init__":
+        raise ValueError("@workflow.init decorates the __init__ method only, got "
+                         f"{getattr(init_fn, '__qualname__', init_fn)!r}")
+    setattr(init_fn, _INIT_ATTR, True)
+    return init_fn
+
+
+def _same_parameters(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
+    """Whether two methods take the same parameters (kind, default, annotation; any names)."""
+    def params(fn: Callable[..., Any]) -> list[tuple[Any, Any, Any]]:
+        return [(p.kind, p.default, p.annotation)
+                for p in inspect.signature(fn).parameters.values()]
+
+    return params(a) == params(b)
 
 
 def run(fn: CallableType) -> CallableType:
@@ -213,6 +262,8 @@ class _Definition:
     arg_types: list[Any] | None
     ret_type: Any
     failure_exception_types: tuple[type[BaseException], ...] = ()
+    init_takes_args: bool = False  # __init__ is marked @workflow.init
+    sandboxed: bool = True  # as given to @workflow.defn; durable has no sandbox
 
     @staticmethod
     def from_class(cls: type) -> _Definition | None:
@@ -235,7 +286,8 @@ class _Definition:
         return d if isinstance(d, _Definition) else None
 
     @staticmethod
-    def _apply(cls: type, name: str | None, failure_types: tuple[type[BaseException], ...]) -> None:
+    def _apply(cls: type, name: str | None, failure_types: tuple[type[BaseException], ...],
+               sandboxed: bool = True) -> None:
         if not isinstance(cls, type):
             raise ValueError(f"@workflow.defn decorates a class, got {cls!r}")
         if name is not None and (not isinstance(name, str) or not name):
@@ -261,6 +313,13 @@ class _Definition:
             if not (isinstance(t, type) and issubclass(t, BaseException)):
                 raise ValueError(f"failure_exception_types must hold exception classes, got {t!r}")
         run_fn = next(iter(run_fns.values()))
+        init_fn = cls.__init__
+        init_takes_args = bool(getattr(init_fn, _INIT_ATTR, False))
+        if init_takes_args and not _same_parameters(init_fn, run_fn):
+            raise ValueError(
+                f"workflow class {cls.__qualname__}: the @workflow.init __init__ must take the "
+                f"same parameters as the @workflow.run method {run_fn.__name__} (names may "
+                f"differ): {inspect.signature(init_fn)} vs {inspect.signature(run_fn)}")
         arg_types, ret_type = _type_hints(run_fn, skip_first=True)
         d = _Definition(
             name=name or cls.__name__,
@@ -269,6 +328,8 @@ class _Definition:
             arg_types=arg_types,
             ret_type=ret_type,
             failure_exception_types=failure_types,
+            init_takes_args=init_takes_args,
+            sandboxed=sandboxed,
         )
         from durable._workflow_handlers import _collect
 
@@ -409,6 +470,12 @@ class _Runtime(ABC):
     @abstractmethod
     def workflow_payload_converter(self) -> Any: ...
 
+    @abstractmethod
+    def workflow_all_handlers_finished(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_is_read_only(self) -> bool: ...
+
 
 def in_workflow() -> bool:
     """Whether the caller runs inside workflow code."""
@@ -470,14 +537,93 @@ async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta |
     await _Runtime.current().workflow_wait_condition(fn, timeout=t)
 
 
+def all_handlers_finished() -> bool:
+    """Whether no signal or update handler is running (as temporalio).
+
+    Wait for it before returning or continuing as new, so that no handler is cut short::
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    Raises:
+        RuntimeError: Not called from workflow code.
+    """
+    return _Runtime.current().workflow_all_handlers_finished()
+
+
+def metric_meter() -> MetricMeter:
+    """The workflow's metric meter (temporalio's interface).
+
+    durable exports no metrics yet: this is ``MetricMeter.noop``, which checks its input
+    and records nothing (docs/temporal-compatibility.md).
+
+    Raises:
+        RuntimeError: Not called from workflow code.
+    """
+    _Runtime.current()
+    return MetricMeter.noop
+
+
+_imports_passed_through = threading.local()
+
+
 class unsafe:
     """Escape hatches that are only safe when you know what replay means."""
 
     @staticmethod
     def is_replaying() -> bool:
-        """Whether workflow code is re-running recorded history (not making progress)."""
+        """Whether workflow code is re-running recorded history (not making progress).
+
+        False outside workflow code (temporalio raises there).
+        """
         rt = _Runtime.maybe_current()
         return rt is not None and rt.workflow_is_replaying()
+
+    @staticmethod
+    def is_replaying_history_events() -> bool:
+        """Whether recorded history is being replayed, not counting queries and update
+        validators (they are live even during a replay)."""
+        rt = _Runtime.maybe_current()
+        return rt is not None and rt.workflow_is_replaying() and not rt.workflow_is_read_only()
+
+    @staticmethod
+    def is_read_only() -> bool:
+        """Whether a query handler or an update validator is running (no commands allowed)."""
+        rt = _Runtime.maybe_current()
+        return rt is not None and rt.workflow_is_read_only()
+
+    @staticmethod
+    def in_sandbox() -> bool:
+        """Always False: durable runs workflow code without a sandbox."""
+        return False
+
+    @staticmethod
+    def is_sandbox_unrestricted() -> bool:
+        """Whether the calling code is inside :meth:`sandbox_unrestricted`."""
+        return in_workflow() and not _workflow_guard._state.active
+
+    @staticmethod
+    @contextlib.contextmanager
+    def imports_passed_through() -> Iterator[None]:
+        """A no-op ``with`` block, for temporalio code that imports activities and models
+        through the sandbox::
+
+            with workflow.unsafe.imports_passed_through():
+                from myapp.activities import charge
+
+        durable has no sandbox: every module is imported once, normally (a documented
+        no-op, usable at module level and in workflow code).
+        """
+        depth = getattr(_imports_passed_through, "depth", 0)
+        _imports_passed_through.depth = depth + 1
+        try:
+            yield
+        finally:
+            _imports_passed_through.depth = depth
+
+    @staticmethod
+    def is_imports_passed_through() -> bool:
+        """Whether the calling code is inside :meth:`imports_passed_through`."""
+        return getattr(_imports_passed_through, "depth", 0) > 0
 
     @staticmethod
     def sandbox_unrestricted() -> contextlib.AbstractContextManager[None]:
@@ -1256,8 +1402,13 @@ logger = LoggerAdapter(logging.getLogger("durable.workflow"))
 
 
 from durable._workflow_handlers import (  # noqa: E402  (they use this module)
+    HandlerUnfinishedPolicy,
     RawValue,
     ReadOnlyContextError,
+    UnfinishedSignalHandlersWarning,
+    UnfinishedUpdateHandlersWarning,
+    UpdateInfo,
+    current_update_info,
     get_dynamic_query_handler,
     get_dynamic_signal_handler,
     get_dynamic_update_handler,

@@ -8,14 +8,17 @@ from durable.worker._replayer import (
 )
 from durable.worker._shared_state import SharedHeartbeatSender, SharedStateManager
 from durable.worker._worker import Worker
+from durable.worker._workflow_runner import UnsandboxedWorkflowRunner, WorkflowRunner
 from durable.worker._workflow_instance import WorkflowInstance
 
 __all__ = [
     "Replayer",
     "SharedHeartbeatSender",
     "SharedStateManager",
+    "UnsandboxedWorkflowRunner",
     "Worker",
     "WorkflowInstance",
+    "WorkflowRunner",
     "WorkflowReplayResult",
     "WorkflowReplayResults",
     "WorkflowTaskFailedError",

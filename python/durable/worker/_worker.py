@@ -14,6 +14,7 @@ from durable.v1 import service_pb2
 from durable.worker._activity_worker import _ActivityWorker
 from durable.worker._deadlock_detector import debug_mode_from_env
 from durable.worker._shared_state import SharedStateManager
+from durable.worker._workflow_runner import WorkflowRunner
 from durable.worker._workflow_worker import _WorkflowWorker
 
 logger = logging.getLogger("durable.worker")
@@ -56,6 +57,10 @@ class Worker:
             its workflow task fails with a "Potential deadlock detected" error and its lane
             thread is replaced; default 2 s; None turns the detector off (a durable
             extension: temporalio fixes it at 2 s). See docs/workflows.md.
+        workflow_runner: temporalio's runner choice (``SandboxedWorkflowRunner``,
+            ``UnsandboxedWorkflowRunner``); accepted and without effect, since durable
+            has no sandbox (``durable/worker/_workflow_runner.py``).
+        unsandboxed_workflow_runner: Likewise.
 
     Raises:
         ValueError: Nothing to run, a class or function is not decorated, two share a name,
@@ -83,7 +88,13 @@ class Worker:
         identity: str | None = None,
         debug_mode: bool = False,
         deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
+        workflow_runner: WorkflowRunner | None = None,
+        unsandboxed_workflow_runner: WorkflowRunner | None = None,
     ) -> None:
+        for runner in (workflow_runner, unsandboxed_workflow_runner):
+            if runner is not None and not isinstance(runner, WorkflowRunner):
+                raise ValueError(f"workflow_runner must be a WorkflowRunner (e.g. "
+                                 f"UnsandboxedWorkflowRunner()), got {runner!r}")
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
         if not workflows and not activities:

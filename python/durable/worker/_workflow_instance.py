@@ -166,6 +166,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         self._now_us = activation.timestamp_us
         self._replaying = activation.is_replaying
         error: BaseException | None = None
+        was_completed = self._completed
         previous_loop = _asyncio_events._get_running_loop()
         _asyncio_events._set_running_loop(self)
         self._in_activation = True
@@ -177,6 +178,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             self._start_main()
             self._run_until_blocked()
             self._check_main_task()
+            if self._completed and not was_completed and not self._replaying:
+                self._warn_unfinished_handlers()
         except BaseException as e:  # an SDK bug, a job the code could not handle, SystemExit
             error = e
         finally:
@@ -278,7 +281,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         except Exception as e:
             raise RuntimeError(
                 f"cannot decode the arguments of workflow {self._defn.name!r}: {e}") from e
-        self._object = self._defn.cls()
+        # @workflow.init: __init__ takes the run's arguments (before any handler runs).
+        self._object = self._defn.cls(*args) if self._defn.init_takes_args else self._defn.cls()
         # Started once the activation's other jobs are applied, so that the handlers of
         # signals and updates that came with the start run first (as in temporalio).
         self._pending_main = (self._defn.run_fn, args)

@@ -10,6 +10,9 @@ A mixin of ``WorkflowInstance``; the handlers themselves are defined with
 * ``DoUpdate`` job: when ``run_validator`` (a live request), the validator runs read-only;
   if it raises, ``RejectUpdate`` (never recorded). Otherwise ``AcceptUpdate`` and the
   handler runs as a task whose outcome is ``CompleteUpdate``.
+* Signal and update handlers in progress are tracked (``workflow.all_handlers_finished``);
+  closing the workflow while some run warns per their ``unfinished_policy``
+  (``UnfinishedUpdateHandlersWarning`` / ``UnfinishedSignalHandlersWarning``, as temporalio).
 * ``workflow.patched`` / ``deprecate_patch``: a ``core_patch`` marker (see
   ``cpp/core/src/history/events.h``), answered from ``NotifyHasPatch`` jobs on replay.
 
@@ -20,16 +23,30 @@ callbacks: ``workflow.ReadOnlyContextError`` says which handler tried.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
+import json
 import logging
 import traceback
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from durable import workflow
-from durable._workflow_handlers import RawValue, ReadOnlyContextError, _Handlers, _HandlerDefinition
+from durable._workflow_handlers import (
+    HandlerUnfinishedPolicy,
+    RawValue,
+    ReadOnlyContextError,
+    UnfinishedSignalHandlersWarning,
+    UnfinishedUpdateHandlersWarning,
+    UpdateInfo,
+    _current_update_info,
+    _HandlerDefinition,
+    _Handlers,
+)
 from durable.exceptions import ApplicationError, FailureError
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2
@@ -70,6 +87,49 @@ class _MessagesMixin:
         self._buffered_signals: list[activation_pb2.SignalWorkflow] = []
         self._read_only: str | None = None  # the read-only handler running, if any
         self._patch_memo: dict[str, bool] = {}
+        # Running signal / update handlers: key -> (definition, name, update id or None).
+        self._in_progress: dict[int, tuple[_HandlerDefinition, str, str | None]] = {}
+        self._in_progress_seq = 0
+
+    def _handler_started(self, d: _HandlerDefinition, name: str, update_id: str | None) -> int:
+        self._in_progress_seq += 1
+        self._in_progress[self._in_progress_seq] = (d, name, update_id)
+        return self._in_progress_seq
+
+    def _warn_unfinished_handlers(self) -> None:
+        """Called when the workflow closes: warn about handlers still running (as temporalio),
+        unless their ``unfinished_policy`` is ABANDON."""
+        warn = [(d, name, uid) for d, name, uid in self._in_progress.values()
+                if d.unfinished_policy is HandlerUnfinishedPolicy.WARN_AND_ABANDON]
+        where = f"workflow {getattr(self, '_workflow_id', '?')} ({self._defn.name})"
+        advice = ("wait for them with `await workflow.wait_condition(workflow.all_handlers_finished)` "
+                  "before returning, or mark the handler `unfinished_policy="
+                  "workflow.HandlerUnfinishedPolicy.ABANDON` if cutting it short is fine")
+        updates = [{"name": name, "id": uid} for d, name, uid in warn if d.kind == "update"]
+        if updates:
+            self._warn(UnfinishedUpdateHandlersWarning(
+                f"[TMPRL1102] {where} finished while update handlers were still running; "
+                f"their callers get an error instead of a result. To avoid it, {advice}. "
+                f"Unfinished updates: {json.dumps(updates)}"))
+        signals = Counter(name for d, name, _ in warn if d.kind == "signal")
+        if signals:
+            self._warn(UnfinishedSignalHandlersWarning(
+                f"[TMPRL1102] {where} finished while signal handlers were still running. "
+                f"To avoid it, {advice}. Unfinished signals: "
+                f"{json.dumps([{'name': n, 'count': c} for n, c in signals.most_common()])}"))
+
+    @staticmethod
+    def _warn(warning: Warning) -> None:
+        try:
+            warnings.warn(warning, stacklevel=1)
+        except Exception:  # warnings turned into errors: never fail the workflow task for it
+            logger.warning("%s", warning)
+
+    def workflow_all_handlers_finished(self) -> bool:
+        return not self._in_progress
+
+    def workflow_is_read_only(self) -> bool:
+        return self._read_only is not None
 
     def _apply_message_job(self, kind: str, job: activation_pb2.WorkflowActivationJob) -> bool:
         """Apply a signal / query / update job; False if ``kind`` is none of them."""
@@ -145,10 +205,16 @@ class _MessagesMixin:
                            "%s", getattr(self, "_workflow_id", "?"), self._defn.name,
                            job.signal_name, e)
             return
-        self.create_task(self._run_signal(fn, args, job.signal_name),
-                         name=f"signal {job.signal_name}")
+        key = self._handler_started(d, job.signal_name, None)
+        self.create_task(self._run_signal(fn, args, key), name=f"signal {job.signal_name}")
 
-    async def _run_signal(self, fn: Callable[..., Any], args: list[Any], name: str) -> None:
+    async def _run_signal(self, fn: Callable[..., Any], args: list[Any], key: int) -> None:
+        try:
+            await self._run_signal_handler(fn, args)
+        finally:
+            self._in_progress.pop(key, None)
+
+    async def _run_signal_handler(self, fn: Callable[..., Any], args: list[Any]) -> None:
         try:
             result = fn(*args)
             if inspect.isawaitable(result):
@@ -264,19 +330,32 @@ class _MessagesMixin:
         except Exception as e:
             reject(e)
             return
+        info = UpdateInfo(id=u.id, name=u.name)
         if u.run_validator and d.validator is not None:
             vfn, _ = self._handler_call(d, u.name, [], fn=d.validator)
+            context = contextvars.copy_context()  # workflow.current_update_info() in it
+            context.run(_current_update_info.set, info)
             try:
                 with self._read_only_scope(f"validator of update {u.name!r}"):
-                    vfn(*args)
+                    context.run(vfn, *args)
             except Exception as e:
                 reject(e)
                 return
         self._add_command(commands_pb2.Command(
             accept_update=commands_pb2.AcceptUpdateCommand(update_id=u.id)))
-        self.create_task(self._run_update(fn, args, u.id), name=f"update {u.name} {u.id}")
+        key = self._handler_started(d, u.name, u.id)
+        self.create_task(self._run_update(fn, args, info, key), name=f"update {u.name} {u.id}")
 
-    async def _run_update(self, fn: Callable[..., Any], args: list[Any], update_id: str) -> None:
+    async def _run_update(self, fn: Callable[..., Any], args: list[Any], info: UpdateInfo,
+                          key: int) -> None:
+        _current_update_info.set(info)  # this task's context (and the tasks it starts)
+        try:
+            await self._run_update_handler(fn, args, info.id)
+        finally:
+            self._in_progress.pop(key, None)
+
+    async def _run_update_handler(self, fn: Callable[..., Any], args: list[Any],
+                                  update_id: str) -> None:
         outcome = history_pb2.UpdateOutcome()
         try:
             result = fn(*args)
