@@ -46,4 +46,6 @@ CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
 SKBUILD_CMAKE_DEFINE="$defines" \
   $py -m pip install -q --no-build-isolation --no-deps -e . 
 $py -c 'import durable._core' || { echo "bootstrap: the extension does not import" >&2; exit 1; }
+# FerretDB: the MongoDB wire-protocol server the OSM LCM example keeps GridFS in.
+scripts/ferretdb.sh
 echo "bootstrap: ready (.venv/bin/python)"
