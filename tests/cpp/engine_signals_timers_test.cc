@@ -80,6 +80,24 @@ TEST_F(EngineStep2Test, SignalsWithoutTaskInFlightShareOnePendingTask) {
             "7 WorkflowTaskScheduled, 8 WorkflowExecutionSignaled, 9 WorkflowTaskStarted");
 }
 
+TEST_F(EngineStep2Test, ARetriedSignalWithTheSameRequestIdIsDeliveredOnce) {
+  StartAndComplete({StartTimer(1, 3600 * kSecond)});
+  auto signal = [&](const std::string& request_id) {
+    v1::SignalWorkflowExecutionRequest r;
+    r.mutable_workflow_execution()->set_workflow_id("wf1");
+    r.set_signal_name("s");
+    r.set_request_id(request_id);
+    v1::SignalWorkflowExecutionResponse resp;
+    return engine_->SignalWorkflowExecution(r, &resp);
+  };
+  ASSERT_TRUE(signal("req-a").ok());
+  ASSERT_TRUE(signal("req-a").ok());  // the client lost the reply and retried
+  ASSERT_TRUE(signal("req-b").ok());
+  EXPECT_EQ(H(*engine_, "wf1"), std::string(kFirstTask) +
+                                    ", 5 TimerStarted, 6 WorkflowExecutionSignaled, "
+                                    "7 WorkflowTaskScheduled, 8 WorkflowExecutionSignaled");
+}
+
 TEST_F(EngineStep2Test, SignalErrorsNameTheWorkflow) {
   Status st = Signal(*engine_, "ghost", "s");
   EXPECT_EQ(st.code(), StatusCode::kNotFound);

@@ -167,6 +167,17 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
   std::lock_guard<std::mutex> lock(Stripe(wf));
   v1::ExecutionState ms;
   DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "signal", &ms));
+  if (!req.request_id().empty()) {
+    for (const auto& id : ms.signal_request_ids()) {
+      if (id == req.request_id()) return Status::OK();  // a retry: delivered already
+    }
+    // The most recent ones suffice: a client retries within its retry budget (a minute).
+    constexpr int kKeptSignalRequestIds = 256;
+    if (ms.signal_request_ids_size() >= kKeptSignalRequestIds) {
+      ms.mutable_signal_request_ids()->DeleteSubrange(0, 1);
+    }
+    ms.add_signal_request_ids(req.request_id());
+  }
   Txn txn(Now());
   v1::HistoryEvent ev;
   auto* a = ev.mutable_workflow_execution_signaled();
