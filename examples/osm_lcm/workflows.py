@@ -259,11 +259,10 @@ class ClusterPatchWorkflow:
         await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
         failed = [h for h, t in tasks.items() if _failed(t)]
         if failed:
-            for h, t in tasks.items():
-                if not t.done():
-                    children[h].cancel()
+            cancelled = [h for h, t in tasks.items() if not t.done()]
+            for h in cancelled:
+                children[h].cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
-            cancelled = [h for h, t in tasks.items() if h != failed[0] and _failed(t)]
             raise ApplicationError(
                 f"cluster {cluster}: host {failed[0]} failed; cancelled {cancelled}",
                 type="HostFailed", non_retryable=True) from tasks[failed[0]].exception()
