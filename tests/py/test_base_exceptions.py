@@ -46,7 +46,12 @@ _raised: dict[str, int] = {}
 
 
 def _raise_once(key: str, kind: str) -> None:
-    """Raise ``kind`` the first time ``key`` is seen (the task's retry then succeeds)."""
+    """Raise ``kind`` the first time ``key`` is seen (the task's retry then succeeds).
+
+    Never while replaying: a recorded history (tests/py/histories) replays in any process.
+    """
+    if workflow.unsafe.is_replaying():
+        return
     with _lock:
         first = key not in _raised
         _raised[key] = _raised.get(key, 0) + 1

@@ -66,11 +66,12 @@ class DebuggedWorkflow:
     @workflow.run
     async def run(self, seconds: float) -> str:
         with workflow.unsafe.sandbox_unrestricted():
+            previous = sys.gettrace()
             sys.settrace(_tracer)
             try:
                 _paused_in_a_debugger(seconds)
             finally:
-                sys.settrace(None)
+                sys.settrace(previous)
         return "finished"
 
 
@@ -147,8 +148,8 @@ async def test_spinning_workflow_fails_its_task_with_its_stack_and_frees_the_lan
     assert "_lane" not in stack and "activate" not in stack, stack  # only workflow frames
     # The interrupted spinner unwound: no lane thread of this worker is left.
     await _wait_until(lambda: not _lane_threads(task_queue), "lane threads did not end")
+    # Left open: a closed run would be recorded as a history fixture, and replaying it spins.
     assert (await spinning.describe()).status == WorkflowExecutionStatus.RUNNING
-    await spinning.terminate(reason="test over")
 
 
 async def test_code_blocked_in_c_gets_its_lane_replaced_and_never_answers(
@@ -177,8 +178,7 @@ async def test_code_blocked_in_c_gets_its_lane_replaced_and_never_answers(
     # Once released, the stuck threads unwind and end without answering their tasks.
     await _wait_until(lambda: not _lane_threads(task_queue), "blocked lanes did not end")
     kinds = [e.WhichOneof("attributes") for e in (await blocked.fetch_history()).events]
-    assert "workflow_task_completed" not in kinds, kinds
-    await blocked.terminate(reason="test over")
+    assert "workflow_task_completed" not in kinds, kinds  # (left open, as the spinner)
 
 
 async def test_a_query_handler_that_never_yields_fails_the_query_not_the_workflow(
@@ -235,7 +235,6 @@ async def test_the_detector_is_on_by_default_in_a_slow_workflow(
                                              task_queue=task_queue)
         failed = await wait_for_event(handle, "workflow_task_failed", timeout=60)
         assert "didn't yield within 2 second(s)" in failed.workflow_task_failed.failure.message
-        await handle.terminate(reason="test over")
 
 
 @pytest.mark.parametrize("bad", [timedelta(0), timedelta(seconds=-1), 2, "2s"])
