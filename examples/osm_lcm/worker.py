@@ -1,6 +1,6 @@
 """The OSM LCM worker: every workflow and activity of the example on task queue ``lcm``.
 
-    python examples/osm_lcm/worker.py --server HOST:PORT --mongo-url URL --sim-dir DIR
+    python examples/osm_lcm/worker.py --server HOST:PORT --mongo-url URL --sim-dir DIR [--database osm]
 
 It prints ``worker ready`` once polling, and runs until SIGTERM / SIGINT (then drains for
 up to 5 s). ``make_worker`` builds the same worker for an existing client (the demo's
@@ -34,8 +34,9 @@ async def main() -> None:
     parser.add_argument("--server", required=True, help="durable-server address host:port")
     parser.add_argument("--mongo-url", required=True, help="mongodb://... of FerretDB")
     parser.add_argument("--sim-dir", required=True, help="the simulators' state directory")
+    parser.add_argument("--database", default="osm", help="MongoDB database (default: osm)")
     args = parser.parse_args()
-    activities.configure(args.mongo_url, args.sim_dir)
+    activities.configure(args.mongo_url, args.sim_dir, database=args.database)
     client = await Client.connect(args.server)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
