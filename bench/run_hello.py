@@ -31,6 +31,10 @@ def systems(n: int) -> dict[str, list[str] | None]:
     return {
         "durable": [sys.executable, str(ROOT / "bench" / "hello.py"), str(n)],
         "durable-relaxed": [sys.executable, str(ROOT / "bench" / "hello.py"), str(n), "--relaxed"],
+        "durable-grpc-1": [sys.executable, str(ROOT / "bench" / "hello_grpc.py"), str(n),
+                           "--workers", "1"],
+        "durable-grpc-4": [sys.executable, str(ROOT / "bench" / "hello_grpc.py"), str(n),
+                           "--workers", "4"],
         "dbos": [str(peer_py), str(ROOT / "bench" / "peers" / "dbos_hello.py"), str(n)]
         if have_peers else None,
         "temporal": [str(peer_py), str(ROOT / "bench" / "peers" / "temporal_hello.py"), str(n),
