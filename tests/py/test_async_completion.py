@@ -190,3 +190,26 @@ async def test_complete_from_another_process(tmp_path: Path, task_queue: str,
         await client.close()
     assert result == "from afar"
     assert _attempts[key] == [(1, [])]
+
+
+@pytest.mark.parametrize("mode", ["token", "id"])
+async def test_complete_from_another_process_while_the_worker_runs(
+        server: Any, task_queue: str, mode: str) -> None:
+    """Through durable-server the worker keeps running while another process completes its
+    activity (the embedded engine needs the worker's process to let go first)."""
+    key = f"live-{mode}"
+    client = await Client.connect(server.address)
+    try:
+        async with _worker(client, task_queue):
+            handle = await client.start_workflow(AsyncCompletionWorkflow.run, args=[key, False],
+                                                 id=f"wf-{key}", task_queue=task_queue)
+            token = await _token(key)
+            args = [token.hex()] if mode == "token" else [f"wf-{key}", "ext"]
+            child = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, str(CHILD), server.address, mode, *args, "from afar"],
+                capture_output=True, text=True, timeout=60)
+            assert child.returncode == 0, child.stderr
+            assert await handle.result() == "from afar"
+    finally:
+        await client.close()
