@@ -197,14 +197,15 @@ async def test_a_query_handler_that_never_yields_fails_the_query_not_the_workflo
     await _wait_until(lambda: not _lane_threads(task_queue), "lane threads did not end")
 
 
-@pytest.mark.parametrize("how", ["debug_mode", "DURABLE_DEBUG", "timeout_none"])
+@pytest.mark.parametrize("how", ["debug_mode", "DURABLE_DEBUG", "TEMPORAL_DEBUG",
+                                 "timeout_none"])
 async def test_debug_mode_turns_the_detector_off(
         client: Client, task_queue: str, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     options: dict[str, Any] = {"deadlock_detection_timeout": timedelta(seconds=0.2)}
     if how == "debug_mode":
         options["debug_mode"] = True
-    elif how == "DURABLE_DEBUG":
-        monkeypatch.setenv("DURABLE_DEBUG", "1")
+    elif how.endswith("_DEBUG"):
+        monkeypatch.setenv(how, "1")
     else:
         options["deadlock_detection_timeout"] = None
     async with Worker(client, task_queue=task_queue, workflows=[SlowButFinishesWorkflow],

@@ -17,7 +17,7 @@ is taken over:
    not wait for the stuck thread (lane threads are daemons).
 
 Off when the worker runs in debug mode (``Worker(debug_mode=True)`` or the environment
-variable ``DURABLE_DEBUG``), and for a lane a debugger is stepping through (a frame of the
+variable ``DURABLE_DEBUG`` / ``TEMPORAL_DEBUG``), and for a lane a debugger is stepping through (a frame of the
 stuck thread has a trace function, or pydevd/debugpy is loaded).
 """
 
@@ -41,9 +41,9 @@ _ASYNCIO_DIR = os.path.dirname(os.path.abspath(__import__("asyncio").__file__))
 
 
 def debug_mode_from_env() -> bool:
-    """Whether ``DURABLE_DEBUG`` asks for debug mode (any non-empty value, as temporalio's
-    ``TEMPORAL_DEBUG``)."""
-    return bool(os.environ.get("DURABLE_DEBUG"))
+    """Whether ``DURABLE_DEBUG`` (or temporalio's ``TEMPORAL_DEBUG``, for ported setups)
+    asks for debug mode: any non-empty value, as in temporalio."""
+    return bool(os.environ.get("DURABLE_DEBUG") or os.environ.get("TEMPORAL_DEBUG"))
 
 
 class DeadlockInterrupt(BaseException):

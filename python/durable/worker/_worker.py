@@ -52,7 +52,8 @@ class Worker:
             ``activity.is_worker_shutdown()``) before cancelling them.
         identity: Identity recorded with this worker's actions; the client's by default.
         debug_mode: Turns the deadlock detector off (so that a debugger can pause workflow
-            code). Also on when the environment variable ``DURABLE_DEBUG`` is set.
+            code). Also on when the environment variable ``DURABLE_DEBUG`` (or temporalio's
+            ``TEMPORAL_DEBUG``) is set.
         deadlock_detection_timeout: How long workflow code may run without yielding before
             its workflow task fails with a "Potential deadlock detected" error and its lane
             thread is replaced; default 2 s; None turns the detector off (a durable
