@@ -24,7 +24,9 @@ from typing import Any, NoReturn, Protocol, TypeVar, overload
 from durable._metrics import MetricMeter
 
 __all__ = [
+    "ActivityCancellationDetails",
     "Info",
+    "cancellation_details",
     "defn",
     "heartbeat",
     "in_activity",
@@ -158,6 +160,22 @@ class Info:
     workflow_type: str
 
 
+@dataclass(frozen=True)
+class ActivityCancellationDetails:
+    """Why the attempt was cancelled (see :func:`cancellation_details`); set once.
+
+    ``paused`` and ``reset`` exist for temporalio code and are always False (durable has no
+    activity pause or reset).
+    """
+
+    not_found: bool = False
+    cancel_requested: bool = False
+    paused: bool = False
+    reset: bool = False
+    timed_out: bool = False
+    worker_shutdown: bool = False
+
+
 class _EventLike(Protocol):
     """``threading.Event`` or a multiprocessing manager's Event proxy."""
 
@@ -284,6 +302,21 @@ def wait_for_cancelled_sync(timeout: timedelta | float | None = None) -> None:
         RuntimeError: Not called from an activity.
     """
     _Context.current().cancelled.wait(_seconds(timeout))
+
+
+def cancellation_details() -> ActivityCancellationDetails | None:
+    """Why this attempt was cancelled, or None while it is not.
+
+    Raises:
+        RuntimeError: Not called from an activity.
+    """
+    ctx = _Context.current()
+    if not ctx.cancelled.is_set():
+        return None
+    reason = ctx.cancel_reason
+    return ActivityCancellationDetails(
+        not_found=reason == "not_found", cancel_requested=reason == "cancel_requested",
+        timed_out=reason == "timed_out", worker_shutdown=reason == "worker_shutdown")
 
 
 def is_worker_shutdown() -> bool:

@@ -29,6 +29,7 @@ from durable._description import (
 )
 from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
     AlreadyExistsError,
     CancelledError,
@@ -51,6 +52,10 @@ __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
     "Client",
+    "HttpConnectProxyConfig",  # re-exported from durable.service, as temporalio.client does
+    "KeepAliveConfig",
+    "RetryConfig",
+    "TLSConfig",
     "PendingActivityInfo",
     "PendingActivityState",
     "PendingChildWorkflowInfo",

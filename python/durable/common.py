@@ -25,6 +25,7 @@ from durable._metrics import (
     MetricHistogramTimedelta,
     MetricMeter,
 )
+from durable._workflow_handlers import RawValue
 from durable.exceptions import RetryState, TimeoutType
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "MetricHistogramFloat",
     "MetricHistogramTimedelta",
     "MetricMeter",
+    "RawValue",
     "RetryPolicy",
     "RetryState",
     "TimeoutType",

@@ -30,6 +30,10 @@ class DurableError(Exception):
         return self.__cause__
 
 
+TemporalError = DurableError
+"""temporalio's name for the base class, so ``except TemporalError`` ports unchanged."""
+
+
 # --- Errors of calls into the engine --------------------------------------------------------
 
 

@@ -42,7 +42,12 @@ __all__ = [
     "as_completed",
     "current_update_info",
     "init",
+    "instance",
+    "memo",
+    "memo_value",
     "metric_meter",
+    "time_ns",
+    "uuid7",
     "wait",
     "ActivityCancellationType",
     "ActivityHandle",
@@ -476,6 +481,9 @@ class _Runtime(ABC):
     @abstractmethod
     def workflow_is_read_only(self) -> bool: ...
 
+    @abstractmethod
+    def workflow_instance(self) -> Any: ...
+
 
 def in_workflow() -> bool:
     """Whether the caller runs inside workflow code."""
@@ -506,6 +514,37 @@ def time() -> float:
     return _Runtime.current().workflow_time_us() / 1e6
 
 
+def time_ns() -> int:
+    """The workflow's current time in nanoseconds since the epoch (as ``time.time_ns``)."""
+    return _Runtime.current().workflow_time_us() * 1000
+
+
+def instance() -> Any:
+    """The running workflow's object (the instance of the ``@workflow.defn`` class)."""
+    return _Runtime.current().workflow_instance()
+
+
+def memo() -> Mapping[str, Any]:
+    """The run's memo, each value decoded without type hints (a dataclass comes back as a
+    dict; use :func:`memo_value` with ``type_hint`` for the type)."""
+    pc = payload_converter()
+    return {k: pc.from_payload(v) for k, v in info().memo.items()}
+
+
+def memo_value(key: str, default: Any = _arg_unset, *, type_hint: Any = None) -> Any:
+    """One memo value, decoded with ``type_hint`` when given.
+
+    Raises:
+        KeyError: ``key`` is not in the memo and no ``default`` was given.
+    """
+    raw = info().memo.get(key)
+    if raw is None:
+        if default is _arg_unset:
+            raise KeyError(f"memo has no key {key!r}")
+        return default
+    return payload_converter().from_payload(raw, type_hint)
+
+
 def random() -> _random_module.Random:
     """A ``random.Random`` seeded deterministically for this run (same values on replay)."""
     return _Runtime.current().workflow_random()
@@ -514,6 +553,16 @@ def random() -> _random_module.Random:
 def uuid4() -> uuid.UUID:
     """A version-4 UUID drawn from :func:`random` (deterministic across replays)."""
     return uuid.UUID(int=random().getrandbits(128), version=4)
+
+
+def uuid7() -> uuid.UUID:
+    """A version-7 UUID (RFC 9562: time-ordered): the workflow time in milliseconds, then
+    bits drawn from :func:`random` (deterministic across replays)."""
+    ms = time_ns() // 1_000_000
+    bits = random().getrandbits(74)
+    value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | (
+        bits & (2**62 - 1))
+    return uuid.UUID(int=value)
 
 
 async def sleep(duration: float | timedelta) -> None:

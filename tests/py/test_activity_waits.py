@@ -24,9 +24,12 @@ _log: dict[str, list[Any]] = {}
 
 @activity.defn
 async def waits_for_cancel(key: str) -> str:
-    async def watcher() -> bool:
+    async def watcher() -> list[object]:
+        assert activity.cancellation_details() is None
         await activity.wait_for_cancelled()  # in a task of its own: the context follows
-        return activity.is_cancelled()
+        details = activity.cancellation_details()
+        return [activity.is_cancelled(), details and details.cancel_requested,
+                details and details.timed_out]
 
     watch = asyncio.create_task(watcher())
     _started.add(key)
@@ -47,7 +50,8 @@ def waits_for_cancel_sync(key: str) -> str:
     while not activity.is_cancelled():
         activity.heartbeat()
         activity.wait_for_cancelled_sync(timedelta(milliseconds=50))
-    _log[key] = [inside, activity.is_cancelled()]
+    details = activity.cancellation_details()
+    _log[key] = [inside, activity.is_cancelled(), details is not None and details.cancel_requested]
     raise asyncio.CancelledError()
 
 
@@ -95,7 +99,8 @@ async def test_wait_for_cancelled(client: Client, task_queue: str, sync: bool) -
             await until(lambda: key in _started, "the activity to start")
             await handle.signal(CancelsActivityWorkflow.cancel_now)
             assert await handle.result() == "cancelled"
-    expected = ["shielded block ran", True] if sync else ["watcher saw cancel", True]
+    expected = (["shielded block ran", True, True] if sync
+                else ["watcher saw cancel", [True, True, False]])
     assert _log[key] == expected
 
 

@@ -583,6 +583,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
     def workflow_time_us(self) -> int:
         return self._now_us
 
+    def workflow_instance(self) -> Any:
+        return self._object
+
     def workflow_is_replaying(self) -> bool:
         return self._replaying
 
