@@ -100,6 +100,14 @@ class LaneWatch:
             if self.abandoned:
                 raise LaneAbandoned()
 
+    # ``with lane:`` brackets a run of workflow code (enter / leave).
+    def __enter__(self) -> LaneWatch:
+        self.enter()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.leave()
+
     def check_not_abandoned(self) -> None:
         """Raise LaneAbandoned if the detector took this lane's task over."""
         if self.abandoned:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
 logger = logging.getLogger("durable.worker")
 
 _POLL_TIMEOUT_US = 10_000_000  # a parked poll returns empty after this; the lane re-polls
+_NOT_A_LANE = contextlib.nullcontext()
 
 
 class _StaleCache(Exception):
@@ -236,30 +238,10 @@ class _WorkflowWorker:
         lane: LaneWatch | None = getattr(self._tls, "lane", None)
         return lane is not None and lane.abandoned
 
-    def _activate(self, instance: WorkflowInstance,
-                  activation: activation_pb2.WorkflowActivation
-                  ) -> activation_pb2.WorkflowActivationCompletion:
-        """``instance.activate`` under the deadlock detector's watch."""
-        lane: LaneWatch | None = getattr(self._tls, "lane", None)
-        if lane is None:
-            return instance.activate(activation)
-        lane.enter()
-        try:
-            return instance.activate(activation)
-        finally:
-            lane.leave()
-
-    def _answer(self, instance: WorkflowInstance,
-                query: Any) -> commands_pb2.RespondToQueryCommand:
-        """``instance.answer_query`` under the deadlock detector's watch."""
-        lane: LaneWatch | None = getattr(self._tls, "lane", None)
-        if lane is None:
-            return instance.answer_query(query)
-        lane.enter()
-        try:
-            return instance.answer_query(query)
-        finally:
-            lane.leave()
+    def _watched(self) -> Any:
+        """A context in which workflow code runs under the deadlock detector's watch (the
+        current lane; none outside lanes)."""
+        return getattr(self._tls, "lane", None) or _NOT_A_LANE
 
     def _lane(self, lane: LaneWatch) -> None:
         backoff = 0.1
@@ -365,14 +347,16 @@ class _WorkflowWorker:
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types))
                 while (raw := replayer.next_activation()) is not None:
-                    completion = self._activate(
-                        entry.instance, activation_pb2.WorkflowActivation.FromString(raw))
+                    with self._watched():
+                        completion = entry.instance.activate(
+                            activation_pb2.WorkflowActivation.FromString(raw))
                     replayer.complete(completion.SerializeToString())
                 failure_raw = replayer.take_failure()
                 if failure_raw is not None:
                     raise RuntimeError("replaying the workflow to answer the query failed: "
                                        + common_pb2.Failure.FromString(failure_raw).message)
-            answer = self._answer(entry.instance, task.query)
+            with self._watched():
+                answer = entry.instance.answer_query(task.query)
             if answer.HasField("failed"):
                 req.failure.CopyFrom(answer.failed)
             else:
@@ -456,7 +440,8 @@ class _WorkflowWorker:
                 activation = activation_pb2.WorkflowActivation.FromString(raw)
                 if any(j.HasField("remove_from_cache") for j in activation.jobs):
                     evict = True
-                completion = self._activate(entry.instance, activation)
+                with self._watched():
+                    completion = entry.instance.activate(activation)
                 entry.replayer.complete(completion.SerializeToString())
             failure_raw = entry.replayer.take_failure()
             if failure_raw is not None:
