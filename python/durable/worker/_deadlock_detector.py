@@ -1,8 +1,8 @@
 """Deadlock detection: workflow code that does not yield frees its lane anyway.
 
 Workflow code runs on a lane thread inside ``WorkflowInstance.activate`` and must only
-compute and await. A lane brackets each activation with :meth:`LaneWatch.enter` and
-:meth:`LaneWatch.leave` (a lock and a timestamp: cheap). The detector's thread looks at
+compute and await. A lane brackets each activation with ``with lane:`` (:meth:`LaneWatch.enter`
+and :meth:`LaneWatch.leave`: a lock and a timestamp, cheap). The detector's thread looks at
 every lane several times per timeout; a lane still inside one activation after the timeout
 is taken over:
 
@@ -17,8 +17,10 @@ is taken over:
    not wait for the stuck thread (lane threads are daemons).
 
 Off when the worker runs in debug mode (``Worker(debug_mode=True)`` or the environment
-variable ``DURABLE_DEBUG`` / ``TEMPORAL_DEBUG``), and for a lane a debugger is stepping through (a frame of the
-stuck thread has a trace function, or pydevd/debugpy is loaded).
+variable ``DURABLE_DEBUG`` / ``TEMPORAL_DEBUG``), and for a lane a debugger is stepping
+through (a frame of the stuck thread has a trace function, or pydevd/debugpy is loaded).
+
+Thread-safe: lanes, the detector thread and the worker's loop share ``LaneWatch`` objects.
 """
 
 from __future__ import annotations
