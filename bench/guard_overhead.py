@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/guard_overhead.py [--calls N] [--repeat R]
 
-Moved here from tests/py/test_determinism.py: a nanosecond budget asserted in a test fails
+Moved here from tests/py/test_determinism.py: a nanosecond budget asserted in a test can fail
 on a loaded machine; the figure is measured and recorded here instead (bench/README.md).
 """
 

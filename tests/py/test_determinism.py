@@ -145,4 +145,4 @@ def test_guarded_calls_pass_through_outside_workflows() -> None:
     assert datetime.now().tzinfo is None
 
 # What the guard costs outside workflow code is measured by bench/guard_overhead.py (a
-# nanosecond budget asserted here failed on loaded machines).
+# nanosecond budget asserted here could fail on a loaded machine).
