@@ -16,7 +16,7 @@ import pytest
 
 from durable import workflow
 from durable.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
-from durable.worker import Worker
+from durable.worker import Replayer, Worker, WorkflowTaskFailedError
 from history_util import wait_for_event
 
 
@@ -48,8 +48,9 @@ class BlockedInCWorkflow:
 class SlowButFinishesWorkflow:
     @workflow.run
     async def run(self, seconds: float) -> str:
-        with workflow.unsafe.sandbox_unrestricted():
-            time.sleep(seconds)  # blocking on purpose, longer than the detector's timeout
+        if not workflow.unsafe.is_replaying():  # its recorded history replays at once
+            with workflow.unsafe.sandbox_unrestricted():
+                time.sleep(seconds)  # blocking on purpose, longer than the detector's timeout
         return "finished"
 
 
@@ -65,6 +66,8 @@ def _paused_in_a_debugger(seconds: float) -> None:
 class DebuggedWorkflow:
     @workflow.run
     async def run(self, seconds: float) -> str:
+        if workflow.unsafe.is_replaying():
+            return "finished"  # its recorded history replays at once
         with workflow.unsafe.sandbox_unrestricted():
             previous = sys.gettrace()
             sys.settrace(_tracer)
@@ -73,6 +76,17 @@ class DebuggedWorkflow:
             finally:
                 sys.settrace(previous)
         return "finished"
+
+
+@workflow.defn
+class SpinsWhenReplayedWorkflow:
+    """Runs live; spins when a Replayer replays it."""
+
+    @workflow.run
+    async def run(self) -> str:
+        if workflow.unsafe.is_replaying():
+            spin_forever()
+        return "done"
 
 
 @workflow.defn
@@ -238,8 +252,30 @@ async def test_the_detector_is_on_by_default_in_a_slow_workflow(
         assert "didn't yield within 2 second(s)" in failed.workflow_task_failed.failure.message
 
 
+async def test_the_replayer_fails_a_replay_whose_code_never_yields(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[SpinsWhenReplayedWorkflow]):
+        handle = await client.start_workflow(SpinsWhenReplayedWorkflow.run, id="replayed",
+                                             task_queue=task_queue)
+        assert await asyncio.wait_for(handle.result(), 60) == "done"
+    history = await handle.fetch_history()
+    replayer = Replayer(workflows=[SpinsWhenReplayedWorkflow],
+                        deadlock_detection_timeout=timedelta(seconds=0.5))
+    with pytest.raises(WorkflowTaskFailedError, match="Potential deadlock detected") as info:
+        await asyncio.wait_for(replayer.replay_workflow(history), 60)
+    assert "didn't yield within 0.5 second(s)" in str(info.value)
+    assert "in spin_forever" in str(info.value)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, WorkflowTaskFailedError)
+    # The interrupted replay threads unwound and ended.
+    await _wait_until(lambda: not [t for t in threading.enumerate()
+                                   if t.name == "durable-replay"], "replay threads did not end")
+
+
 @pytest.mark.parametrize("bad", [timedelta(0), timedelta(seconds=-1), 2, "2s"])
 def test_bad_deadlock_detection_timeouts_are_refused(client: Client, bad: Any) -> None:
     with pytest.raises(ValueError, match="deadlock_detection_timeout"):
         Worker(client, task_queue="q", workflows=[HelloWorkflow],
                deadlock_detection_timeout=bad)
+    with pytest.raises(ValueError, match="deadlock_detection_timeout"):
+        Replayer(workflows=[HelloWorkflow], deadlock_detection_timeout=bad)

@@ -4,18 +4,32 @@
 
 raises ``NondeterminismError`` when the code issues different commands than the history
 recorded (e.g. after an incompatible change), naming the command, the event and its id.
+Workflow code that does not yield fails the replay as in a worker (the deadlock detector,
+``_deadlock_detector.py``): each replay runs on its own daemon thread, so a replay stuck
+for good does not hold up the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from durable import workflow
 from durable.exceptions import NondeterminismError
 from durable.v1 import activation_pb2, common_pb2, history_pb2
+from durable.worker._deadlock_detector import (
+    DeadlockDetector,
+    DeadlockInterrupt,
+    LaneAbandoned,
+    LaneWatch,
+    TakeOver,
+    debug_mode_from_env,
+)
 from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
 
 
@@ -57,15 +71,30 @@ class Replayer:
         workflows: ``@workflow.defn`` classes.
         data_converter: Converter (``DataConverter.default`` when None).
         workflow_failure_exception_types: As for ``Worker``.
+        debug_mode: As for ``Worker``: turns the deadlock detector off (also
+            ``DURABLE_DEBUG`` / ``TEMPORAL_DEBUG``).
+        deadlock_detection_timeout: As for ``Worker`` (default 2 s; None = off): workflow
+            code that runs longer without yielding fails the replay with a
+            ``WorkflowTaskFailedError`` saying "Potential deadlock detected".
 
     Raises:
-        ValueError: No workflows, or a class is not a workflow.
+        ValueError: No workflows, or a class is not a workflow, or a bad timeout.
     """
 
     def __init__(self, *, workflows: Sequence[type], data_converter: Any = None,
-                 workflow_failure_exception_types: Sequence[type[BaseException]] = ()) -> None:
+                 workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+                 debug_mode: bool = False,
+                 deadlock_detection_timeout: timedelta | None = timedelta(seconds=2)) -> None:
         if not workflows:
             raise ValueError("the replayer needs at least one workflow class")
+        if deadlock_detection_timeout is not None and (
+                not isinstance(deadlock_detection_timeout, timedelta)
+                or deadlock_detection_timeout <= timedelta()):
+            raise ValueError(f"deadlock_detection_timeout must be a timedelta > 0 or None, "
+                             f"got {deadlock_detection_timeout!r}")
+        self._deadlock_timeout = (
+            None if debug_mode or debug_mode_from_env() or deadlock_detection_timeout is None
+            else deadlock_detection_timeout.total_seconds())
         self._defns = {}
         for cls in workflows:
             d = workflow._Definition.must_from_class(cls)
@@ -95,8 +124,11 @@ class Replayer:
             ValueError: The history does not start with WorkflowExecutionStarted, or its
                 workflow type is not one of ``workflows``.
         """
-        loop = asyncio.get_running_loop()
-        failure = await loop.run_in_executor(None, self._replay_sync, history)
+        if self._deadlock_timeout is None:
+            failure = await asyncio.get_running_loop().run_in_executor(
+                None, self._replay_sync, history, None)
+        else:
+            failure = await self._replay_watched(history, self._deadlock_timeout)
         if failure is not None and raise_on_replay_failure:
             raise failure
         return WorkflowReplayResult(history=history, replay_failure=failure)
@@ -141,7 +173,48 @@ class Replayer:
                 await one(h)
         return WorkflowReplayResults(replay_failures=failures)
 
-    def _replay_sync(self, history: Any) -> BaseException | None:
+    async def _replay_watched(self, history: Any, timeout: float) -> BaseException | None:
+        """``_replay_sync`` on a daemon thread watched by a deadlock detector; the first
+        outcome wins: the replay's, or the detector's failure."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[tuple[bool, Any]] = loop.create_future()
+        lane = LaneWatch("durable-replay")
+
+        def settle(outcome: tuple[bool, Any]) -> None:
+            if not done.done():
+                done.set_result(outcome)
+
+        def post(outcome: tuple[bool, Any]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, outcome)
+
+        def run() -> None:
+            lane.thread_id = threading.get_ident()
+            try:
+                outcome: tuple[bool, Any] = (True, self._replay_sync(history, lane))
+            except (LaneAbandoned, DeadlockInterrupt):
+                return  # the detector answered
+            except BaseException as e:  # ValueError for a malformed history, ...
+                outcome = (False, e)
+            post(outcome)
+
+        def on_deadlock(took: TakeOver, message: str) -> None:
+            post((True, WorkflowTaskFailedError(
+                f"workflow task failed during replay: {message}. Stuck at:\n{took.stack}")))
+
+        detector = DeadlockDetector(timeout, on_deadlock, name="durable-replay-deadlock")
+        detector.watch(lane)
+        detector.start()
+        threading.Thread(target=run, name="durable-replay", daemon=True).start()
+        try:
+            ok, value = await done
+        finally:
+            detector.stop()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def _replay_sync(self, history: Any, lane: LaneWatch | None) -> BaseException | None:
         from durable import _core
 
         if isinstance(history, history_pb2.History):
@@ -170,8 +243,9 @@ class Replayer:
                 raw = replayer.next_activation()
                 if raw is None:
                     break
-                completion = instance.activate(
-                    activation_pb2.WorkflowActivation.FromString(raw))
+                with lane or contextlib.nullcontext():
+                    completion = instance.activate(
+                        activation_pb2.WorkflowActivation.FromString(raw))
                 if completion.HasField("failed"):
                     return _task_failure_error(completion.failed, fc, pc)
                 replayer.complete(completion.SerializeToString())
