@@ -83,9 +83,29 @@ TEST_F(EngineTest, AnotherIdentityGetsTheFullHistory) {
   ASSERT_TRUE(CompleteWft(*engine_, t1.task_token(), {ScheduleActivity(1)}, "w1").ok());
   auto a = PollAct(*engine_);
   ASSERT_TRUE(CompleteAct(*engine_, a.task_token()).ok());
+  // The task is kept for w1 (sticky) until w1 leaves; then w2 takes it, with everything.
+  auto none = PollWft(*engine_, "q", "w2", 200'000);
+  EXPECT_TRUE(none.task_token().empty());
+  v1::ShutdownWorkerRequest bye;
+  bye.set_task_queue("q");
+  bye.set_identity("w1");
+  v1::ShutdownWorkerResponse ignored;
+  ASSERT_TRUE(engine_->ShutdownWorker(bye, &ignored).ok());
   auto t2 = PollWft(*engine_, "q", "w2");
+  ASSERT_GT(t2.history().events_size(), 0);
   EXPECT_EQ(t2.history().events(0).event_id(), 1);
   EXPECT_EQ(t2.history().events_size(), 9);
+}
+
+TEST_F(EngineTest, TheStickyWorkerGetsOnlyTheNewEvents) {
+  Start(*engine_, "wf1");
+  auto t1 = PollWft(*engine_, "q", "w1");
+  ASSERT_TRUE(CompleteWft(*engine_, t1.task_token(), {ScheduleActivity(1)}, "w1").ok());
+  auto a = PollAct(*engine_);
+  ASSERT_TRUE(CompleteAct(*engine_, a.task_token()).ok());
+  auto t2 = PollWft(*engine_, "q", "w1");
+  ASSERT_GT(t2.history().events_size(), 0);
+  EXPECT_GT(t2.history().events(0).event_id(), 1);
 }
 
 TEST_F(EngineTest, StaleWorkflowTaskTokenIsRefusedWithNotFound) {
