@@ -43,7 +43,7 @@ def test_the_document_lists_supported_names() -> None:
     for expected in ("workflow.init", "workflow.wait", "workflow.as_completed",
                      "workflow.all_handlers_finished", "workflow.current_update_info",
                      "envconfig.ClientConfig", "envconfig.ClientConfigProfile.load",
-                     "activity.wait_for_cancelled", "activity.cancellation_details",
+                     "activity.wait_for_cancelled", "activity.wait_for_worker_shutdown",
                      "client.WorkflowUpdateStage"):
         assert expected in names, expected
 
