@@ -15,16 +15,30 @@ bin="$dir/bin/ferretdb"
 if [ -x "$bin" ]; then
   exit 0
 fi
-command -v go >/dev/null || { echo "ferretdb.sh: Go is not installed (need go >= 1.22)" >&2; exit 1; }
+go=$(command -v go || true)
+[ -n "$go" ] || { echo "ferretdb.sh: Go is not installed (apt-get install golang-go)" >&2; exit 1; }
+# `go get -tool` needs Go 1.24. An older go (Debian 12's is 1.19, too old to switch
+# toolchains itself) fetches FerretDB's own toolchain, go1.24.3, as a module from the proxy.
+minor=$("$go" env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if [ "$minor" -lt 24 ]; then
+  toolchain="golang.org/toolchain@v0.0.1-go1.24.3.$("$go" env GOOS)-$("$go" env GOARCH)"
+  echo "ferretdb.sh: $("$go" env GOVERSION) is too old; fetching $toolchain"
+  tc_dir=$(cd /tmp && GOFLAGS=-mod=mod "$go" mod download -json "$toolchain" \
+           | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  [ -n "$tc_dir" ] || { echo "ferretdb.sh: could not download $toolchain" >&2; exit 1; }
+  chmod +x "$tc_dir"/bin/* "$tc_dir"/pkg/tool/*/*  # module zips do not keep exec bits
+  go="$tc_dir/bin/go"
+fi
+export GOTOOLCHAIN=local
 
-echo "ferretdb.sh: building FerretDB $version into $bin"
+echo "ferretdb.sh: building FerretDB $version into $bin with $("$go" env GOVERSION)"
 mkdir -p "$dir/src"
 cd "$dir/src"
-[ -f go.mod ] || go mod init durable.local/ferretdb-build >/dev/null
-go get -tool "github.com/FerretDB/FerretDB/cmd/ferretdb@$version"
-go mod vendor
+[ -f go.mod ] || "$go" mod init durable.local/ferretdb-build >/dev/null
+"$go" get -tool "github.com/FerretDB/FerretDB/cmd/ferretdb@$version"
+"$go" mod vendor
 echo "$version" > vendor/github.com/FerretDB/FerretDB/build/version/version.txt
-GOFLAGS=-mod=vendor GOBIN="$(cd .. && pwd)/bin" go install github.com/FerretDB/FerretDB/cmd/ferretdb
+GOFLAGS=-mod=vendor GOBIN="$(cd .. && pwd)/bin" "$go" install github.com/FerretDB/FerretDB/cmd/ferretdb
 cd - >/dev/null
 "$bin" --version >/dev/null
 echo "ferretdb.sh: ready ($bin)"
