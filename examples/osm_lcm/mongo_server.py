@@ -64,7 +64,11 @@ class MongoServer:
         """
         import pymongo
 
-        binary = ferretdb_binary()
+        try:
+            binary = ferretdb_binary()
+        except FileNotFoundError:
+            self.stop()  # removes a temporary directory
+            raise
         data = os.path.join(self.directory, "sqlite")
         os.makedirs(data, exist_ok=True)
         # A free port can be taken between the probe and FerretDB's bind: retry a few times.

@@ -65,3 +65,22 @@ async def test_gridfs_activities_alone(lcm: Lcm) -> None:
         c[lcm.database]["packages"].delete_one({"_id": "vnfd-late"})
     assert await env.run(activities.fs_delete_unreferenced) == 1
     assert _files(lcm) == referenced
+
+
+def test_a_missing_ferretdb_says_how_to_build_it(tmp_path: Any, monkeypatch: Any) -> None:
+    import mongo_server
+    import pytest
+
+    monkeypatch.delenv("FERRETDB_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(mongo_server, "REPO", tmp_path)
+    with pytest.raises(FileNotFoundError, match="run scripts/ferretdb.sh"):
+        mongo_server.MongoServer().start()
+
+
+async def test_activities_without_configuration_say_so(monkeypatch: Any) -> None:
+    import pytest
+
+    monkeypatch.setattr(activities, "_config", None)
+    with pytest.raises(RuntimeError, match="not configured: call configure"):
+        await ActivityEnvironment().run(activities.k8s_create_namespace, "ns")
