@@ -156,3 +156,38 @@ async def test_work_survives_a_graceful_restart(tmp_path: Path) -> None:
         await client.close()
     finally:
         proc.stop()
+
+
+def _threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line")
+
+
+def test_a_thousand_parked_polls_cost_no_threads(server: ServerProcess) -> None:
+    assert server.pid is not None
+    before = _threads(server.pid)
+    req = service_pb2.PollWorkflowTaskQueueRequest(task_queue="idle", identity="t",
+                                                   timeout_us=60_000_000).SerializeToString()
+    with grpc.insecure_channel(server.address) as ch:
+        call = ch.unary_unary(SERVICE + "PollWorkflowTaskQueue", request_serializer=None,
+                              response_deserializer=None)
+        polls = [call.future(req, timeout=90) for _ in range(1000)]
+        time.sleep(1.5)  # let them all arrive and park
+        during = _threads(server.pid)
+        assert not any(p.done() for p in polls)  # all still parked
+        assert during < before + 50, (before, during)  # not a thread per poll
+        # They are really parked in matching: a task on their queue goes to one at once.
+        start = service_pb2.StartWorkflowExecutionRequest(
+            workflow_id="wake", workflow_type="T", task_queue="idle", request_id="r1")
+        _raw(server.address, "StartWorkflowExecution", start.SerializeToString())
+        deadline = time.monotonic() + 30
+        while not any(p.done() for p in polls):
+            assert time.monotonic() < deadline, "no parked poll got the task"
+            time.sleep(0.05)
+        [got] = [p for p in polls if p.done()]
+        assert service_pb2.PollWorkflowTaskQueueResponse.FromString(got.result()).task_token
+        for p in polls:
+            p.cancel()
