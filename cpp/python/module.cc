@@ -162,6 +162,9 @@ PYBIND11_MODULE(_core, m) {
   BindRpc(engine, "describe_workflow_execution", &S::DescribeWorkflowExecution);
   BindRpc(engine, "get_workflow_execution_history", &S::GetWorkflowExecutionHistory);
   BindRpc(engine, "list_workflow_executions", &S::ListWorkflowExecutions);
+  BindRpc(engine, "count_workflow_executions", &S::CountWorkflowExecutions);
+  BindRpc(engine, "add_search_attributes", &S::AddSearchAttributes);
+  BindRpc(engine, "list_search_attributes", &S::ListSearchAttributes);
   BindRpc(engine, "poll_workflow_task_queue", &S::PollWorkflowTaskQueue);
   BindRpc(engine, "respond_workflow_task_completed", &S::RespondWorkflowTaskCompleted);
   BindRpc(engine, "respond_workflow_task_failed", &S::RespondWorkflowTaskFailed);

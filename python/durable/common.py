@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 __all__ = [
     "RetryPolicy",
     "RetryState",
+    "SearchAttributeIndexedValueType",
+    "SearchAttributeKey",
+    "SearchAttributePair",
+    "SearchAttributeUpdate",
+    "TypedSearchAttributes",
     "TimeoutType",
     "WorkflowIDConflictPolicy",
     "WorkflowIDReusePolicy",
@@ -331,3 +336,13 @@ class WorkflowIdConflictPolicy(IntEnum):
 # Spelling used by temporalio.common, so that ported code keeps working.
 WorkflowIDReusePolicy = WorkflowIdReusePolicy
 WorkflowIDConflictPolicy = WorkflowIdConflictPolicy
+
+
+# Typed search attributes live in their own module; re-exported here (as temporalio.common).
+from durable._search_attributes import (  # noqa: E402
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)

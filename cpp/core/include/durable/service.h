@@ -42,8 +42,25 @@ class Service {
   // closes, with close_event_only); kDeadlineExceeded when timeout_us passes first.
   virtual Status GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& req,
                                              v1::GetWorkflowExecutionHistoryResponse* resp) = 0;
+  // Executions of a namespace matching `query` (Temporal's list filter language,
+  // docs/visibility.md), in the query's ORDER BY (default: newest start first), one page at a
+  // time; pass next_page_token back for the next page (empty: no more). kInvalidArgument for
+  // a malformed query (naming the token and its position), an unknown attribute, a value of
+  // the wrong type, or a token of another query.
   virtual Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
                                         v1::ListWorkflowExecutionsResponse* resp) = 0;
+  // How many executions match `query`; with GROUP BY ExecutionStatus also one group per status
+  // present. Errors as ListWorkflowExecutions.
+  virtual Status CountWorkflowExecutions(const v1::CountWorkflowExecutionsRequest& req,
+                                         v1::CountWorkflowExecutionsResponse* resp) = 0;
+  // Registers custom search attributes of a namespace (durably; idempotent for the same type).
+  // kAlreadyExists when a name is built in or registered with another type; kInvalidArgument
+  // for a bad name or type; kResourceExhausted past 256 attributes.
+  virtual Status AddSearchAttributes(const v1::AddSearchAttributesRequest& req,
+                                     v1::AddSearchAttributesResponse* resp) = 0;
+  // The namespace's custom attributes and the built-in ones, with their types.
+  virtual Status ListSearchAttributes(const v1::ListSearchAttributesRequest& req,
+                                      v1::ListSearchAttributesResponse* resp) = 0;
 
   virtual Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                        v1::PollWorkflowTaskQueueResponse* resp) = 0;

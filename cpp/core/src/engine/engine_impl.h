@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +34,7 @@
 #include "durable/v1/state.pb.h"
 #include "matching/matching.h"
 #include "timers/timer_service.h"
+#include "visibility/visibility_store.h"
 
 namespace durable {
 
@@ -47,6 +49,9 @@ struct Txn {
   // Run key whose in-flight workflow task this transition ends (completion, failure,
   // timeout): events it adds are written, not buffered.
   std::string wft_released;
+  // Run keys whose visibility record changes (start, close, search attribute or memo
+  // upsert): Commit rewrites their record and index keys in this batch.
+  std::set<std::string> visibility_changed;
 };
 
 // A workflow task handed to a worker (in memory only; lost on restart, the task row stays).
@@ -155,6 +160,12 @@ class EngineImpl : public Engine {
                                      v1::GetWorkflowExecutionHistoryResponse* resp) override;
   Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
                                 v1::ListWorkflowExecutionsResponse* resp) override;
+  Status CountWorkflowExecutions(const v1::CountWorkflowExecutionsRequest& req,
+                                 v1::CountWorkflowExecutionsResponse* resp) override;
+  Status AddSearchAttributes(const v1::AddSearchAttributesRequest& req,
+                             v1::AddSearchAttributesResponse* resp) override;
+  Status ListSearchAttributes(const v1::ListSearchAttributesRequest& req,
+                              v1::ListSearchAttributesResponse* resp) override;
   Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                v1::PollWorkflowTaskQueueResponse* resp) override;
   Status RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& req,
@@ -209,6 +220,15 @@ class EngineImpl : public Engine {
   Status Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states);
   void SaveState(Txn& txn, const v1::ExecutionState& ms);
   void NotifyWatchers(const std::string& run_key);
+
+  // ---- visibility (visibility.cc) ----
+  // The run's visibility record is rewritten (with its index keys) when `txn` commits.
+  void MarkVisibilityChanged(Txn& txn, const v1::ExecutionState& ms);
+  // Applies an upsert to `current` (a value of type UNSPECIFIED removes the attribute).
+  static void MergeSearchAttributes(const v1::SearchAttributes& upsert, v1::SearchAttributes* current);
+  // Validates search attributes set by a start, a child or an upsert (registered, typed).
+  Status ValidateSearchAttributes(const std::string& ns, const v1::SearchAttributes& attrs,
+                                  bool allow_remove, const std::string& wf);
 
   // Event helpers (the caller holds the stripe).
   bool WftInFlight(const Txn& txn, const v1::ExecutionState& ms);
@@ -304,6 +324,7 @@ class EngineImpl : public Engine {
   std::shared_ptr<Clock> clock_;
   Matching matching_;
   std::unique_ptr<TimerService> timers_;
+  std::unique_ptr<visibility::VisibilityStore> visibility_;
 
   static constexpr int kStripes = 256;
   std::mutex stripes_[kStripes];
@@ -356,6 +377,8 @@ class CallScope {
   if (_call_scope.closed()) return Status::Unavailable("the engine is closed")
 
 // Helpers shared by the .cc files.
+// The visibility record of a run (visibility.cc).
+v1::VisibilityRecord VisibilityRecordOf(const v1::ExecutionState& ms);
 std::string EncodeToken(const v1::TaskToken& t);
 Status DecodeToken(const std::string& bytes, v1::TaskToken* t);
 std::string ExecName(const std::string& wf, const std::string& run);
