@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 debs=(build-essential cmake ninja-build pkg-config
       librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-      libgtest-dev libbenchmark-dev python3-dev python3-venv)
+      libgtest-dev libbenchmark-dev python3-dev python3-venv
+      libabsl-dev tzdata)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,7 +12,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -32,6 +32,26 @@ from durable._search_attributes import (
     SearchAttributeIndexedValueType,
     SearchAttributeKey,
     TypedSearchAttributes,
+)
+from durable._schedules import (
+    Schedule,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionResult,
+    ScheduleActionStartWorkflow,
+    ScheduleBackfill,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleInfo,
+    ScheduleIntervalSpec,
+    ScheduleListDescription,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from durable._visibility import (
     WorkflowExecution,
@@ -65,6 +85,24 @@ __all__ = [
     "PendingActivityInfo",
     "PendingActivityState",
     "PendingChildWorkflowInfo",
+    "Schedule",
+    "ScheduleActionExecutionStartWorkflow",
+    "ScheduleActionResult",
+    "ScheduleActionStartWorkflow",
+    "ScheduleBackfill",
+    "ScheduleCalendarSpec",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleInfo",
+    "ScheduleIntervalSpec",
+    "ScheduleListDescription",
+    "ScheduleOverlapPolicy",
+    "SchedulePolicy",
+    "ScheduleRange",
+    "ScheduleSpec",
+    "ScheduleState",
+    "ScheduleUpdate",
+    "ScheduleUpdateInput",
     "WorkflowContinuedAsNewError",
     "WorkflowExecution",
     "WorkflowExecutionAsyncIterator",
@@ -369,6 +407,44 @@ class Client:
         out.update({k: SearchAttributeIndexedValueType(v)
                     for k, v in resp.custom_attributes.items()})
         return out
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: Mapping[str, Any] | None = None) -> ScheduleHandle:
+        """Create a schedule (docs/schedules.md).
+
+        Args:
+            id: Schedule id, unique in the namespace.
+            schedule: What to start (``ScheduleActionStartWorkflow``), when
+                (``ScheduleSpec``), with which ``SchedulePolicy`` and ``ScheduleState``.
+            trigger_immediately: Also take the action once now.
+            backfill: Also take the actions of these periods now.
+            memo: Values stored with the schedule.
+
+        Returns:
+            A handle to the schedule.
+
+        Raises:
+            durable.exceptions.AlreadyExistsError: A schedule with this id exists.
+            durable.exceptions.InvalidArgumentError: A bad spec (unknown time zone, a range
+                outside its field, a malformed cron string...) or action.
+        """
+        from durable import _schedules
+
+        return await _schedules.create_schedule(self, id, schedule,
+                                                trigger_immediately=trigger_immediately,
+                                                backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to an existing schedule (no call is made)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, *, page_size: int = 1000) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule of the namespace, by id (an async iterator)."""
+        from durable import _schedules
+
+        return _schedules.list_schedules(self, page_size=page_size)
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,

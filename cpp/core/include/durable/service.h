@@ -62,6 +62,29 @@ class Service {
   virtual Status ListSearchAttributes(const v1::ListSearchAttributesRequest& req,
                                       v1::ListSearchAttributesResponse* resp) = 0;
 
+  // Schedules (docs/schedules.md). kAlreadyExists for an existing id; kInvalidArgument for a
+  // bad spec (unknown time zone, range outside its field, malformed cron), an action without
+  // workflow id / type / queue, or unregistered search attributes.
+  virtual Status CreateSchedule(const v1::CreateScheduleRequest& req,
+                                v1::CreateScheduleResponse* resp) = 0;
+  // The schedule, its info (recent actions with their runs' status, running runs) and its next
+  // action times. kNotFound for an unknown id (as for every schedule call below).
+  virtual Status DescribeSchedule(const v1::DescribeScheduleRequest& req,
+                                  v1::DescribeScheduleResponse* resp) = 0;
+  // Replaces the schedule (info kept); the new spec applies from now on. Errors as Create.
+  virtual Status UpdateSchedule(const v1::UpdateScheduleRequest& req,
+                                v1::UpdateScheduleResponse* resp) = 0;
+  // Pause / unpause (with a note), trigger now, backfill periods. kInvalidArgument for pause
+  // and unpause at once or a backfill that ends before it starts.
+  virtual Status PatchSchedule(const v1::PatchScheduleRequest& req,
+                               v1::PatchScheduleResponse* resp) = 0;
+  // Deletes the schedule; runs it started go on.
+  virtual Status DeleteSchedule(const v1::DeleteScheduleRequest& req,
+                                v1::DeleteScheduleResponse* resp) = 0;
+  // The namespace's schedules by id, a page at a time.
+  virtual Status ListSchedules(const v1::ListSchedulesRequest& req,
+                               v1::ListSchedulesResponse* resp) = 0;
+
   virtual Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                        v1::PollWorkflowTaskQueueResponse* resp) = 0;
   // kNotFound for a stale token (the task timed out or was completed already).

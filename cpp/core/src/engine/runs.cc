@@ -144,6 +144,7 @@ void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutio
   txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, ms.workflow_id()),
                 cur.SerializeAsString());
   MarkVisibilityChanged(txn, ms);
+  NotifyScheduleOfClose(txn, ms);
   // In memory, after the write: in-flight tokens become stale, update waiters fail.
   std::string rk = RunKey(ms.workflow_id(), ms.run_id());
   std::string name = ExecName(ms.workflow_id(), ms.run_id());
