@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 debs=(build-essential cmake ninja-build pkg-config
       librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libgtest-dev libbenchmark-dev python3-dev python3-venv
+      libabsl-dev tzdata
       openssl)  # openssl: the TLS tests make their certificates with it
 missing=()
 for p in "${debs[@]}"; do

@@ -284,6 +284,15 @@ PYBIND11_MODULE(_core, m) {
   BindRpc(engine, "describe_workflow_execution", &S::DescribeWorkflowExecution);
   BindRpc(engine, "get_workflow_execution_history", &S::GetWorkflowExecutionHistory);
   BindRpc(engine, "list_workflow_executions", &S::ListWorkflowExecutions);
+  BindRpc(engine, "count_workflow_executions", &S::CountWorkflowExecutions);
+  BindRpc(engine, "add_search_attributes", &S::AddSearchAttributes);
+  BindRpc(engine, "list_search_attributes", &S::ListSearchAttributes);
+  BindRpc(engine, "create_schedule", &S::CreateSchedule);
+  BindRpc(engine, "describe_schedule", &S::DescribeSchedule);
+  BindRpc(engine, "update_schedule", &S::UpdateSchedule);
+  BindRpc(engine, "patch_schedule", &S::PatchSchedule);
+  BindRpc(engine, "delete_schedule", &S::DeleteSchedule);
+  BindRpc(engine, "list_schedules", &S::ListSchedules);
   BindRpc(engine, "poll_workflow_task_queue", &S::PollWorkflowTaskQueue);
   BindRpc(engine, "respond_workflow_task_completed", &S::RespondWorkflowTaskCompleted);
   BindRpc(engine, "respond_workflow_task_failed", &S::RespondWorkflowTaskFailed);

@@ -8,6 +8,7 @@
 
 #include "durable/remote.h"
 #include "durable/v1/service.grpc.pb.h"
+#include "rpc_list.h"
 #include "status_codes.h"
 
 namespace durable {
@@ -104,21 +105,7 @@ class RemoteService : public Service {
  public:
   RemoteService(Channel& channel, std::string ns) : channel_(channel), ns_(std::move(ns)) {}
 
-  DURABLE_REMOTE_RPC(StartWorkflowExecution)
-  DURABLE_REMOTE_RPC(SignalWorkflowExecution)
-  DURABLE_REMOTE_RPC(RequestCancelWorkflowExecution)
-  DURABLE_REMOTE_RPC(TerminateWorkflowExecution)
-  DURABLE_REMOTE_RPC(DescribeWorkflowExecution)
-  DURABLE_REMOTE_RPC(ListWorkflowExecutions)
-  DURABLE_REMOTE_RPC(RespondWorkflowTaskCompleted)
-  DURABLE_REMOTE_RPC(RespondWorkflowTaskFailed)
-  DURABLE_REMOTE_RPC(RespondQueryTaskCompleted)
-  DURABLE_REMOTE_RPC(RecordActivityTaskHeartbeat)
-  DURABLE_REMOTE_RPC(RespondActivityTaskCompleted)
-  DURABLE_REMOTE_RPC(RespondActivityTaskFailed)
-  DURABLE_REMOTE_RPC(RespondActivityTaskCanceled)
-  DURABLE_REMOTE_RPC(GetActivityTaskToken)
-  DURABLE_REMOTE_RPC(ShutdownWorker)
+  DURABLE_SHORT_RPCS(DURABLE_REMOTE_RPC)
 
   // Calls the server may park: their deadline follows their own timeout.
   Status QueryWorkflow(const v1::QueryWorkflowRequest& req,

@@ -99,6 +99,7 @@ class WorkflowExecutionDescription:
     raw_description: service_pb2.DescribeWorkflowExecutionResponse
     pending_activities: Sequence[PendingActivityInfo] = ()
     pending_children: Sequence[PendingChildWorkflowInfo] = ()
+    typed_search_attributes: Any = None  # TypedSearchAttributes (current values)
 
     @property
     def raw(self) -> service_pb2.DescribeWorkflowExecutionResponse:
@@ -110,6 +111,7 @@ class WorkflowExecutionDescription:
                           data_converter: Any = None) -> WorkflowExecutionDescription:
         """Build from the response; with a data converter, decode pending activities' details
         and failures (else they stay empty / None)."""
+        from durable._search_attributes import TypedSearchAttributes
         from durable.common import us_to_datetime
         from durable.workflow import ParentClosePolicy
 
@@ -155,4 +157,5 @@ class WorkflowExecutionDescription:
             raw_description=resp,
             pending_activities=activities,
             pending_children=children,
+            typed_search_attributes=TypedSearchAttributes._from_proto(i.search_attributes),
         )

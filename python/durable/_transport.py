@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
-from durable.v1 import service_pb2
+from durable.v1 import schedule_pb2, service_pb2
 
 M = TypeVar("M", bound=Message)
 
@@ -40,6 +40,15 @@ _RESPONSES: dict[str, type[Message]] = {
     "describe_workflow_execution": service_pb2.DescribeWorkflowExecutionResponse,
     "get_workflow_execution_history": service_pb2.GetWorkflowExecutionHistoryResponse,
     "list_workflow_executions": service_pb2.ListWorkflowExecutionsResponse,
+    "count_workflow_executions": service_pb2.CountWorkflowExecutionsResponse,
+    "add_search_attributes": service_pb2.AddSearchAttributesResponse,
+    "list_search_attributes": service_pb2.ListSearchAttributesResponse,
+    "create_schedule": schedule_pb2.CreateScheduleResponse,
+    "describe_schedule": schedule_pb2.DescribeScheduleResponse,
+    "update_schedule": schedule_pb2.UpdateScheduleResponse,
+    "patch_schedule": schedule_pb2.PatchScheduleResponse,
+    "delete_schedule": schedule_pb2.DeleteScheduleResponse,
+    "list_schedules": schedule_pb2.ListSchedulesResponse,
     "poll_workflow_task_queue": service_pb2.PollWorkflowTaskQueueResponse,
     "respond_workflow_task_completed": service_pb2.RespondWorkflowTaskCompletedResponse,
     "respond_workflow_task_failed": service_pb2.RespondWorkflowTaskFailedResponse,

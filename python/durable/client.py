@@ -12,7 +12,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -28,6 +28,37 @@ from durable._description import (
     WorkflowExecutionStatus,
 )
 from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
+from durable._search_attributes import (
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    TypedSearchAttributes,
+)
+from durable._schedules import (
+    Schedule,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionResult,
+    ScheduleActionStartWorkflow,
+    ScheduleBackfill,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleInfo,
+    ScheduleIntervalSpec,
+    ScheduleListDescription,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from durable._visibility import (
+    WorkflowExecution,
+    WorkflowExecutionAsyncIterator,
+    WorkflowExecutionCount,
+    WorkflowExecutionCountAggregationGroup,
+)
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
@@ -59,7 +90,29 @@ __all__ = [
     "PendingActivityInfo",
     "PendingActivityState",
     "PendingChildWorkflowInfo",
+    "Schedule",
+    "ScheduleActionExecutionStartWorkflow",
+    "ScheduleActionResult",
+    "ScheduleActionStartWorkflow",
+    "ScheduleBackfill",
+    "ScheduleCalendarSpec",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleInfo",
+    "ScheduleIntervalSpec",
+    "ScheduleListDescription",
+    "ScheduleOverlapPolicy",
+    "SchedulePolicy",
+    "ScheduleRange",
+    "ScheduleSpec",
+    "ScheduleState",
+    "ScheduleUpdate",
+    "ScheduleUpdateInput",
     "WorkflowContinuedAsNewError",
+    "WorkflowExecution",
+    "WorkflowExecutionAsyncIterator",
+    "WorkflowExecutionCount",
+    "WorkflowExecutionCountAggregationGroup",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",
     "WorkflowFailureError",
@@ -268,6 +321,7 @@ class Client:
         request_id: str | None = None,
         start_signal: str | Callable[..., Any] | None = None,
         start_signal_args: Sequence[Any] = (),
+        search_attributes: TypedSearchAttributes | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -293,6 +347,8 @@ class Client:
                 already running, the signal goes to it instead (with
                 ``id_conflict_policy=USE_EXISTING``).
             start_signal_args: Arguments of ``start_signal``.
+            search_attributes: Indexed attributes of the run (each registered in the
+                namespace first: :meth:`add_search_attributes`), for :meth:`list_workflows`.
 
         Returns:
             A handle to the run.
@@ -343,6 +399,11 @@ class Client:
             for k, v in memo.items():
                 (p,) = await self._data_converter.encode([v])
                 req.memo[k].CopyFrom(p)
+        if search_attributes is not None:
+            if not isinstance(search_attributes, TypedSearchAttributes):
+                raise TypeError("search_attributes must be a TypedSearchAttributes, got "
+                                f"{type(search_attributes).__name__}")
+            req.search_attributes.CopyFrom(search_attributes._to_proto())
         try:
             resp = await self._transport.call_async("start_workflow_execution", req)
         except AlreadyExistsError as e:
@@ -363,6 +424,117 @@ class Client:
         handle = await self.start_workflow(workflow, arg, id=id, task_queue=task_queue,
                                            **kwargs)
         return await handle.result()
+
+    def list_workflows(self, query: str | None = None, *, limit: int | None = None,
+                       page_size: int = 1000,
+                       next_page_token: bytes | None = None) -> WorkflowExecutionAsyncIterator:
+        """Runs matching ``query`` (Temporal's list filter, docs/visibility.md), lazily paged.
+
+            async for wf in client.list_workflows("WorkflowType = 'Order' AND "
+                                                  "ExecutionStatus = 'Failed'"):
+                print(wf.id, wf.close_time)
+
+        Args:
+            query: The filter, e.g. ``"ExecutionStatus = 'Running' ORDER BY StartTime"``;
+                None or empty lists every run, newest start first.
+            limit: Stop after this many runs.
+            page_size: Runs fetched per call (at most 10,000).
+            next_page_token: Resume from a page token of an earlier iterator.
+
+        Returns:
+            An async iterator of :class:`WorkflowExecution` (its first page is fetched on
+            the first ``__anext__``).
+
+        Raises:
+            durable.exceptions.InvalidArgumentError: (while iterating) the query is malformed
+                (the message names the token and its position), names an unknown attribute
+                or compares one with a value of the wrong type.
+            ValueError: ``page_size`` or ``limit`` is not positive.
+        """
+        if not isinstance(page_size, int) or page_size <= 0:
+            raise ValueError(f"page_size must be a positive int, got {page_size!r}")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+        return WorkflowExecutionAsyncIterator(self, query or "", page_size=page_size,
+                                              limit=limit, next_page_token=next_page_token)
+
+    async def count_workflows(self, query: str | None = None) -> WorkflowExecutionCount:
+        """How many runs match ``query``; ``... GROUP BY ExecutionStatus`` also counts each status.
+
+        Raises:
+            durable.exceptions.InvalidArgumentError: A malformed query (as list_workflows).
+        """
+        resp = await self._transport.call_async(
+            "count_workflow_executions",
+            service_pb2.CountWorkflowExecutionsRequest(query=query or "",
+                                                       namespace=self._namespace))
+        return WorkflowExecutionCount._from_proto(resp)
+
+    async def add_search_attributes(self, keys: Sequence[SearchAttributeKey[Any]]) -> None:
+        """Register custom search attributes in this client's namespace (durable; idempotent).
+
+        temporalio does this through ``client.operator_service.add_search_attributes``; durable
+        has no separate operator service.
+
+        Raises:
+            durable.exceptions.AlreadyExistsError: A name is built in or registered with
+                another type.
+            durable.exceptions.InvalidArgumentError: A bad name.
+        """
+        req = service_pb2.AddSearchAttributesRequest(namespace=self._namespace)
+        for k in keys:
+            if not isinstance(k, SearchAttributeKey):
+                raise TypeError(f"expected SearchAttributeKey, got {k!r}")
+            req.search_attributes[k.name] = int(k.indexed_value_type)
+        await self._transport.call_async("add_search_attributes", req)
+
+    async def list_search_attributes(self) -> dict[str, SearchAttributeIndexedValueType]:
+        """Custom and built-in search attributes of this client's namespace, with their types."""
+        resp = await self._transport.call_async(
+            "list_search_attributes",
+            service_pb2.ListSearchAttributesRequest(namespace=self._namespace))
+        out = {k: SearchAttributeIndexedValueType(v) for k, v in resp.system_attributes.items()}
+        out.update({k: SearchAttributeIndexedValueType(v)
+                    for k, v in resp.custom_attributes.items()})
+        return out
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: Mapping[str, Any] | None = None) -> ScheduleHandle:
+        """Create a schedule (docs/schedules.md).
+
+        Args:
+            id: Schedule id, unique in the namespace.
+            schedule: What to start (``ScheduleActionStartWorkflow``), when
+                (``ScheduleSpec``), with which ``SchedulePolicy`` and ``ScheduleState``.
+            trigger_immediately: Also take the action once now.
+            backfill: Also take the actions of these periods now.
+            memo: Values stored with the schedule.
+
+        Returns:
+            A handle to the schedule.
+
+        Raises:
+            durable.exceptions.AlreadyExistsError: A schedule with this id exists.
+            durable.exceptions.InvalidArgumentError: A bad spec (unknown time zone, a range
+                outside its field, a malformed cron string...) or action.
+        """
+        from durable import _schedules
+
+        return await _schedules.create_schedule(self, id, schedule,
+                                                trigger_immediately=trigger_immediately,
+                                                backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to an existing schedule (no call is made)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, *, page_size: int = 1000) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule of the namespace, by id (an async iterator)."""
+        from durable import _schedules
+
+        return _schedules.list_schedules(self, page_size=page_size)
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,

@@ -44,6 +44,11 @@ __all__ = [
     "RawValue",
     "RetryPolicy",
     "RetryState",
+    "SearchAttributeIndexedValueType",
+    "SearchAttributeKey",
+    "SearchAttributePair",
+    "SearchAttributeUpdate",
+    "TypedSearchAttributes",
     "TimeoutType",
     "WorkflowIDConflictPolicy",
     "WorkflowIDReusePolicy",
@@ -353,3 +358,13 @@ class WorkflowIdConflictPolicy(IntEnum):
 # Spelling used by temporalio.common, so that ported code keeps working.
 WorkflowIDReusePolicy = WorkflowIdReusePolicy
 WorkflowIDConflictPolicy = WorkflowIdConflictPolicy
+
+
+# Typed search attributes live in their own module; re-exported here (as temporalio.common).
+from durable._search_attributes import (  # noqa: E402
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)

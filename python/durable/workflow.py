@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 from durable import _workflow_guard
 from durable._metrics import MetricMeter
 from durable._workflow_asyncio import as_completed, wait
+from durable._search_attributes import SearchAttributeUpdate, TypedSearchAttributes
 
 _workflow_guard.install()  # non-deterministic calls raise inside workflow code (see there)
 
@@ -81,6 +82,8 @@ __all__ = [
     "in_workflow",
     "info",
     "logger",
+    "memo",
+    "memo_value",
     "now",
     "patched",
     "payload_converter",
@@ -103,6 +106,8 @@ __all__ = [
     "time",
     "unsafe",
     "update",
+    "upsert_memo",
+    "upsert_search_attributes",
     "uuid4",
     "wait_condition",
 ]
@@ -376,6 +381,9 @@ class Info:
     workflow_id: str
     workflow_type: str
     memo: Mapping[str, Any] = field(default_factory=dict)
+    typed_search_attributes: TypedSearchAttributes = field(
+        default_factory=lambda: TypedSearchAttributes.empty)
+    """The run's search attributes: those it started with, then its upserts."""
 
 
 # --- Runtime: what the workflow event loop provides ------------------------------------------
@@ -483,6 +491,12 @@ class _Runtime(ABC):
 
     @abstractmethod
     def workflow_instance(self) -> Any: ...
+
+    def workflow_upsert_search_attributes(self, updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+        raise NotImplementedError("search attributes are not supported by this runtime")
+
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None:
+        raise NotImplementedError("memo upserts are not supported by this runtime")
 
 
 def in_workflow() -> bool:
@@ -693,6 +707,53 @@ class WorkflowIOError(RuntimeError):
 
     Workflow code must be deterministic: do such work in an activity.
     """
+
+
+# --- Search attributes and memo ------------------------------------------------------------
+
+
+def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+    """Set or remove search attributes of this run (recorded; visible to list queries).
+
+    ``workflow.info().typed_search_attributes`` reflects the change at once::
+
+        workflow.upsert_search_attributes([CUSTOMER.value_set("acme"), STEP.value_unset()])
+
+    Args:
+        updates: ``key.value_set(value)`` / ``key.value_unset()`` of registered attributes.
+
+    Raises:
+        TypeError: An update is not a SearchAttributeUpdate, or a value has the wrong type.
+    """
+    _Runtime.current().workflow_upsert_search_attributes(list(updates))
+
+
+def upsert_memo(updates: Mapping[str, Any]) -> None:
+    """Set memo fields of this run (a value of None removes the field)."""
+    if not isinstance(updates, Mapping):
+        raise TypeError(f"upsert_memo takes a mapping, got {type(updates).__name__}")
+    _Runtime.current().workflow_upsert_memo(dict(updates))
+
+
+def memo() -> Mapping[str, Any]:
+    """The run's memo, decoded with the worker's payload converter."""
+    pc = _Runtime.current().workflow_payload_converter()
+    return {k: pc.from_payloads([p])[0] for k, p in info().memo.items()}
+
+
+def memo_value(key: str, default: Any = KeyError, *, type_hint: Any = None) -> Any:
+    """One memo value, decoded (``type_hint`` as the target type).
+
+    Raises:
+        KeyError: No such key and no default.
+    """
+    p = info().memo.get(key)
+    if p is None:
+        if default is KeyError:
+            raise KeyError(f"memo has no key {key!r}")
+        return default
+    pc = _Runtime.current().workflow_payload_converter()
+    return pc.from_payloads([p], [type_hint] if type_hint is not None else None)[0]
 
 
 # --- Versioning -----------------------------------------------------------------------------

@@ -127,25 +127,13 @@ grpc::ServerUnaryReactor* WorkflowServiceImpl::ServeNamespaces(grpc::CallbackSer
     return Serve(ctx, req, resp, &::durable::Service::Name, Where::where);                           \
   }
 
-DURABLE_SERVE(StartWorkflowExecution, StartWorkflowExecutionResponse, kPool)
-DURABLE_SERVE(SignalWorkflowExecution, SignalWorkflowExecutionResponse, kPool)
-DURABLE_SERVE(QueryWorkflow, QueryWorkflowResponse, kParking)
-DURABLE_SERVE(UpdateWorkflowExecution, UpdateWorkflowExecutionResponse, kParking)
+#define DURABLE_SERVE_SHORT(Name) DURABLE_SERVE(Name, Name##Response, kPool)
+#define DURABLE_SERVE_WAITING(Name) DURABLE_SERVE(Name, Name##Response, kParking)
+DURABLE_SHORT_RPCS(DURABLE_SERVE_SHORT)
+DURABLE_WAITING_RPCS(DURABLE_SERVE_WAITING)
 DURABLE_SERVE(PollWorkflowExecutionUpdate, UpdateWorkflowExecutionResponse, kParking)
-DURABLE_SERVE(RequestCancelWorkflowExecution, RequestCancelWorkflowExecutionResponse, kPool)
-DURABLE_SERVE(TerminateWorkflowExecution, TerminateWorkflowExecutionResponse, kPool)
-DURABLE_SERVE(DescribeWorkflowExecution, DescribeWorkflowExecutionResponse, kPool)
-DURABLE_SERVE(GetWorkflowExecutionHistory, GetWorkflowExecutionHistoryResponse, kParking)
-DURABLE_SERVE(ListWorkflowExecutions, ListWorkflowExecutionsResponse, kPool)
-DURABLE_SERVE(RespondWorkflowTaskCompleted, RespondWorkflowTaskCompletedResponse, kPool)
-DURABLE_SERVE(RespondWorkflowTaskFailed, RespondWorkflowTaskFailedResponse, kPool)
-DURABLE_SERVE(RespondQueryTaskCompleted, RespondQueryTaskCompletedResponse, kPool)
-DURABLE_SERVE(RecordActivityTaskHeartbeat, RecordActivityTaskHeartbeatResponse, kPool)
-DURABLE_SERVE(RespondActivityTaskCompleted, RespondActivityTaskCompletedResponse, kPool)
-DURABLE_SERVE(RespondActivityTaskFailed, RespondActivityTaskFailedResponse, kPool)
-DURABLE_SERVE(RespondActivityTaskCanceled, RespondActivityTaskCanceledResponse, kPool)
-DURABLE_SERVE(GetActivityTaskToken, GetActivityTaskTokenResponse, kPool)
-DURABLE_SERVE(ShutdownWorker, ShutdownWorkerResponse, kPool)
+#undef DURABLE_SERVE_SHORT
+#undef DURABLE_SERVE_WAITING
 #undef DURABLE_SERVE
 
 grpc::ServerUnaryReactor* WorkflowServiceImpl::PollWorkflowTaskQueue(

@@ -15,6 +15,7 @@
 #include "durable/namespaces.h"
 #include "durable/thread_pool.h"
 #include "durable/v1/service.grpc.pb.h"
+#include "rpc_list.h"
 #include "server/api_keys.h"
 #include "server/parking_pool.h"
 
@@ -32,31 +33,17 @@ class WorkflowServiceImpl final : public v1::WorkflowService::CallbackService {
 #define DURABLE_CALLBACK_RPC(Name, Resp)                                              \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx,                    \
                                  const v1::Name##Request* req, v1::Resp* resp) override;
-  DURABLE_CALLBACK_RPC(StartWorkflowExecution, StartWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(SignalWorkflowExecution, SignalWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(QueryWorkflow, QueryWorkflowResponse)
-  DURABLE_CALLBACK_RPC(UpdateWorkflowExecution, UpdateWorkflowExecutionResponse)
+#define DURABLE_CALLBACK_SAME(Name) DURABLE_CALLBACK_RPC(Name, Name##Response)
+  DURABLE_SHORT_RPCS(DURABLE_CALLBACK_SAME)
+  DURABLE_WAITING_RPCS(DURABLE_CALLBACK_SAME)
   DURABLE_CALLBACK_RPC(PollWorkflowExecutionUpdate, UpdateWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(RequestCancelWorkflowExecution, RequestCancelWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(TerminateWorkflowExecution, TerminateWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(DescribeWorkflowExecution, DescribeWorkflowExecutionResponse)
-  DURABLE_CALLBACK_RPC(GetWorkflowExecutionHistory, GetWorkflowExecutionHistoryResponse)
-  DURABLE_CALLBACK_RPC(ListWorkflowExecutions, ListWorkflowExecutionsResponse)
   DURABLE_CALLBACK_RPC(PollWorkflowTaskQueue, PollWorkflowTaskQueueResponse)
-  DURABLE_CALLBACK_RPC(RespondWorkflowTaskCompleted, RespondWorkflowTaskCompletedResponse)
-  DURABLE_CALLBACK_RPC(RespondWorkflowTaskFailed, RespondWorkflowTaskFailedResponse)
-  DURABLE_CALLBACK_RPC(RespondQueryTaskCompleted, RespondQueryTaskCompletedResponse)
   DURABLE_CALLBACK_RPC(PollActivityTaskQueue, PollActivityTaskQueueResponse)
-  DURABLE_CALLBACK_RPC(RecordActivityTaskHeartbeat, RecordActivityTaskHeartbeatResponse)
-  DURABLE_CALLBACK_RPC(RespondActivityTaskCompleted, RespondActivityTaskCompletedResponse)
-  DURABLE_CALLBACK_RPC(RespondActivityTaskFailed, RespondActivityTaskFailedResponse)
-  DURABLE_CALLBACK_RPC(RespondActivityTaskCanceled, RespondActivityTaskCanceledResponse)
-  DURABLE_CALLBACK_RPC(GetActivityTaskToken, GetActivityTaskTokenResponse)
-  DURABLE_CALLBACK_RPC(ShutdownWorker, ShutdownWorkerResponse)
   DURABLE_CALLBACK_RPC(RegisterNamespace, RegisterNamespaceResponse)
   DURABLE_CALLBACK_RPC(DescribeNamespace, DescribeNamespaceResponse)
   DURABLE_CALLBACK_RPC(ListNamespaces, ListNamespacesResponse)
   DURABLE_CALLBACK_RPC(UpdateNamespace, UpdateNamespaceResponse)
+#undef DURABLE_CALLBACK_SAME
 #undef DURABLE_CALLBACK_RPC
 
  private:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import dataclasses
 import logging
 import math
 import random
@@ -38,6 +39,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable import workflow
+from durable._search_attributes import TypedSearchAttributes, _updates_to_proto
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.exceptions import ApplicationError, FailureError, is_cancelled_exception
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
@@ -270,6 +272,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             workflow_id=init.workflow_id or self._workflow_id,
             workflow_type=init.workflow_type or self._defn.name,
             memo=dict(s.memo),
+            typed_search_attributes=TypedSearchAttributes._from_proto(s.search_attributes),
         )
         payloads = list(init.arguments.payloads)
         arg_types = self._defn.arg_types
@@ -385,6 +388,30 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
                 if isinstance(p, common_pb2.Payload):
                     cmd.memo[k].CopyFrom(p)
         return commands_pb2.Command(continue_as_new_workflow_execution=cmd)
+
+    def workflow_upsert_search_attributes(self, updates: Sequence[Any]) -> None:
+        self._check_writable("upsert search attributes")
+        proto = _updates_to_proto(updates)  # type checks before anything is recorded
+        self._add_command(commands_pb2.Command(
+            upsert_workflow_search_attributes=commands_pb2.UpsertWorkflowSearchAttributesCommand(
+                search_attributes=proto)))
+        self._info = dataclasses.replace(
+            self._info, typed_search_attributes=self._info.typed_search_attributes._apply(updates))
+
+    def workflow_upsert_memo(self, updates: dict[str, Any]) -> None:
+        self._check_writable("upsert the memo")
+        cmd = commands_pb2.ModifyWorkflowPropertiesCommand()
+        memo = dict(self._info.memo)
+        for k, v in updates.items():
+            if v is None:
+                cmd.upserted_memo[k].CopyFrom(common_pb2.Payload())
+                memo.pop(k, None)
+            else:
+                (p,) = self._pc.to_payloads([v])
+                cmd.upserted_memo[k].CopyFrom(p)
+                memo[k] = p
+        self._add_command(commands_pb2.Command(modify_workflow_properties=cmd))
+        self._info = dataclasses.replace(self._info, memo=memo)
 
     def _add_command(self, command: commands_pb2.Command) -> None:
         self._check_writable(f"issue {command.WhichOneof('variant')}")

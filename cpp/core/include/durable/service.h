@@ -46,8 +46,48 @@ class Service {
   // closes, with close_event_only); kDeadlineExceeded when timeout_us passes first.
   virtual Status GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& req,
                                              v1::GetWorkflowExecutionHistoryResponse* resp) = 0;
+  // Executions of a namespace matching `query` (Temporal's list filter language,
+  // docs/visibility.md), in the query's ORDER BY (default: newest start first), one page at a
+  // time; pass next_page_token back for the next page (empty: no more). kInvalidArgument for
+  // a malformed query (naming the token and its position), an unknown attribute, a value of
+  // the wrong type, or a token of another query.
   virtual Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
                                         v1::ListWorkflowExecutionsResponse* resp) = 0;
+  // How many executions match `query`; with GROUP BY ExecutionStatus also one group per status
+  // present. Errors as ListWorkflowExecutions.
+  virtual Status CountWorkflowExecutions(const v1::CountWorkflowExecutionsRequest& req,
+                                         v1::CountWorkflowExecutionsResponse* resp) = 0;
+  // Registers custom search attributes of a namespace (durably; idempotent for the same type).
+  // kAlreadyExists when a name is built in or registered with another type; kInvalidArgument
+  // for a bad name or type; kResourceExhausted past 256 attributes.
+  virtual Status AddSearchAttributes(const v1::AddSearchAttributesRequest& req,
+                                     v1::AddSearchAttributesResponse* resp) = 0;
+  // The namespace's custom attributes and the built-in ones, with their types.
+  virtual Status ListSearchAttributes(const v1::ListSearchAttributesRequest& req,
+                                      v1::ListSearchAttributesResponse* resp) = 0;
+
+  // Schedules (docs/schedules.md). kAlreadyExists for an existing id; kInvalidArgument for a
+  // bad spec (unknown time zone, range outside its field, malformed cron), an action without
+  // workflow id / type / queue, or unregistered search attributes.
+  virtual Status CreateSchedule(const v1::CreateScheduleRequest& req,
+                                v1::CreateScheduleResponse* resp) = 0;
+  // The schedule, its info (recent actions with their runs' status, running runs) and its next
+  // action times. kNotFound for an unknown id (as for every schedule call below).
+  virtual Status DescribeSchedule(const v1::DescribeScheduleRequest& req,
+                                  v1::DescribeScheduleResponse* resp) = 0;
+  // Replaces the schedule (info kept); the new spec applies from now on. Errors as Create.
+  virtual Status UpdateSchedule(const v1::UpdateScheduleRequest& req,
+                                v1::UpdateScheduleResponse* resp) = 0;
+  // Pause / unpause (with a note), trigger now, backfill periods. kInvalidArgument for pause
+  // and unpause at once or a backfill that ends before it starts.
+  virtual Status PatchSchedule(const v1::PatchScheduleRequest& req,
+                               v1::PatchScheduleResponse* resp) = 0;
+  // Deletes the schedule; runs it started go on.
+  virtual Status DeleteSchedule(const v1::DeleteScheduleRequest& req,
+                                v1::DeleteScheduleResponse* resp) = 0;
+  // The namespace's schedules by id, a page at a time.
+  virtual Status ListSchedules(const v1::ListSchedulesRequest& req,
+                               v1::ListSchedulesResponse* resp) = 0;
 
   virtual Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                        v1::PollWorkflowTaskQueueResponse* resp) = 0;

@@ -1,5 +1,5 @@
-// The client-facing calls: start, signal, cancel, terminate, describe, history, list,
-// worker shutdown and time skipping.
+// The client-facing calls: start, signal, cancel, terminate, describe, history, worker
+// shutdown and time skipping (list and count are in visibility.cc).
 #include <algorithm>
 #include <chrono>
 
@@ -38,6 +38,8 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   if (!req.signal_name().empty()) {
     DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.max_id_length, wf));
   }
+  DURABLE_RETURN_IF_ERROR(
+      ValidateSearchAttributes(kNamespace, req.search_attributes(), /*allow_remove=*/false, wf));
   if (req.execution_timeout_us() < 0 || req.run_timeout_us() < 0 || req.task_timeout_us() < 0 ||
       req.start_delay_us() < 0) {
     return Status::InvalidArgument("negative timeout or start delay for workflow '" + wf + "'");
@@ -128,6 +130,7 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   s.set_identity(req.identity());
   *s.mutable_header() = req.header();
   *s.mutable_memo() = req.memo();
+  *s.mutable_search_attributes() = req.search_attributes();
   p.request_id = req.request_id();
   p.first_task_delay_us = req.start_delay_us();
   if (!req.signal_name().empty()) {
@@ -243,7 +246,8 @@ Status EngineImpl::DescribeWorkflowExecution(const v1::DescribeWorkflowExecution
   info->set_close_time_us(ms.close_time_us());
   info->set_history_length(ms.next_event_id() - 1);
   if (ms.started().has_parent()) *info->mutable_parent() = ms.started().parent();
-  *info->mutable_memo() = ms.started().memo();
+  *info->mutable_memo() = ms.memo();
+  *info->mutable_search_attributes() = ms.search_attributes();
   info->set_execution_time_us(ms.execution_time_us());
   for (const auto& [id, ai] : ms.activities()) {
     auto* pa = resp->add_pending_activities();
@@ -340,85 +344,6 @@ Status EngineImpl::GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHis
   }
   unregister();
   return result;
-}
-
-Status EngineImpl::ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
-                                          v1::ListWorkflowExecutionsResponse* resp) {
-  DURABLE_ENTER();
-  // Filters: WorkflowType='X', ExecutionStatus='Running', WorkflowId='x', TaskQueue='q'
-  // joined by AND. Anything else is refused.
-  std::map<std::string, std::string> filters;
-  std::string q = req.query();
-  size_t pos = 0;
-  auto skip_ws = [&] { while (pos < q.size() && isspace(static_cast<unsigned char>(q[pos]))) ++pos; };
-  while (true) {
-    skip_ws();
-    if (pos >= q.size()) break;
-    size_t eq = q.find('=', pos);
-    if (eq == std::string::npos) return Status::InvalidArgument("list query not understood: '" + q + "'");
-    std::string field = q.substr(pos, eq - pos);
-    while (!field.empty() && isspace(static_cast<unsigned char>(field.back()))) field.pop_back();
-    pos = eq + 1;
-    skip_ws();
-    if (pos >= q.size() || (q[pos] != '\'' && q[pos] != '"')) {
-      return Status::InvalidArgument("list query: value of " + field + " must be quoted: '" + q + "'");
-    }
-    char quote = q[pos++];
-    size_t end = q.find(quote, pos);
-    if (end == std::string::npos) return Status::InvalidArgument("list query: unterminated string: '" + q + "'");
-    std::string value = q.substr(pos, end - pos);
-    pos = end + 1;
-    if (field != "WorkflowType" && field != "ExecutionStatus" && field != "WorkflowId" &&
-        field != "TaskQueue") {
-      return Status::InvalidArgument("list query: unknown field '" + field +
-                                     "' (known: WorkflowType, ExecutionStatus, WorkflowId, TaskQueue)");
-    }
-    filters[field] = value;
-    skip_ws();
-    if (pos < q.size()) {
-      if (q.compare(pos, 3, "AND") != 0 && q.compare(pos, 3, "and") != 0) {
-        return Status::InvalidArgument("list query: expected AND at offset " + std::to_string(pos) + ": '" + q + "'");
-      }
-      pos += 3;
-    }
-  }
-  std::vector<v1::VisibilityRecord> recs;
-  DURABLE_RETURN_IF_ERROR(store_->Iterate(ColumnFamily::kVisibility, "", "",
-                                          [&](std::string_view, std::string_view v) {
-    v1::VisibilityRecord r;
-    if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) return true;
-    auto f = filters.find("WorkflowType");
-    if (f != filters.end() && f->second != r.workflow_type()) return true;
-    f = filters.find("WorkflowId");
-    if (f != filters.end() && f->second != r.workflow_id()) return true;
-    f = filters.find("TaskQueue");
-    if (f != filters.end() && f->second != r.task_queue()) return true;
-    f = filters.find("ExecutionStatus");
-    if (f != filters.end() && f->second != StatusName(r.status())) return true;
-    recs.push_back(std::move(r));
-    return true;
-  }));
-  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
-    if (a.start_time_us() != b.start_time_us()) return a.start_time_us() > b.start_time_us();
-    return a.run_id() < b.run_id();
-  });
-  size_t offset = 0;
-  if (!req.next_page_token().empty()) offset = std::strtoull(req.next_page_token().c_str(), nullptr, 10);
-  size_t page = req.page_size() > 0 ? static_cast<size_t>(req.page_size()) : 1000;
-  for (size_t i = offset; i < recs.size() && i < offset + page; ++i) {
-    const auto& r = recs[i];
-    auto* e = resp->add_executions();
-    e->mutable_execution()->set_workflow_id(r.workflow_id());
-    e->mutable_execution()->set_run_id(r.run_id());
-    e->set_workflow_type(r.workflow_type());
-    e->set_task_queue(r.task_queue());
-    e->set_status(r.status());
-    e->set_start_time_us(r.start_time_us());
-    e->set_close_time_us(r.close_time_us());
-    e->set_history_length(r.history_length());
-  }
-  if (offset + page < recs.size()) resp->set_next_page_token(std::to_string(offset + page));
-  return Status::OK();
 }
 
 Status EngineImpl::ShutdownWorker(const v1::ShutdownWorkerRequest& req,

@@ -15,6 +15,9 @@
 //   CancelWorkflowExecution     -> WorkflowExecutionCanceled (closes the run)
 //   ContinueAsNewWorkflowExecution -> WorkflowExecutionContinuedAsNew (closes the run); new run
 //   RecordMarker                -> MarkerRecorded
+//   UpsertWorkflowSearchAttributes -> UpsertWorkflowSearchAttributes; current search
+//                                  attributes and visibility record
+//   ModifyWorkflowProperties    -> WorkflowPropertiesModified; current memo and visibility record
 //   StartChildWorkflowExecution -> StartChildWorkflowExecutionInitiated; child info, outbox row
 //   SignalExternalWorkflowExecution -> SignalExternalWorkflowExecutionInitiated; outbox row
 //   RequestCancelExternalWorkflowExecution -> RequestCancelExternalWorkflowExecutionInitiated;
@@ -231,7 +234,16 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       if (s.run_timeout_us() > 0) st.set_run_timeout_us(s.run_timeout_us());
       if (s.task_timeout_us() > 0) st.set_task_timeout_us(s.task_timeout_us());
       if (s.header_size() > 0) *st.mutable_header() = s.header();
-      if (s.memo_size() > 0) *st.mutable_memo() = s.memo();
+      // The new run starts with this run's current memo and search attributes unless the
+      // command gives its own (as in Temporal).
+      *st.mutable_memo() = s.memo_size() > 0 ? s.memo() : ms.memo();
+      if (s.has_search_attributes()) {
+        DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
+                                                         /*allow_remove=*/false, cc.wf));
+        *st.mutable_search_attributes() = s.search_attributes();
+      } else {
+        *st.mutable_search_attributes() = ms.search_attributes();
+      }
       if (s.has_retry_policy()) *st.mutable_retry_policy() = s.retry_policy();
       st.set_attempt(1);
       st.set_continued_execution_run_id(cc.run);
@@ -252,6 +264,40 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       cc.new_run.emplace();
       DURABLE_RETURN_IF_ERROR(CreateRun(txn, std::move(p), &cc.new_run.value()));
       cc.closed = true;
+      return Status::OK();
+    }
+    case v1::Command::kUpsertWorkflowSearchAttributes: {
+      const auto& s = c.upsert_workflow_search_attributes().search_attributes();
+      Status st = ValidateSearchAttributes(ms.namespace_(), s, /*allow_remove=*/true, cc.wf);
+      if (!st.ok()) return Status::InvalidArgument("UpsertWorkflowSearchAttributes: " + st.message() + cc.cmd_ctx);
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_upsert_workflow_search_attributes();
+      *a->mutable_search_attributes() = s;
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      AppendEvent(txn, ms, std::move(ev));
+      MergeSearchAttributes(s, ms.mutable_search_attributes());
+      MarkVisibilityChanged(txn, ms);
+      return Status::OK();
+    }
+    case v1::Command::kModifyWorkflowProperties: {
+      const auto& s = c.modify_workflow_properties();
+      for (const auto& [k, v] : s.upserted_memo()) {
+        DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "memo '" + k + "'", cc.wf));
+      }
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_properties_modified();
+      *a->mutable_upserted_memo() = s.upserted_memo();
+      a->set_workflow_task_completed_event_id(cc.completed_id);
+      AppendEvent(txn, ms, std::move(ev));
+      auto* memo = ms.mutable_memo();
+      for (const auto& [k, v] : s.upserted_memo()) {
+        if (v.data().empty() && v.metadata().empty()) {
+          memo->erase(k);
+        } else {
+          (*memo)[k] = v;
+        }
+      }
+      MarkVisibilityChanged(txn, ms);
       return Status::OK();
     }
     case v1::Command::kRecordMarker: {
@@ -297,6 +343,9 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       if (s.has_retry_policy()) *a->mutable_retry_policy() = s.retry_policy();
       *a->mutable_header() = s.header();
       *a->mutable_memo() = s.memo();
+      DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
+                                                       /*allow_remove=*/false, s.workflow_id()));
+      *a->mutable_search_attributes() = s.search_attributes();
       a->set_workflow_task_completed_event_id(cc.completed_id);
       v1::OutboxItem item;
       item.set_kind(v1::OUTBOX_KIND_START_CHILD);

@@ -123,6 +123,7 @@ Result<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
 
 EngineImpl::EngineImpl(std::unique_ptr<Store> store, const EngineOptions& options)
     : store_(std::move(store)), options_(options) {
+  visibility_ = std::make_unique<visibility::VisibilityStore>(store_.get());
   clock_ = options_.clock ? options_.clock : SystemClock();
   std::random_device rd;
   rng_state_[0] = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
@@ -309,7 +310,11 @@ void EngineImpl::SaveState(Txn& txn, const v1::ExecutionState& ms) {
 
 Status EngineImpl::Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states) {
   for (auto* ms : states) {
-    if (ms != nullptr) SaveState(txn, *ms);
+    if (ms == nullptr) continue;
+    if (txn.visibility_changed.count(RunKey(ms->workflow_id(), ms->run_id()))) {
+      DURABLE_RETURN_IF_ERROR(visibility_->WriteRecord(&txn.batch, VisibilityRecordOf(*ms)));
+    }
+    SaveState(txn, *ms);
   }
   Status st = store_->Write(txn.batch, options_.sync_writes);
   if (!st.ok()) {

@@ -5,7 +5,8 @@
 // workflow_task.cc: workflow tasks (poll, completion, failure, timeout); commands.cc: what
 // each command of a completed workflow task writes; queries_updates.cc: queries and updates;
 // activity.cc: activity tasks, retries and timeouts; outbox.cc: children and external
-// signals/cancels; timers.cc: what each timer does when it fires).
+// signals/cancels; timers.cc: what each timer does when it fires; visibility.cc: records,
+// list and count; schedules.cc: schedules).
 //
 // Concurrency:
 //  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
@@ -24,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +35,7 @@
 #include "durable/v1/state.pb.h"
 #include "matching/matching.h"
 #include "timers/timer_service.h"
+#include "visibility/visibility_store.h"
 
 namespace durable {
 
@@ -47,6 +50,9 @@ struct Txn {
   // Run key whose in-flight workflow task this transition ends (completion, failure,
   // timeout): events it adds are written, not buffered.
   std::string wft_released;
+  // Run keys whose visibility record changes (start, close, search attribute or memo
+  // upsert): Commit rewrites their record and index keys in this batch.
+  std::set<std::string> visibility_changed;
 };
 
 // A workflow task handed to a worker (in memory only; lost on restart, the task row stays).
@@ -155,6 +161,22 @@ class EngineImpl : public Engine {
                                      v1::GetWorkflowExecutionHistoryResponse* resp) override;
   Status ListWorkflowExecutions(const v1::ListWorkflowExecutionsRequest& req,
                                 v1::ListWorkflowExecutionsResponse* resp) override;
+  Status CountWorkflowExecutions(const v1::CountWorkflowExecutionsRequest& req,
+                                 v1::CountWorkflowExecutionsResponse* resp) override;
+  Status AddSearchAttributes(const v1::AddSearchAttributesRequest& req,
+                             v1::AddSearchAttributesResponse* resp) override;
+  Status ListSearchAttributes(const v1::ListSearchAttributesRequest& req,
+                              v1::ListSearchAttributesResponse* resp) override;
+  Status CreateSchedule(const v1::CreateScheduleRequest& req,
+                        v1::CreateScheduleResponse* resp) override;
+  Status DescribeSchedule(const v1::DescribeScheduleRequest& req,
+                          v1::DescribeScheduleResponse* resp) override;
+  Status UpdateSchedule(const v1::UpdateScheduleRequest& req,
+                        v1::UpdateScheduleResponse* resp) override;
+  Status PatchSchedule(const v1::PatchScheduleRequest& req, v1::PatchScheduleResponse* resp) override;
+  Status DeleteSchedule(const v1::DeleteScheduleRequest& req,
+                        v1::DeleteScheduleResponse* resp) override;
+  Status ListSchedules(const v1::ListSchedulesRequest& req, v1::ListSchedulesResponse* resp) override;
   Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                v1::PollWorkflowTaskQueueResponse* resp) override;
   Status RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& req,
@@ -216,6 +238,15 @@ class EngineImpl : public Engine {
   Status Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states);
   void SaveState(Txn& txn, const v1::ExecutionState& ms);
   void NotifyWatchers(const std::string& run_key);
+
+  // ---- visibility (visibility.cc) ----
+  // The run's visibility record is rewritten (with its index keys) when `txn` commits.
+  void MarkVisibilityChanged(Txn& txn, const v1::ExecutionState& ms);
+  // Applies an upsert to `current` (a value of type UNSPECIFIED removes the attribute).
+  static void MergeSearchAttributes(const v1::SearchAttributes& upsert, v1::SearchAttributes* current);
+  // Validates search attributes set by a start, a child or an upsert (registered, typed).
+  Status ValidateSearchAttributes(const std::string& ns, const v1::SearchAttributes& attrs,
+                                  bool allow_remove, const std::string& wf);
 
   // Event helpers (the caller holds the stripe).
   bool WftInFlight(const Txn& txn, const v1::ExecutionState& ms);
@@ -315,6 +346,26 @@ class EngineImpl : public Engine {
   void OnStartDelay(const v1::TimerRow& row, const std::string& key);
   bool CanSkipTime();
 
+  // ---- schedules (schedules.cc) ----
+  std::mutex& ScheduleMutex(const std::string& schedule_id);
+  Status LoadSchedule(const std::string& ns, const std::string& id, v1::ScheduleRecord* rec);
+  // Drops closed runs from rec's running workflows (their status into recent actions;
+  // pause_on_failure applies).
+  void RefreshScheduleRuns(v1::ScheduleRecord& rec);
+  // Starts the action's workflow for nominal time `nominal_us` (idempotent per nominal time).
+  // Non-OK only when the engine is closing or storage fails (the action is retried later).
+  Status StartScheduledRun(v1::ScheduleRecord& rec, int64_t nominal_us, int64_t actual_us);
+  // Applies the overlap policy to one due action.
+  Status TakeScheduleAction(v1::ScheduleRecord& rec, int64_t nominal_us, int64_t actual_us,
+                            v1::ScheduleOverlapPolicy overlap);
+  // Starts buffered actions and takes every action due up to `now`.
+  Status AdvanceSchedule(v1::ScheduleRecord& rec, int64_t now);
+  // Writes the record and its next wake-up row (deleting `fired_key` and any older row).
+  Status SaveSchedule(v1::ScheduleRecord& rec, const std::string& fired_key);
+  // In CloseRun: a run started by a schedule wakes the schedule (a timer row due now).
+  void NotifyScheduleOfClose(Txn& txn, const v1::ExecutionState& ms);
+  void OnScheduleTimer(const v1::TimerRow& row, const std::string& key);
+
   // ---- outbox (outbox.cc) ----
   void OnOutbox(const v1::TimerRow& row, const std::string& key);
   void RetryOutboxLater(const v1::TimerRow& row, const std::string& key);
@@ -324,9 +375,14 @@ class EngineImpl : public Engine {
   std::shared_ptr<Clock> clock_;
   Matching matching_;
   std::unique_ptr<TimerService> timers_;
+  std::unique_ptr<visibility::VisibilityStore> visibility_;
 
   static constexpr int kStripes = 256;
   std::mutex stripes_[kStripes];
+  // Schedules' own locks (never a workflow stripe: a schedule locks a workflow's stripe
+  // while it holds its own). Order: schedule -> workflow stripe.
+  static constexpr int kScheduleStripes = 16;
+  std::mutex schedule_mu_[kScheduleStripes];
 
   std::mutex mem_mu_;
   std::unordered_map<std::string, RunRuntime> runtime_;          // by RunKey
@@ -377,6 +433,8 @@ class CallScope {
 
 // Helpers shared by the .cc files.
 Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req);
+// The visibility record of a run (visibility.cc).
+v1::VisibilityRecord VisibilityRecordOf(const v1::ExecutionState& ms);
 std::string EncodeToken(const v1::TaskToken& t);
 Status DecodeToken(const std::string& bytes, v1::TaskToken* t);
 std::string ExecName(const std::string& wf, const std::string& run);

@@ -65,6 +65,7 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           if (sc.has_retry_policy()) *s.mutable_retry_policy() = sc.retry_policy();
           *s.mutable_header() = sc.header();
           *s.mutable_memo() = sc.memo();
+          *s.mutable_search_attributes() = sc.search_attributes();
           s.set_attempt(1);
           s.mutable_parent()->set_workflow_id(src_wf);
           s.mutable_parent()->set_run_id(src_run);

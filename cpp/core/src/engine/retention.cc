@@ -40,7 +40,7 @@ Result<int64_t> EngineImpl::DeleteClosedRunsOlderThan(int64_t retention_us) {
           batch.Delete(ColumnFamily::kHistory, std::string(k));
           return true;
         }));
-    batch.Delete(ColumnFamily::kVisibility, keys::Visibility(kNamespace, wf, run));
+    DURABLE_RETURN_IF_ERROR(visibility_->DeleteRecord(&batch, kNamespace, wf, run));
     v1::CurrentRun cur;
     if (LoadCurrent(wf, &cur).ok() && cur.run_id() == run) {
       batch.Delete(ColumnFamily::kCurrent, keys::Current(kNamespace, wf));

@@ -73,16 +73,9 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   cur.set_start_time_us(txn.now_us);
   txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, ms.workflow_id()),
                 cur.SerializeAsString());
-  v1::VisibilityRecord vis;
-  vis.set_workflow_id(ms.workflow_id());
-  vis.set_run_id(ms.run_id());
-  vis.set_workflow_type(st.workflow_type());
-  vis.set_task_queue(st.task_queue());
-  vis.set_status(ms.status());
-  vis.set_start_time_us(ms.start_time_us());
-  txn.batch.Put(ColumnFamily::kVisibility,
-                keys::Visibility(kNamespace, ms.workflow_id(), ms.run_id()),
-                vis.SerializeAsString());
+  *ms.mutable_search_attributes() = st.search_attributes();
+  *ms.mutable_memo() = st.memo();
+  MarkVisibilityChanged(txn, ms);
   *out = std::move(ms);
   return Status::OK();
 }
@@ -150,18 +143,8 @@ void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutio
   cur.set_start_time_us(ms.start_time_us());
   txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, ms.workflow_id()),
                 cur.SerializeAsString());
-  v1::VisibilityRecord vis;
-  vis.set_workflow_id(ms.workflow_id());
-  vis.set_run_id(ms.run_id());
-  vis.set_workflow_type(ms.started().workflow_type());
-  vis.set_task_queue(ms.started().task_queue());
-  vis.set_status(status);
-  vis.set_start_time_us(ms.start_time_us());
-  vis.set_close_time_us(txn.now_us);
-  vis.set_history_length(close_id);
-  txn.batch.Put(ColumnFamily::kVisibility,
-                keys::Visibility(kNamespace, ms.workflow_id(), ms.run_id()),
-                vis.SerializeAsString());
+  MarkVisibilityChanged(txn, ms);
+  NotifyScheduleOfClose(txn, ms);
   // In memory, after the write: in-flight tokens become stale, update waiters fail.
   std::string rk = RunKey(ms.workflow_id(), ms.run_id());
   std::string name = ExecName(ms.workflow_id(), ms.run_id());

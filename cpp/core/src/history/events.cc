@@ -52,6 +52,8 @@ const char* EventTypeName(const v1::HistoryEvent& event) {
       return "RequestCancelExternalWorkflowExecutionFailed";
     case E::kExternalWorkflowExecutionCancelRequested:
       return "ExternalWorkflowExecutionCancelRequested";
+    case E::kUpsertWorkflowSearchAttributes: return "UpsertWorkflowSearchAttributes";
+    case E::kWorkflowPropertiesModified: return "WorkflowPropertiesModified";
     case E::ATTRIBUTES_NOT_SET: break;
   }
   return "Unknown";
@@ -129,6 +131,8 @@ const char* CommandName(const v1::Command& command) {
     case C::kRespondToQuery: return "RespondToQuery";
     case C::kScheduleLocalActivity: return "ScheduleLocalActivity";
     case C::kRequestCancelLocalActivity: return "RequestCancelLocalActivity";
+    case C::kUpsertWorkflowSearchAttributes: return "UpsertWorkflowSearchAttributes";
+    case C::kModifyWorkflowProperties: return "ModifyWorkflowProperties";
     case C::VARIANT_NOT_SET: break;
   }
   return "EmptyCommand";
@@ -197,7 +201,9 @@ bool IsCommandEvent(const v1::HistoryEvent& event) {
     case E::kSignalExternalWorkflowExecutionInitiated:
     case E::kRequestCancelExternalWorkflowExecutionInitiated:
     case E::kWorkflowExecutionUpdateAccepted:
-    case E::kWorkflowExecutionUpdateCompleted: return true;
+    case E::kWorkflowExecutionUpdateCompleted:
+    case E::kUpsertWorkflowSearchAttributes:
+    case E::kWorkflowPropertiesModified: return true;
     default: return false;
   }
 }

@@ -31,7 +31,8 @@ std::string DescribeCommand(const v1::Command& command);
 // True for the events the engine writes for a workflow command, right after the
 // WorkflowTaskCompleted of the task that issued it (ActivityTaskScheduled, TimerStarted,
 // TimerCanceled, ActivityTaskCancelRequested, MarkerRecorded, the *Initiated events, the
-// update Accepted/Completed events and the four workflow-closing events a command produces).
+// update Accepted/Completed events, UpsertWorkflowSearchAttributes, WorkflowPropertiesModified
+// and the four workflow-closing events a command produces).
 bool IsCommandEvent(const v1::HistoryEvent& event);
 
 // True for commands that never produce a history event (RejectUpdate, RespondToQuery, and the

@@ -69,6 +69,10 @@ bool WorkflowMachines::Matches(const v1::Command& c, const v1::HistoryEvent& e) 
     case C::kCompleteUpdate:
       return e.has_workflow_execution_update_completed() &&
              e.workflow_execution_update_completed().update_id() == c.complete_update().update_id();
+    // Upserts are matched by kind only (as in Temporal): their values may change between
+    // versions of the code without breaking replay.
+    case C::kUpsertWorkflowSearchAttributes: return e.has_upsert_workflow_search_attributes();
+    case C::kModifyWorkflowProperties: return e.has_workflow_properties_modified();
     default: return false;
   }
 }
@@ -157,6 +161,8 @@ Status WorkflowMachines::Apply(const v1::Command& c, const v1::HistoryEvent& e) 
       if (it == updates_.end()) return missing("an update");
       return it->second.Handle(UpdateMachine::Event::kComplete, e);
     }
+    case C::kUpsertWorkflowSearchAttributes:
+    case C::kModifyWorkflowProperties: return Status::OK();  // no state: nothing resolves them
     default: return Status::InvalidArgument(Who() + " issued an empty command");
   }
 }

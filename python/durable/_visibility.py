@@ -1,0 +1,168 @@
+"""Listing and counting workflows (re-exported by ``durable.client``; names as temporalio's).
+
+``Client.list_workflows(query)`` returns a :class:`WorkflowExecutionAsyncIterator` that fetches
+pages of ``ListWorkflowExecutions`` lazily; ``Client.count_workflows(query)`` returns a
+:class:`WorkflowExecutionCount`. The query language is Temporal's list filter
+(docs/visibility.md); the engine answers from its visibility indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from durable._description import WorkflowExecutionStatus
+from durable._search_attributes import TypedSearchAttributes, _from_value
+from durable.v1 import service_pb2
+
+if TYPE_CHECKING:
+    from durable.client import Client
+
+__all__ = [
+    "WorkflowExecution",
+    "WorkflowExecutionAsyncIterator",
+    "WorkflowExecutionCount",
+    "WorkflowExecutionCountAggregationGroup",
+]
+
+
+@dataclass(frozen=True)
+class WorkflowExecution:
+    """One run, as listed by :meth:`durable.client.Client.list_workflows`."""
+
+    id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    status: WorkflowExecutionStatus | None
+    start_time: datetime
+    close_time: datetime | None
+    execution_time: datetime | None
+    history_length: int  # 0 while running (the record is written at start and close)
+    parent_id: str | None
+    parent_run_id: str | None
+    typed_search_attributes: TypedSearchAttributes
+    raw_info: service_pb2.WorkflowExecutionInfo
+    data_converter: Any = field(default=None, repr=False, compare=False)
+
+    async def memo(self) -> Mapping[str, Any]:
+        """The memo, decoded with the client's data converter."""
+        out: dict[str, Any] = {}
+        for k, p in self.raw_info.memo.items():
+            (out[k],) = await self.data_converter.decode([p])
+        return out
+
+    async def memo_value(self, key: str, default: Any = KeyError, *,
+                         type_hint: Any = None) -> Any:
+        """One memo value, decoded (``type_hint`` as the target type).
+
+        Raises:
+            KeyError: No such key and no default.
+        """
+        p = self.raw_info.memo.get(key)
+        if p is None:
+            if default is KeyError:
+                raise KeyError(f"memo has no key {key!r}")
+            return default
+        (value,) = await self.data_converter.decode([p], [type_hint] if type_hint else None)
+        return value
+
+    @staticmethod
+    def _from_proto(info: service_pb2.WorkflowExecutionInfo,
+                    data_converter: Any) -> WorkflowExecution:
+        from durable.common import us_to_datetime
+
+        def when(us: int) -> datetime | None:
+            return us_to_datetime(us) if us else None
+
+        return WorkflowExecution(
+            id=info.execution.workflow_id,
+            run_id=info.execution.run_id,
+            workflow_type=info.workflow_type,
+            task_queue=info.task_queue,
+            status=WorkflowExecutionStatus(info.status) if info.status else None,
+            start_time=us_to_datetime(info.start_time_us),
+            close_time=when(info.close_time_us),
+            execution_time=when(info.execution_time_us),
+            history_length=info.history_length,
+            parent_id=info.parent.workflow_id or None,
+            parent_run_id=info.parent.run_id or None,
+            typed_search_attributes=TypedSearchAttributes._from_proto(info.search_attributes),
+            raw_info=info,
+            data_converter=data_converter,
+        )
+
+
+class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
+    """Pages through ``ListWorkflowExecutions``; ``async for wf in client.list_workflows(q)``.
+
+    Attributes:
+        current_page: The executions of the page being iterated (None before the first).
+        next_page_token: Token of the page after the current one (None at the end).
+    """
+
+    def __init__(self, client: Client, query: str, *, page_size: int, limit: int | None,
+                 next_page_token: bytes | None) -> None:
+        self._client = client
+        self._query = query
+        self._page_size = page_size
+        self._limit = limit
+        self._yielded = 0
+        self._index = 0
+        self._done = False
+        self.current_page: list[WorkflowExecution] | None = None
+        self.next_page_token: bytes | None = next_page_token
+
+    async def fetch_next_page(self, *, page_size: int | None = None) -> None:
+        """Fetch the next page into ``current_page`` (empty at the end)."""
+        req = service_pb2.ListWorkflowExecutionsRequest(
+            query=self._query, page_size=page_size or self._page_size,
+            next_page_token=self.next_page_token or b"", namespace=self._client.namespace)
+        resp = await self._client.transport.call_async("list_workflow_executions", req)
+        self.current_page = [WorkflowExecution._from_proto(i, self._client.data_converter)
+                             for i in resp.executions]
+        self._index = 0
+        self.next_page_token = resp.next_page_token or None
+
+    def __aiter__(self) -> WorkflowExecutionAsyncIterator:
+        return self
+
+    async def __anext__(self) -> WorkflowExecution:
+        if self._limit is not None and self._yielded >= self._limit:
+            raise StopAsyncIteration
+        while self.current_page is None or self._index >= len(self.current_page):
+            if self._done or (self.current_page is not None and self.next_page_token is None):
+                raise StopAsyncIteration
+            await self.fetch_next_page()
+            if self.next_page_token is None:
+                self._done = not self.current_page
+        wf = self.current_page[self._index]
+        self._index += 1
+        self._yielded += 1
+        return wf
+
+
+@dataclass(frozen=True)
+class WorkflowExecutionCountAggregationGroup:
+    """One GROUP BY bucket: its values (e.g. ``["Running"]``) and count."""
+
+    count: int
+    group_values: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class WorkflowExecutionCount:
+    """What :meth:`durable.client.Client.count_workflows` returns."""
+
+    count: int
+    groups: Sequence[WorkflowExecutionCountAggregationGroup]
+
+    @staticmethod
+    def _from_proto(resp: service_pb2.CountWorkflowExecutionsResponse) -> WorkflowExecutionCount:
+        return WorkflowExecutionCount(
+            count=resp.count,
+            groups=[WorkflowExecutionCountAggregationGroup(
+                count=g.count, group_values=[_from_value(v) for v in g.group_values])
+                for g in resp.groups])
