@@ -579,23 +579,35 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-async def sleep(duration: float | timedelta) -> None:
+def _check_summary(label: str, summary: Any) -> None:
+    """``summary=`` & co: temporalio's UI notes; accepted, checked, not recorded (durable has
+    no UI for them yet: docs/temporal-compatibility.md)."""
+    if summary is not None and not isinstance(summary, str):
+        raise TypeError(f"{label} must be a string or None, got {type(summary).__name__}")
+
+
+async def sleep(duration: float | timedelta, *, summary: str | None = None) -> None:
     """Sleep durably (a timer recorded in history); same as ``asyncio.sleep``.
 
     Args:
         duration: Seconds, or a timedelta.
+        summary: temporalio's note for the timer; accepted, not recorded.
     """
+    _check_summary("summary", summary)
     seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
     await asyncio.sleep(seconds)
 
 
-async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None) -> None:
+async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None,
+                         timeout_summary: str | None = None) -> None:
     """Wait until ``fn()`` is true; it is re-checked each time workflow code has run.
 
     Args:
         fn: A side-effect-free predicate over workflow state.
         timeout: Optional limit (a durable timer); ``asyncio.TimeoutError`` when it passes.
+        timeout_summary: temporalio's note for the timeout timer; accepted, not recorded.
     """
+    _check_summary("timeout_summary", timeout_summary)
     t = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
     await _Runtime.current().workflow_wait_condition(fn, timeout=t)
 
@@ -890,6 +902,7 @@ def start_activity(
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    summary: str | None = None,
 ) -> ActivityHandle[Any]:
     """Schedule an activity and return a handle (a task) for its result.
 
@@ -908,6 +921,7 @@ def start_activity(
         activity_id: Id within the workflow; defaults to the command's sequence number.
         cancellation_type: What cancelling the returned handle does (see
             :class:`ActivityCancellationType`).
+        summary: temporalio's note for the UI; accepted (a string), not recorded.
 
     Returns:
         A handle; await it for the result. A failed activity raises
@@ -918,6 +932,7 @@ def start_activity(
             set, both ``arg`` and ``args`` are given, or ``activity`` is not an activity.
     """
     name, ret_type = _activity_name_and_result_type(activity)
+    _check_summary("summary", summary)
     args = _one_or_many(arg, args)
     if not isinstance(cancellation_type, ActivityCancellationType):
         raise ValueError(
@@ -953,6 +968,7 @@ async def execute_activity(
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    summary: str | None = None,
 ) -> Any:
     """Run an activity and wait for its result: :func:`start_activity`, then await it.
 
@@ -973,6 +989,7 @@ async def execute_activity(
         retry_policy=retry_policy,
         activity_id=activity_id,
         cancellation_type=cancellation_type,
+        summary=summary,
     )
 
 
@@ -1022,6 +1039,7 @@ def start_local_activity(
     start_to_close_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
+    summary: str | None = None,
 ) -> ActivityHandle[Any]:
     """Run an activity in this worker, inside the workflow task, and return a handle.
 
@@ -1039,6 +1057,7 @@ def start_local_activity(
         start_to_close_timeout: Limit on one attempt.
         retry_policy: How attempts are retried.
         activity_id: Id within the workflow; defaults to the command's sequence number.
+        summary: temporalio's note for the UI; accepted (a string), not recorded.
 
     Returns:
         A handle; await it for the result (``ActivityError`` on failure, as for
@@ -1049,6 +1068,7 @@ def start_local_activity(
             ``activity`` is not an activity.
     """
     name, ret_type = _activity_name_and_result_type(activity)
+    _check_summary("summary", summary)
     args = _one_or_many(arg, args)
     _check_activity_timeouts("local activity", name, schedule_to_close_timeout,
                              start_to_close_timeout)
@@ -1078,6 +1098,7 @@ async def execute_local_activity(
     start_to_close_timeout: timedelta | None = None,
     retry_policy: RetryPolicy | None = None,
     activity_id: str | None = None,
+    summary: str | None = None,
 ) -> Any:
     """Run a local activity and wait for its result: :func:`start_local_activity`, awaited.
 
@@ -1089,7 +1110,7 @@ async def execute_local_activity(
         activity, arg, args=args, result_type=result_type,
         schedule_to_close_timeout=schedule_to_close_timeout,
         start_to_close_timeout=start_to_close_timeout, retry_policy=retry_policy,
-        activity_id=activity_id)
+        activity_id=activity_id, summary=summary)
 
 
 def start_local_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, *,

@@ -1,12 +1,14 @@
-"""workflow.time_ns, instance, memo, memo_value, uuid7 (temporalio's names)."""
+"""workflow.time_ns, instance, memo, memo_value, uuid7, and the summary= keywords
+(temporalio's names)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
-from durable import workflow
+from durable import activity, workflow
 from durable.client import Client
 from durable.worker import Replayer, Worker
 
@@ -64,3 +66,34 @@ def test_extras_need_a_workflow() -> None:
     for fn in (workflow.time_ns, workflow.instance, workflow.memo, workflow.uuid7):
         with pytest.raises(RuntimeError, match="not in workflow code"):
             fn()
+
+
+@activity.defn
+async def noted(x: int) -> int:
+    return x + 1
+
+
+@workflow.defn
+class SummaryWorkflow:
+    @workflow.run
+    async def run(self) -> int:
+        # temporalio's UI notes are accepted (and not recorded) so ported code runs.
+        a = await workflow.execute_activity(noted, 1, summary="first step",
+                                            start_to_close_timeout=timedelta(seconds=10))
+        b = await workflow.execute_local_activity(noted, a, summary="local step",
+                                                  start_to_close_timeout=timedelta(seconds=10))
+        await workflow.sleep(0.01, summary="pause")
+        await workflow.wait_condition(lambda: True, timeout=5, timeout_summary="no wait")
+        try:
+            workflow.start_activity(noted, 0, summary=42,  # type: ignore[arg-type]
+                                    start_to_close_timeout=timedelta(seconds=10))
+        except TypeError:
+            return b
+        return -1
+
+
+async def test_summaries_are_accepted(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[SummaryWorkflow],
+                      activities=[noted]):
+        assert await client.execute_workflow(SummaryWorkflow.run, id=f"{task_queue}-s",
+                                             task_queue=task_queue) == 3
