@@ -7,8 +7,8 @@ embedded engine with the worker in this process (``--embedded``).
 It starts FerretDB (a MongoDB wire-protocol server, built by scripts/ferretdb.sh) on a free
 loopback port, onboards an NS package (NSD + 3 VNFDs, their files in GridFS), then:
   1. FsUploadWorkflow x3: stores package files no descriptor references yet;
-  2. FsCleanWorkflow: deletes them (on a schedule every minute, triggered once at once,
-     when the client has schedules; otherwise run directly);
+  2. FsCleanWorkflow: deletes them — a schedule runs it every minute; the demo triggers
+     it once at once and shows the schedule's recent and next runs;
   3. NsInstantiateWorkflow: validates, waits for approval (sent by update), creates the
      namespace and network, instantiates the 3 VNFs in parallel as child workflows;
   4. SystemPatchWorkflow: approved by signal, patches two clusters in parallel;
@@ -98,12 +98,12 @@ async def run(client: Client, workflow: Any, arg: Any = None, *, id: str) -> Any
     return result
 
 
-async def clean(client: Client) -> None:
+async def clean(client: Client) -> str:
     """FsCleanWorkflow every minute on a schedule, triggered once now; or, on a client
     without schedules, one run."""
     if not hasattr(Client, "create_schedule"):
         await run(client, workflows.FsCleanWorkflow.run, id="fs-clean-1")
-        return
+        return "fs-clean-1"
     from durable.client import (Schedule, ScheduleActionStartWorkflow,  # type: ignore
                                 ScheduleIntervalSpec, ScheduleSpec)
 
@@ -126,7 +126,9 @@ async def clean(client: Client) -> None:
     print(f"Completed workflow FsCleanWorkflow id={action.workflow_id}: "
           f"{await handle.result()}")
     print(f"Schedule fs-clean recent runs: {[a.action.workflow_id for a in recent]}")
-    await schedule.delete()
+    upcoming = (await schedule.describe()).info.next_action_times[:2]
+    print(f"Schedule fs-clean next runs: {[t.isoformat() for t in upcoming]}")
+    return action.workflow_id
 
 
 async def instantiate_ns(client: Client) -> None:
@@ -183,11 +185,11 @@ async def demo(client: Client) -> None:
         await run(client, workflows.FsUploadWorkflow.run,
                   {"filename": f"upload-{i}.tar.gz", "content": f"package draft {i}"},
                   id=f"fs-upload-{i}")
-    await clean(client)
+    clean_id = await clean(client)
     await instantiate_ns(client)
     await patch_systems(client)
     await show_histories(client, [f"fs-upload-{i}" for i in range(1, 4)]
-                         + ["ns-1", "ns-1/amf", "patch-1"])
+                         + [clean_id, "ns-1", "ns-1/amf", "patch-1"])
 
 
 async def main(embedded: bool, keep: str | None) -> None:

@@ -42,6 +42,25 @@ async def _act(name: str, *args: Any, timeout: float = 30, heartbeat: float | No
                            if wait_cancel else workflow.ActivityCancellationType.TRY_CANCEL))
 
 
+async def _step(undo: list[tuple[str, list[Any]]], name: str, args: list[Any],
+                undo_name: str, undo_args: list[Any] | None = None) -> Any:
+    """A saga step: run activity ``name`` to its end (a cancellation waits for the attempt
+    to stop, so nothing is left half-done behind our back), then register its undo. If the
+    workflow was cancelled while the step ran to completion, raise the cancellation now."""
+    result = await _act(name, *args, wait_cancel=True)
+    undo.append((undo_name, args if undo_args is None else undo_args))
+    _raise_if_cancelled(name)
+    return result
+
+
+def _raise_if_cancelled(step: str) -> None:
+    """An activity that completed although the workflow's cancellation arrived meanwhile
+    returns its result (its outcome wins); the cancellation must not be lost with it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError(f"cancelled during {step}")
+
+
 async def _undo(steps: list[tuple[str, list[Any]]], progress: list[str]) -> None:
     """Saga compensation: run the undo activities of the done steps, last first."""
     while steps:
@@ -103,14 +122,14 @@ class VnfInstantiateWorkflow:
         ns, member = vnf["ns"], vnf["member"]
         undo: list[tuple[str, list[Any]]] = []
         try:
-            ip = await _act("vim_deploy_vnf", ns, member, vnf["image"])
-            undo.append(("vim_undeploy_vnf", [ns, member]))
+            ip = await _step(undo, "vim_deploy_vnf", [ns, member, vnf["image"]],
+                             "vim_undeploy_vnf", [ns, member])
             self._progress.append(f"deployed {member} at {ip}")
-            await _act("charm_configure_day1", ns, member)
-            undo.append(("charm_unconfigure_day1", [ns, member]))
+            await _step(undo, "charm_configure_day1", [ns, member], "charm_unconfigure_day1")
             self._progress.append(f"day-1 configured {member}")
             polls = await _act("k8s_wait_ready", ns, member, timeout=300, heartbeat=2,
                                wait_cancel=True)
+            _raise_if_cancelled("k8s_wait_ready")
             self._progress.append(f"{member} ready after {polls} polls")
             return {"member": member, "ip": ip, "ready_after_polls": polls}
         except BaseException:  # a failure, or the parent cancelling us: undo, then re-raise
@@ -164,11 +183,9 @@ class NsInstantiateWorkflow:
 
         undo: list[tuple[str, list[Any]]] = []
         try:
-            await _act("k8s_create_namespace", ns)
-            undo.append(("k8s_delete_namespace", [ns]))
+            await _step(undo, "k8s_create_namespace", [ns], "k8s_delete_namespace")
             self._progress.append(f"namespace {ns} created")
-            await _act("vim_create_network", ns)
-            undo.append(("vim_delete_network", [ns]))
+            await _step(undo, "vim_create_network", [ns], "vim_delete_network")
             self._progress.append(f"network {ns} created")
             vnfs = await self._instantiate_vnfs(ns, plan["vnfs"])
         except BaseException as err:
@@ -194,7 +211,13 @@ class NsInstantiateWorkflow:
             return result
 
         tasks = {m: asyncio.ensure_future(one(m)) for m in children}
-        await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
+        try:
+            await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError:  # the NS is cancelled: so are its VNFs, then undo
+            for handle in children.values():
+                handle.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
         failed = [m for m, t in tasks.items() if _failed(t)]
         if failed:
             for m, t in tasks.items():
@@ -226,9 +249,11 @@ class HostPatchWorkflow:
 
     @workflow.run
     async def run(self, host: str, steps: int) -> str:
-        await _act("host_drain", host)
+        await _act("host_drain", host, wait_cancel=True)
+        _raise_if_cancelled("host_drain")
         await _act("host_apply_update", host, steps, timeout=300, heartbeat=2,
                    wait_cancel=True)
+        _raise_if_cancelled("host_apply_update")  # no reboot once the cluster gave up
         await _act("host_reboot", host)
         return host
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from durable.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from durable.exceptions import (ActivityError, ApplicationError, ChildWorkflowError,
+from durable.exceptions import (ActivityError, ApplicationError, CancelledError,
+                                ChildWorkflowError,
                                 WorkflowFailureError)
 from osm_lcm_fixtures import Lcm, activities, lcm, mongo_url, wf  # noqa: F401
 
@@ -26,6 +27,14 @@ async def _progress_until(handle: WorkflowHandle[Any, Any], step: str) -> list[s
             return progress
         await asyncio.sleep(0.05)
     raise AssertionError(f"{step!r} never appeared in the progress")
+
+
+async def _all_polling(lcm: Lcm, ns: str) -> None:
+    for _ in range(1200):
+        if all(lcm.sim.count("k8s.poll_ready", f"{ns}/{m}") >= 1 for m in MEMBERS):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the VNFs never all got to polling: {lcm.sim.ops()}")
 
 
 async def test_ns_instantiates_after_approval_with_its_vnfs_in_parallel(
@@ -96,15 +105,17 @@ async def test_ns_with_a_missing_vnfd_fails_validation(
 async def test_a_failing_vnf_cancels_its_siblings_and_everything_is_undone_in_reverse(
         lcm: Lcm, durable_client: Client, durable_worker: Any) -> None:
     activities.seed_catalog(lcm.mongo_url, database=lcm.database)
-    # amf and smf would take ~forever to get ready; upf's day-1 configuration fails for good.
-    lcm.sim.set_ready_after("ns-4", "amf", 100_000)
-    lcm.sim.set_ready_after("ns-4", "smf", 100_000)
-    lcm.sim.inject_failure("charm.configure_day1", "ns-4/upf", "charm hook install failed")
+    # No VNF gets ready by itself; once all three are polling, upf's readiness check fails
+    # for good (the Kubernetes simulator reports its pod crash-looping).
+    for m in MEMBERS:
+        lcm.sim.set_ready_after("ns-4", m, 100_000)
     async with durable_worker(workflows=wf.WORKFLOWS, activities=activities.ACTIVITIES) as w:
         handle = await durable_client.start_workflow(
             NsInstantiateWorkflow.run,
             {"ns_id": "ns-4", "nsd_id": "nsd-5g-core", "require_approval": False},
             id="ns-4", task_queue=w.task_queue)
+        await _all_polling(lcm, "ns-4")
+        lcm.sim.inject_failure("k8s.poll_ready", "ns-4/upf", "pod upf-0 is crash-looping")
         with pytest.raises(WorkflowFailureError) as info:
             await handle.result()
         progress = await handle.query(NsInstantiateWorkflow.progress)
@@ -119,23 +130,49 @@ async def test_a_failing_vnf_cancels_its_siblings_and_everything_is_undone_in_re
     assert isinstance(child_error, ChildWorkflowError) and child_error.workflow_id == "ns-4/upf"
     root = child_error.cause.cause
     assert isinstance(root, ApplicationError) and root.type == "InjectedFailure"
-    assert "charm hook install failed" in str(root)
+    assert "pod upf-0 is crash-looping" in str(root)
     assert all(d.status.name == "CANCELED" for d in siblings.values()), siblings
 
     ops = lcm.sim.ops()
-    # upf: deployed, configuration failed (once: non-retryable), deployment undone.
-    assert [op for op in ops if op.endswith("ns-4/upf")] == [
-        "vim.deploy_vnf ns-4/upf", "charm.configure_day1!failed ns-4/upf",
-        "vim.undeploy_vnf ns-4/upf"]
-    for m in ("amf", "smf"):  # cancelled while polling; their steps undone in reverse
+    # upf: its readiness check failed once (non-retryable); amf and smf were cancelled while
+    # polling. Each VNF's done steps were undone in reverse.
+    for m, last_poll in (("upf", "k8s.poll_ready!failed"), ("amf", "k8s.poll_ready"),
+                         ("smf", "k8s.poll_ready")):
         mine = [op.split()[0] for op in ops if op.endswith(f"ns-4/{m}")]
         polls = mine.count("k8s.poll_ready")
         assert polls >= 1, mine
         assert mine == ["vim.deploy_vnf", "charm.configure_day1"] + ["k8s.poll_ready"] * polls \
-            + ["charm.unconfigure_day1", "vim.undeploy_vnf"], mine
+            + ([last_poll] if m == "upf" else []) \
+            + ["charm.unconfigure_day1", "vim.undeploy_vnf"], (m, mine)
     # The NS's own steps are undone last, in reverse, after every VNF has ended.
     assert ops[-2:] == ["vim.delete_network ns-4", "k8s.delete_namespace ns-4"]
     assert ops[:2] == ["k8s.create_namespace ns-4", "vim.create_network ns-4"]
     assert progress[-2:] == ["undone: vim_delete_network ns-4",
                              "undone: k8s_delete_namespace ns-4"]
     assert not any("instantiated" in p for p in progress)
+
+
+async def test_cancelling_the_ns_cancels_its_vnfs_and_undoes_everything(
+        lcm: Lcm, durable_client: Client, durable_worker: Any) -> None:
+    activities.seed_catalog(lcm.mongo_url, database=lcm.database)
+    for m in MEMBERS:
+        lcm.sim.set_ready_after("ns-5", m, 100_000)
+    async with durable_worker(workflows=wf.WORKFLOWS, activities=activities.ACTIVITIES) as w:
+        handle = await durable_client.start_workflow(
+            NsInstantiateWorkflow.run,
+            {"ns_id": "ns-5", "nsd_id": "nsd-5g-core", "require_approval": False},
+            id="ns-5", task_queue=w.task_queue)
+        await _all_polling(lcm, "ns-5")
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        desc = await handle.describe()
+    assert isinstance(info.value.cause, CancelledError)
+    assert desc.status.name == "CANCELED"
+    ops = lcm.sim.ops()
+    for m in MEMBERS:
+        mine = [op.split()[0] for op in ops if op.endswith(f"ns-5/{m}")]
+        polls = mine.count("k8s.poll_ready")
+        assert mine == ["vim.deploy_vnf", "charm.configure_day1"] + ["k8s.poll_ready"] * polls \
+            + ["charm.unconfigure_day1", "vim.undeploy_vnf"], (m, mine)
+    assert ops[-2:] == ["vim.delete_network ns-5", "k8s.delete_namespace ns-5"]

@@ -22,14 +22,15 @@ async def test_each_osm_lcm_workflow_replays_its_recorded_history() -> None:
 
 
 async def test_the_recorded_ns_history_is_the_compensation_path() -> None:
-    # The longest NS run the tests make is the one that undoes everything; replaying it
-    # covers the saga's branch (cancellations, undo activities, the failure).
+    # The longest NS run the tests make is one that undoes everything; replaying it covers
+    # the saga's branch (cancellations, undo activities).
     history = load_history(HISTORIES / "examples.osm_lcm.workflows.NsInstantiateWorkflow.json")
     kinds = [e.WhichOneof("attributes") for e in history.events]
-    assert kinds[-1] == "workflow_execution_failed"
-    assert kinds.count("child_workflow_execution_failed") == 1
-    assert kinds.count("request_cancel_external_workflow_execution_initiated") == 2
-    assert kinds.count("child_workflow_execution_canceled") == 2
+    # Either a VNF failed (the other two cancelled) or the NS was cancelled (all three).
+    assert kinds[-1] in ("workflow_execution_failed", "workflow_execution_canceled")
+    cancelled = 2 if kinds[-1] == "workflow_execution_failed" else 3
+    assert kinds.count("request_cancel_external_workflow_execution_initiated") == cancelled
+    assert kinds.count("child_workflow_execution_canceled") == cancelled
     scheduled = [e.activity_task_scheduled.activity_type for e in history.events
                  if e.HasField("activity_task_scheduled")]
     assert scheduled[-2:] == ["vim_delete_network", "k8s_delete_namespace"]
