@@ -78,6 +78,8 @@ class MongoServer:
                 self._proc = subprocess.Popen(
                     [binary, "--handler=sqlite", f"--sqlite-url=file:{data}/",
                      f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable",
+                     # its state.json goes to the temp dir, not the caller's cwd
+                     f"--state-dir={self.directory}",
                      "--log-level=warn"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             self.url = f"mongodb://127.0.0.1:{port}/"
