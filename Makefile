@@ -8,7 +8,7 @@ setup:
 	scripts/bootstrap.sh
 
 demo: setup
-	$(PY) examples/hello/run.py
+	$(PY) examples/osm_lcm/demo.py
 
 test: setup
 	$(MAKE) --no-print-directory test-cpp test-py

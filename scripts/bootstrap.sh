@@ -19,6 +19,8 @@ done
 if python3 -c 'import venv, ensurepip, sysconfig, os; assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then
   missing=("${missing[@]/python3-dev}"); missing=("${missing[@]/python3-venv}")
 fi
+# Go builds FerretDB (scripts/ferretdb.sh); Debian's is the fallback where none is installed.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || missing+=(golang-go)
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${missing[*]}"
