@@ -15,7 +15,7 @@ bin="$dir/bin/ferretdb"
 if [ -x "$bin" ]; then
   exit 0
 fi
-go=$(command -v go || true)
+go=$(command -v go || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; } || true)
 [ -n "$go" ] || { echo "ferretdb.sh: Go is not installed (apt-get install golang-go)" >&2; exit 1; }
 # `go get -tool` needs Go 1.24. An older go (Debian 12's is 1.19, too old to switch
 # toolchains itself) fetches FerretDB's own toolchain, go1.24.3, as a module from the proxy.
