@@ -57,6 +57,7 @@ class _Definition:
     is_async: bool
     arg_types: list[Any] | None
     ret_type: Any
+    no_thread_cancel_exception: bool = False
 
     @staticmethod
     def from_callable(fn: Any) -> _Definition | None:
@@ -90,17 +91,23 @@ def defn(fn: CallableType) -> CallableType: ...
 
 
 @overload
-def defn(*, name: str | None = None) -> Callable[[CallableType], CallableType]: ...
+def defn(*, name: str | None = None, no_thread_cancel_exception: bool = False,
+         dynamic: bool = False) -> Callable[[CallableType], CallableType]: ...
 
 
 def defn(
-    fn: CallableType | None = None, *, name: str | None = None
+    fn: CallableType | None = None, *, name: str | None = None,
+    no_thread_cancel_exception: bool = False, dynamic: bool = False,
 ) -> CallableType | Callable[[CallableType], CallableType]:
     """Decorate a function as an activity.
 
     Args:
         fn: The function (when used without parentheses).
         name: The activity type name; defaults to the function's ``__name__``.
+        no_thread_cancel_exception: For a sync activity in a thread pool: do not raise
+            ``CancelledError`` inside its thread when it is cancelled (it then only sees
+            :func:`is_cancelled`).
+        dynamic: Not supported (durable has no dynamic activities); True is refused.
 
     Returns:
         The function, unchanged but for the attached definition.
@@ -121,6 +128,9 @@ def defn(
             )
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"activity name must be a non-empty string, got {name!r}")
+        if dynamic:
+            raise ValueError("dynamic activities are not supported by durable "
+                             "(docs/temporal-compatibility.md)")
         target = f.__call__ if not inspect.isfunction(f) and not inspect.ismethod(f) else f
         is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(f)
         arg_types, ret_type = _type_hints(target, skip_first=inspect.ismethod(target))
@@ -128,7 +138,8 @@ def defn(
         if not act_name:
             raise ValueError(f"activity {f!r} has no __name__: pass name=")
         d = _Definition(name=act_name, fn=f, is_async=is_async, arg_types=arg_types,
-                        ret_type=ret_type)
+                        ret_type=ret_type,
+                        no_thread_cancel_exception=bool(no_thread_cancel_exception))
         setattr(f, _DEFN_ATTR, d)
         return f
 
@@ -353,8 +364,9 @@ def shield_thread_cancel_exception() -> Iterator[None]:
     interrupt: the ``CancelledError`` is raised when the (outermost) block ends instead.
 
     As in temporalio, it shields only where the worker raises cancellation inside the
-    activity's thread; elsewhere (async activities, process-pool activities, or a worker
-    that does not raise in threads) the block runs with no other effect.
+    activity's thread (sync activities in a thread pool); elsewhere (async activities,
+    process-pool activities, ``no_thread_cancel_exception=True``) the block runs with no
+    other effect.
 
     Raises:
         RuntimeError: Not called from an activity.

@@ -42,7 +42,7 @@ async def waits_for_cancel(key: str) -> str:
         raise
 
 
-@activity.defn
+@activity.defn(no_thread_cancel_exception=True)  # polls is_cancelled instead
 def waits_for_cancel_sync(key: str) -> str:
     _started.add(key)
     with activity.shield_thread_cancel_exception():  # nothing to shield here: runs as is

@@ -44,6 +44,7 @@ from durable.worker._shared_state import (
     _execute_in_process,
     _ProcessHeartbeat,
 )
+from durable.worker._thread_cancel import ThreadExceptionRaiser
 
 logger = logging.getLogger("durable.worker")
 
@@ -51,19 +52,22 @@ _POLL_TIMEOUT_US = 10_000_000
 
 
 class _Running:
-    __slots__ = ("task", "ctx", "is_async", "heartbeater")
+    __slots__ = ("task", "ctx", "is_async", "heartbeater", "thread_raiser")
 
     def __init__(self) -> None:
         self.task: asyncio.Task[Any] | None = None
         self.ctx: activity._Context | None = None
         self.is_async = True
         self.heartbeater: Heartbeater | None = None
+        self.thread_raiser: ThreadExceptionRaiser | None = None  # a threaded sync activity
 
     def cancel(self, reason: str) -> None:
-        """Cancel the attempt: flag it, and interrupt it if it is async."""
+        """Cancel the attempt: flag it, and interrupt it if it is async or threaded."""
         if self.ctx is None or self.ctx.cancelled.is_set():
             return
         self.ctx.set_cancelled(reason)
+        if self.thread_raiser is not None:
+            self.thread_raiser.raise_in_thread(CancelledError)
         if self.is_async and self.task is not None and not self.task.done():
             self.task.cancel()
 
@@ -226,7 +230,10 @@ class _ActivityWorker:
                 result = await self._call_in_process(defn, info, running, args)
             else:
                 running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
-                result = await self._call_sync(defn, running.ctx, args)
+                if not defn.no_thread_cancel_exception:
+                    running.thread_raiser = ThreadExceptionRaiser()
+                    running.ctx.shield_thread_cancel_exception = running.thread_raiser.shielded
+                result = await self._call_sync(defn, running.ctx, args, running.thread_raiser)
             result_payloads = await self._dc.encode([result])
         except activity._CompleteAsyncError:
             logger.debug("activity %s (%s) will be completed asynchronously",
@@ -302,13 +309,20 @@ class _ActivityWorker:
             activity._Context._var.reset(token)
 
     async def _call_sync(self, defn: activity._Definition, ctx: activity._Context,
-                         args: list[Any]) -> Any:
+                         args: list[Any], raiser: ThreadExceptionRaiser | None) -> Any:
         assert self._loop is not None and self._executor is not None
         cv = contextvars.copy_context()
         cv.run(activity._Context._var.set, ctx)
-        fut = self._loop.run_in_executor(self._executor, cv.run, defn.fn, *args)
-        # A cancelled sync activity is told (is_cancelled) and awaited: its thread cannot
-        # be interrupted, and its outcome is what it returns or raises.
+
+        def call() -> Any:
+            if raiser is None:
+                return defn.fn(*args)
+            with raiser.active_thread():
+                return defn.fn(*args)
+
+        fut = self._loop.run_in_executor(self._executor, cv.run, call)
+        # A cancelled sync activity is told (is_cancelled, and CancelledError raised in its
+        # thread) and awaited: its outcome is what it returns or raises.
         return await asyncio.shield(fut) if not fut.done() else fut.result()
 
     async def _call_in_process(self, defn: activity._Definition, info: activity.Info,
