@@ -44,7 +44,7 @@ async def test_start_dev_serves_and_keeps_its_directory(tmp_path: Path) -> None:
 def test_start_dev_bad_port_is_a_one_line_error() -> None:
     proc = subprocess.run([sys.executable, "-m", "durable", "server", "start-dev", "--port",
                            "70000"], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # bad usage (docs/cli.md, exit codes)
     assert proc.stderr.strip() == "durable: --port must be 1-65535, got 70000"
 
 

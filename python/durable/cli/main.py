@@ -1,7 +1,9 @@
 """``durable``: the command line's root. Flags follow the Temporal CLI's names where the
-concept is the same, so habits carry over (``durable server start-dev --port 7233``).
+concept is the same, so habits carry over (``durable workflow list -n osm -o json``).
 
-Exit codes: 0 ok, 1 failed, 2 bad usage.
+Exit codes (``durable.cli._exit``, docs/cli.md): 0 ok, 1 failed (the workflow failed too),
+2 bad usage or input, 3 not found, 4 failed precondition / already exists, 5 unavailable or
+timed out, 6 credentials refused. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,29 +11,46 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn, TextIO
 
-from durable.cli import server
+from durable.cli import _exit, namespace, server, workflow
+from durable.cli._output import Output
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors raise instead of exiting, so main() prints them like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _exit.UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="durable", description="durable: durable execution for Python asyncio.",
-        epilog="Example: durable server start-dev --port 7233 --db-filename ./durable-data")
+        epilog="Example: durable workflow list --address 127.0.0.1:7233 -n osm")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server.add_parser(commands)
+    workflow.add_parser(commands)
+    namespace.add_parser(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run one command; returns its exit code. ``stdout``/``stderr`` default to the
+    process's (tests pass their own to run commands in-process)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
+        args = build_parser().parse_args(argv)
+        args.out_factory = lambda fmt: Output(fmt, out)
         return int(args.run(args) or 0)
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else 0
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # one readable line, not a traceback
-        print(f"durable: {e}", file=sys.stderr)
-        return 1
+        print(f"durable: {_exit.message(e)}", file=err)
+        return _exit.exit_code(e)
 
 
 if __name__ == "__main__":
