@@ -305,3 +305,19 @@ def test_unreachable_server_and_missing_dir_exit_codes(tmp_path: Path) -> None:
                            str(tmp_path), "--address", "x:1"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "cannot be combined with --address" in proc.stderr
+
+
+async def test_profile_file_names_the_server_and_namespace(server: Any, tmp_path: Path) -> None:
+    from durable.client import Client
+
+    c = await Client.connect(server.address)
+    await c.register_namespace("prof")
+    await c.close()
+    cfg = tmp_path / "temporal.toml"
+    cfg.write_text(f'[profile.ops]\naddress = "{server.address}"\nnamespace = "prof"\n')
+    code, out, err = await Cli([])("workflow", "start", "--type", "T", "-t", "q", "-w", "p1",
+                                   "--config-file", str(cfg), "--profile", "ops", "-o", "json")
+    assert code == 0 and json.loads(out)["namespace"] == "prof", err
+    code, _, err = await Cli([])("workflow", "describe", "-w", "p1", "--config-file", str(cfg),
+                                 "--profile", "nope")
+    assert code == 2 and "nope" in err, err
