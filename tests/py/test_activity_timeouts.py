@@ -66,12 +66,16 @@ class TimeoutWorkflow:
         if kind.startswith("schedule_to_close"):
             # Slow attempts: the deadline passes while attempt 2 runs. Fast ones: a
             # failure whose retry would start after the deadline ends the retries.
-            seconds = 1.0 if kind == "schedule_to_close" else 0.0
+            # (Fast: attempts at 0 s and 1 s; the next would start at 2 s, past the 1.5 s
+            # deadline. The 0.5 s margin keeps a loaded machine from letting the deadline
+            # fall inside attempt 2 instead.)
+            slow = kind == "schedule_to_close"
             return await workflow.execute_activity(
-                always_fails, args=[key, seconds],
+                always_fails, args=[key, 1.0 if slow else 0.0],
                 schedule_to_close_timeout=timedelta(seconds=1.5),
-                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100),
-                                         backoff_coefficient=1.0))
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=100 if slow else 1000),
+                    backoff_coefficient=1.0))
         if kind == "heartbeat":
             return await workflow.execute_activity(
                 heartbeats_then_stalls, key, start_to_close_timeout=timedelta(seconds=60),
