@@ -322,6 +322,7 @@ class Client:
         start_signal: str | Callable[..., Any] | None = None,
         start_signal_args: Sequence[Any] = (),
         search_attributes: TypedSearchAttributes | None = None,
+        cron_schedule: str = "",
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -349,6 +350,9 @@ class Client:
             start_signal_args: Arguments of ``start_signal``.
             search_attributes: Indexed attributes of the run (each registered in the
                 namespace first: :meth:`add_search_attributes`), for :meth:`list_workflows`.
+            cron_schedule: Legacy cron (prefer :meth:`create_schedule`): the first run waits
+                for the next time of this cron string; each run that completes, fails or
+                times out is followed by a new run of the same id at the next time.
 
         Returns:
             A handle to the run.
@@ -384,6 +388,7 @@ class Client:
             id_reuse_policy=int(id_reuse_policy),
             id_conflict_policy=int(id_conflict_policy),
             start_delay_us=timedelta_to_us(start_delay),
+            cron_schedule=cron_schedule,
         )
         if retry_policy is not None:
             req.retry_policy.CopyFrom(retry_policy.to_proto())

@@ -133,6 +133,15 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   *s.mutable_search_attributes() = req.search_attributes();
   p.request_id = req.request_id();
   p.first_task_delay_us = req.start_delay_us();
+  if (!req.cron_schedule().empty()) {
+    auto delay = CronDelay(req.cron_schedule(), txn.now_us);
+    if (!delay.ok()) {
+      return Status::InvalidArgument("cron_schedule of workflow '" + wf + "': " +
+                                     delay.status().message());
+    }
+    s.set_cron_schedule(req.cron_schedule());
+    p.first_task_delay_us = std::max(p.first_task_delay_us, delay.value());
+  }
   if (!req.signal_name().empty()) {
     p.with_signal = true;
     p.signal = signal;

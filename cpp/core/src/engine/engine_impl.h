@@ -365,6 +365,10 @@ class EngineImpl : public Engine {
   // In CloseRun: a run started by a schedule wakes the schedule (a timer row due now).
   void NotifyScheduleOfClose(Txn& txn, const v1::ExecutionState& ms);
   void OnScheduleTimer(const v1::TimerRow& row, const std::string& key);
+  // Legacy cron: after `ms` closed (completed, failed or timed out without a retry), creates
+  // its next run, whose first workflow task waits for the next cron time.
+  Status ContinueCron(Txn& txn, const v1::ExecutionState& ms,
+                      std::optional<v1::ExecutionState>* new_run);
 
   // ---- outbox (outbox.cc) ----
   void OnOutbox(const v1::TimerRow& row, const std::string& key);
@@ -433,6 +437,9 @@ class CallScope {
 
 // Helpers shared by the .cc files.
 Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req);
+// Microseconds from `now_us` to the next time of cron string `cron`; kInvalidArgument for a
+// malformed string (schedules.cc).
+Result<int64_t> CronDelay(const std::string& cron, int64_t now_us);
 // The visibility record of a run (visibility.cc).
 v1::VisibilityRecord VisibilityRecordOf(const v1::ExecutionState& ms);
 std::string EncodeToken(const v1::TaskToken& t);

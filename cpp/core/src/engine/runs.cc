@@ -202,7 +202,7 @@ Status EngineImpl::FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Fa
   CloseRun(txn, ms,
            timed_out ? v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT : v1::WORKFLOW_EXECUTION_STATUS_FAILED,
            std::move(ev));
-  if (!d.retry) return Status::OK();
+  if (!d.retry) return ContinueCron(txn, ms, new_run);  // legacy cron: the next run
   NewRunParams p;
   p.workflow_id = ms.workflow_id();
   p.run_id = new_run_id;

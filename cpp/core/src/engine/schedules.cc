@@ -314,6 +314,40 @@ void EngineImpl::OnScheduleTimer(const v1::TimerRow& row, const std::string& key
   if (!SaveSchedule(rec, key).ok() || !adv.ok()) RetryOutboxLater(row, key);
 }
 
+// ---- legacy cron ------------------------------------------------------------------------
+
+Result<int64_t> CronDelay(const std::string& cron, int64_t now_us) {
+  v1::ScheduleSpec spec;
+  spec.add_cron_expressions(cron);
+  auto compiled = schedules::CompiledSpec::Compile(spec);
+  if (!compiled.ok()) return compiled.status();
+  auto next = compiled.value().NextNominal(now_us);
+  if (!next) return Status::InvalidArgument("cron '" + cron + "' never fires");
+  return *next - now_us;
+}
+
+Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
+                                std::optional<v1::ExecutionState>* new_run) {
+  const std::string& cron = ms.started().cron_schedule();
+  if (cron.empty()) return Status::OK();
+  auto delay = CronDelay(cron, txn.now_us);
+  if (!delay.ok()) return delay.status();
+  NewRunParams p;
+  p.workflow_id = ms.workflow_id();
+  p.started = ms.started();
+  p.started.set_attempt(1);
+  p.started.set_continued_execution_run_id(ms.run_id());
+  p.started.clear_continued_failure();
+  p.started.set_identity("");
+  *p.started.mutable_search_attributes() = ms.search_attributes();
+  *p.started.mutable_memo() = ms.memo();
+  if (p.started.execution_timeout_us() > 0) p.started.set_execution_expiration_time_us(0);
+  p.request_id = ms.request_id();
+  p.first_task_delay_us = delay.value();
+  new_run->emplace();
+  return CreateRun(txn, std::move(p), &new_run->value());
+}
+
 // ---- calls ------------------------------------------------------------------------------
 
 Status EngineImpl::CreateSchedule(const v1::CreateScheduleRequest& req,

@@ -12,6 +12,9 @@ namespace {
 constexpr int32_t kDefaultPageSize = 1000;
 constexpr int32_t kMaxPageSize = 10000;
 constexpr size_t kMaxCustomAttributes = 256;
+// A default-order list whose index ranges hold at least this many keys walks the start-time
+// order instead (matches are dense enough that a page is near).
+constexpr size_t kDenseCandidates = 5000;
 
 std::string Ns(const std::string& ns) { return ns.empty() ? "default" : ns; }
 
@@ -307,6 +310,16 @@ Status VisibilityStore::Candidates(const std::string& ns, const BoundQuery& q,
   return Status::OK();
 }
 
+size_t VisibilityStore::CountUpTo(const std::vector<KeyRange>& ranges, size_t cap) {
+  size_t n = 0;
+  for (const auto& r : ranges) {
+    Status st = store_->Iterate(ColumnFamily::kVisibility, r.start, r.end,
+                                [&](std::string_view, std::string_view) { return ++n < cap; });
+    if (!st.ok() || n >= cap) return n;
+  }
+  return n;
+}
+
 Status VisibilityStore::List(const v1::ListWorkflowExecutionsRequest& req,
                              v1::ListWorkflowExecutionsResponse* resp) {
   const std::string ns = Ns(req.namespace_());
@@ -332,10 +345,16 @@ Status VisibilityStore::List(const v1::ListWorkflowExecutionsRequest& req,
     resume = true;
   }
   std::vector<std::pair<std::string, v1::VisibilityRecord>> rows;  // (sort key, record)
-  const bool use_order_index =
-      q.default_order && (!q.where || !PlanQuery(*q.where, [&](const std::string& a) {
-                                          return IndexPrefix(ns, a);
-                                        }).has_value());
+  bool use_order_index = false;
+  if (q.default_order) {
+    auto ranges = q.where ? PlanQuery(*q.where, [&](const std::string& a) {
+                              return IndexPrefix(ns, a);
+                            })
+                          : std::nullopt;
+    // With no usable index, or one that holds many candidates (dense matches), walking the
+    // start-time order finds a page sooner than loading and sorting every candidate.
+    use_order_index = !ranges.has_value() || CountUpTo(*ranges, kDenseCandidates) >= kDenseCandidates;
+  }
   if (use_order_index) {
     // Walk the start-time index from the cursor: a page reads only its own rows (and the
     // non-matching ones between them).

@@ -16,7 +16,8 @@
 //
 // List and Count read one index range per predicate the planner picks (filter.h) and check
 // every candidate against the whole query; with no usable predicate they scan the namespace's
-// records (in start-time order when the query has no ORDER BY, so a page costs only its rows).
+// records. A list without ORDER BY walks the start-time order (a page costs only the rows up
+// to it) when no predicate has an index or its ranges hold many (>= 5000) candidates.
 // Pages resume after the sort key of the last row returned (VisibilityPageToken): a row never
 // repeats or is skipped while others are added, because a row's place in the order only
 // changes when its own ORDER BY values do.
@@ -72,6 +73,8 @@ class VisibilityStore {
   // Candidates of `q` in `ns`: records that may match, each once.
   Status Candidates(const std::string& ns, const BoundQuery& q,
                     const std::function<bool(const v1::VisibilityRecord&)>& fn);
+  // Index keys in `ranges`, counting no further than `cap`.
+  size_t CountUpTo(const std::vector<KeyRange>& ranges, size_t cap);
   Status GetRecord(const std::string& ns, const std::string& wf, const std::string& run,
                    v1::VisibilityRecord* rec, bool* found);
 
