@@ -283,7 +283,9 @@ def test_help_of_every_command_has_an_example() -> None:
     for group, commands in (
             ("workflow", ["start", "execute", "list", "count", "describe", "show", "result",
                           "signal", "query", "update", "cancel", "terminate", "stack"]),
-            ("namespace", ["create", "list", "describe", "update"])):
+            ("namespace", ["create", "list", "describe", "update"]),
+            ("schedule", ["create", "list", "describe", "update", "trigger", "backfill",
+                          "pause", "unpause", "delete"])):
         for c in commands:
             proc = subprocess.run([sys.executable, "-m", "durable", group, c, "--help"],
                                   capture_output=True, text=True, timeout=60)
@@ -321,3 +323,39 @@ async def test_profile_file_names_the_server_and_namespace(server: Any, tmp_path
     code, _, err = await Cli([])("workflow", "describe", "-w", "p1", "--config-file", str(cfg),
                                  "--profile", "nope")
     assert code == 2 and "nope" in err, err
+
+
+async def test_schedule_commands(client: Any, cli: Cli, task_queue: str) -> None:
+    code, out, err = await cli("schedule", "create", "-s", "clean", "--interval", "1h",
+                               "--type", "CliGreeter", "-t", task_queue, "-w", "clean",
+                               "-i", '"sched"', "--paused", "--note", "not yet")
+    assert (code, out) == (0, "Schedule clean created.\n"), err
+    code, _, err = await cli("schedule", "create", "-s", "clean", "--interval", "1h",
+                             "--type", "CliGreeter", "-t", task_queue, "-w", "clean")
+    assert code == 4, err
+    d = await cli.json("schedule", "describe", "-s", "clean")
+    assert (d["scheduleId"], d["workflowType"], d["intervals"], d["paused"], d["note"]) == (
+        "clean", "CliGreeter", ["3600s"], True, "not yet")
+    code, out, _ = await cli("schedule", "list")
+    assert out.splitlines()[1].split()[:3] == ["clean", "CliGreeter", "true"]
+    assert (await cli("schedule", "unpause", "-s", "clean", "--reason", "go"))[0] == 0
+    assert (await cli("schedule", "update", "-s", "clean", "--cron", "30 2 * * *"))[0] == 0
+    d = await cli.json("schedule", "describe", "-s", "clean")
+    assert (d["paused"], d["cron"], d["intervals"]) == (False, ["30 2 * * *"], [])
+    async with _worker(client, task_queue):
+        code, out, err = await cli("schedule", "trigger", "-s", "clean")
+        assert (code, out) == (0, "Schedule clean triggered.\n"), err
+        for _ in range(400):  # the run it started completes
+            rows = await cli.json("workflow", "list", "-q", "WorkflowType='CliGreeter'")
+            if rows and rows[0]["status"] == "COMPLETED":
+                break
+            await asyncio.sleep(0.05)
+        assert rows[0]["workflowId"].startswith("clean-") and rows[0]["status"] == "COMPLETED"
+        got = await cli.json("workflow", "result", "-w", rows[0]["workflowId"])
+        assert got["result"] == "Hello, sched! (by nobody)"  # the -i kept through the update
+    code, _, err = await cli("schedule", "backfill", "-s", "clean", "--start-time", "yesterday",
+                             "--end-time", "2026-12-02T00:00:00Z")
+    assert code == 2 and "ISO 8601" in err
+    assert (await cli("schedule", "delete", "-s", "clean"))[0] == 0
+    code, _, err = await cli("schedule", "describe", "-s", "clean")
+    assert code == 3, err

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from durable.cli import _exit, http_api, namespace, server, workflow
+from durable.cli import _exit, http_api, namespace, schedule, server, workflow
 from durable.cli._output import Output
 
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_parser(commands)
     workflow.add_parser(commands)
     namespace.add_parser(commands)
+    schedule.add_parser(commands)
     http_api.add_parser(commands)
     return parser
 
