@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
-import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +22,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from durable.cli._common import duration
 from durable.cli._exit import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pyproject's tomli dependency, as durable.envconfig
+    import tomli as tomllib
 
 
 class ApiError(Exception):
