@@ -359,3 +359,10 @@ async def test_schedule_commands(client: Any, cli: Cli, task_queue: str) -> None
     assert (await cli("schedule", "delete", "-s", "clean"))[0] == 0
     code, _, err = await cli("schedule", "describe", "-s", "clean")
     assert code == 3, err
+
+
+def test_directory_held_by_a_server_is_unavailable(server: Any) -> None:
+    proc = subprocess.run([sys.executable, "-m", "durable", "workflow", "list", "--db",
+                           str(server.db)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 5 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("durable: ") and "Traceback" not in proc.stderr
