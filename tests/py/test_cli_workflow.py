@@ -303,6 +303,11 @@ def test_unreachable_server_and_missing_dir_exit_codes(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "durable", "workflow", "list", "--db",
                            str(tmp_path / "absent")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no such directory" in proc.stderr
+    (tmp_path / "notes.txt").write_text("not an engine")
+    proc = subprocess.run([sys.executable, "-m", "durable", "workflow", "list", "--db",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "not a durable data directory" in proc.stderr
+    assert not (tmp_path / "CURRENT").exists()
     proc = subprocess.run([sys.executable, "-m", "durable", "workflow", "list", "--db",
                            str(tmp_path), "--address", "x:1"],
                           capture_output=True, text=True, timeout=60)

@@ -51,8 +51,12 @@ def connect_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         if server_flags:
             raise UsageError(f"--db opens an embedded directory; it cannot be combined with "
                              f"--{server_flags[0].replace('_', '-')}")
-        if not Path(args.db).is_dir():  # a typo must not create an empty engine
+        db = Path(args.db)
+        if not db.is_dir():  # a typo must not create an empty engine
             raise UsageError(f"--db {args.db}: no such directory")
+        if not (db / "CURRENT").exists() and any(db.iterdir()):
+            raise UsageError(f"--db {args.db}: not a durable data directory (no RocksDB "
+                             f"CURRENT file, and not empty)")
         return {"target_host": args.db, "namespace": args.namespace or "default"}
     from durable.envconfig import ClientConfig
 
