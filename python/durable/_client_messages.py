@@ -77,15 +77,28 @@ def _args(arg: Any, args: Sequence[Any], unset: Any) -> list[Any]:
 
 async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequence[Any],
                 unset: Any, result_type: Any, rpc_timeout: timedelta | None) -> Any:
+    from durable._client_interceptor import QueryWorkflowInput
+
     name, ret_type = _name_and_ret_type(query, "query")
+    return await handle._client._outbound.query_workflow(QueryWorkflowInput(
+        id=handle.id, run_id=handle.run_id, query=name, args=_args(arg, args, unset),
+        reject_condition=None, headers={},
+        ret_type=result_type if result_type is not None else ret_type,
+        rpc_timeout=rpc_timeout))
+
+
+async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
+    """The query itself, at the end of the client's interceptor chain."""
     client = handle._client
-    payloads = await client.data_converter.encode(_args(arg, args, unset))
+    payloads = await client.data_converter.encode(list(input.args))
     from durable.common import timedelta_to_us
 
     req = service_pb2.QueryWorkflowRequest(
-        execution=handle._execution(), query_type=name,
+        execution=handle._execution(), query_type=input.query,
         query_args=common_pb2.Payloads(payloads=payloads),
-        timeout_us=timedelta_to_us(rpc_timeout))
+        timeout_us=timedelta_to_us(input.rpc_timeout))
+    for k, v in input.headers.items():
+        req.header[k].CopyFrom(v)
     try:
         resp = await client.transport.call_async("query_workflow", req, long_poll=True)
     except InvalidArgumentError as e:  # the worker answered with a failure
@@ -93,8 +106,7 @@ async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequenc
     values = list(resp.query_result.payloads)
     if not values:
         return None
-    decoded = await client.data_converter.decode(
-        values, [result_type if result_type is not None else ret_type])
+    decoded = await client.data_converter.decode(values, [input.ret_type])
     return decoded[0]
 
 
@@ -187,17 +199,32 @@ async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args:
                          f"got {wait_for_stage!r}")
     if id is not None and (not isinstance(id, str) or not id):
         raise ValueError(f"update id must be a non-empty string, got {id!r}")
+    from durable._client_interceptor import StartWorkflowUpdateInput
+
+    return await handle._client._outbound.start_workflow_update(StartWorkflowUpdateInput(
+        id=handle.id, run_id=handle.run_id,
+        first_execution_run_id=handle.first_execution_run_id, update_id=id or str(uuid.uuid4()),
+        update=name, args=_args(arg, args, unset), wait_for_stage=wait_for_stage, headers={},
+        ret_type=result_type if result_type is not None else ret_type,
+        rpc_timeout=rpc_timeout))
+
+
+async def _start_update(handle: WorkflowHandle[Any], input: Any) -> WorkflowUpdateHandle[Any]:
+    """The update itself, at the end of the client's interceptor chain."""
     client = handle._client
-    payloads = await client.data_converter.encode(_args(arg, args, unset))
-    update_id = id or str(uuid.uuid4())
+    wait_for_stage, rpc_timeout = input.wait_for_stage, input.rpc_timeout
+    payloads = await client.data_converter.encode(list(input.args))
+    update_id = input.update_id or str(uuid.uuid4())
     stage = (service_pb2.UPDATE_WAIT_STAGE_ACCEPTED if wait_for_stage == WorkflowUpdateStage.ACCEPTED
              else service_pb2.UPDATE_WAIT_STAGE_COMPLETED)
     req = service_pb2.UpdateWorkflowExecutionRequest(
         workflow_execution=handle._execution(),
-        request=history_pb2.UpdateRequest(update_id=update_id, name=name,
+        request=history_pb2.UpdateRequest(update_id=update_id, name=input.update,
                                           input=common_pb2.Payloads(payloads=payloads),
                                           identity=client.identity),
         wait_stage=stage)
+    for k, v in input.headers.items():
+        req.request.header[k].CopyFrom(v)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
     while True:
@@ -216,7 +243,7 @@ async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args:
         except DeadlineExceededError:
             continue  # the same update id: the engine finds the waiting update again
         break
-    rtype = result_type if result_type is not None else ret_type
+    rtype = input.ret_type
     outcome = resp.outcome if resp.stage == service_pb2.UPDATE_WAIT_STAGE_COMPLETED else None
     if outcome is not None and outcome.HasField("failure"):
         # Rejected (or failed before the wanted stage): the caller learns it at once.

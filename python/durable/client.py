@@ -72,6 +72,17 @@ from durable.exceptions import (
 )
 from durable.v1 import common_pb2, history_pb2, service_pb2
 from durable import _client_messages
+from durable._client_interceptor import (
+    CancelWorkflowInput,
+    Interceptor,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    TerminateWorkflowInput,
+    build_chain,
+)
 from durable._client_messages import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -82,7 +93,15 @@ from durable._client_messages import (
 __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
+    "CancelWorkflowInput",
     "Client",
+    "Interceptor",
+    "OutboundInterceptor",
+    "QueryWorkflowInput",
+    "SignalWorkflowInput",
+    "StartWorkflowInput",
+    "StartWorkflowUpdateInput",
+    "TerminateWorkflowInput",
     "HttpConnectProxyConfig",  # re-exported from durable.service, as temporalio.client does
     "KeepAliveConfig",
     "RetryConfig",
@@ -158,11 +177,22 @@ class Client:
     """
 
     def __init__(self, transport: _transport.Transport, *, namespace: str = "default",
-                 data_converter: Any = None, identity: str | None = None) -> None:
+                 data_converter: Any = None, identity: str | None = None,
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self._transport = transport
         self._namespace = namespace
         self._data_converter = data_converter or _default_data_converter()
         self._identity = identity or f"{os.getpid()}@{socket.gethostname()}"
+        self._interceptors = list(interceptors)
+        # Client calls go through this chain (interceptors, then the call itself).
+        self._outbound: OutboundInterceptor = build_chain(self, self._interceptors)
+
+    def config(self) -> dict[str, Any]:
+        """This client's settings, to build another one (``Client(**{**c.config(), ...})``,
+        as in temporalio)."""
+        return {"transport": self._transport, "namespace": self._namespace,
+                "data_converter": self._data_converter, "identity": self._identity,
+                "interceptors": list(self._interceptors)}
 
     @staticmethod
     async def connect(
@@ -372,52 +402,69 @@ class Client:
             raise ValueError(f"workflow id must be a non-empty string, got {id!r}")
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError(f"task_queue must be a non-empty string, got {task_queue!r}")
-        from durable.common import timedelta_to_us
-
-        payloads = await self._data_converter.encode(args)
-        req = service_pb2.StartWorkflowExecutionRequest(
-            workflow_id=id,
-            workflow_type=name,
-            task_queue=task_queue,
-            input=common_pb2.Payloads(payloads=payloads),
-            execution_timeout_us=timedelta_to_us(execution_timeout),
-            run_timeout_us=timedelta_to_us(run_timeout),
-            task_timeout_us=timedelta_to_us(task_timeout),
-            identity=self._identity,
-            request_id=request_id or str(uuid.uuid4()),
-            id_reuse_policy=int(id_reuse_policy),
-            id_conflict_policy=int(id_conflict_policy),
-            start_delay_us=timedelta_to_us(start_delay),
-            cron_schedule=cron_schedule,
-        )
-        if retry_policy is not None:
-            req.retry_policy.CopyFrom(retry_policy.to_proto())
+        signal_name = None
         if start_signal is not None:
             from durable._workflow_handlers import _name_and_ret_type
 
-            req.signal_name = _name_and_ret_type(start_signal, "signal")[0]
-            req.signal_input.payloads.extend(
-                await self._data_converter.encode(list(start_signal_args)))
+            signal_name = _name_and_ret_type(start_signal, "signal")[0]
         elif start_signal_args:
             raise ValueError("start_signal_args given without start_signal")
-        if memo:
-            for k, v in memo.items():
+        if search_attributes is not None and not isinstance(search_attributes,
+                                                            TypedSearchAttributes):
+            raise TypeError("search_attributes must be a TypedSearchAttributes, got "
+                            f"{type(search_attributes).__name__}")
+        return await self._outbound.start_workflow(StartWorkflowInput(
+            workflow=name, args=args, id=id, task_queue=task_queue,
+            execution_timeout=execution_timeout, run_timeout=run_timeout,
+            task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy, retry_policy=retry_policy, memo=memo,
+            search_attributes=search_attributes, start_delay=start_delay, headers={},
+            start_signal=signal_name, start_signal_args=list(start_signal_args),
+            ret_type=result_type if result_type is not None else ret_type,
+            request_id=request_id, cron_schedule=cron_schedule))
+
+    async def _start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
+        """The start itself, at the end of the interceptor chain."""
+        from durable.common import timedelta_to_us
+
+        payloads = await self._data_converter.encode(list(input.args))
+        req = service_pb2.StartWorkflowExecutionRequest(
+            workflow_id=input.id,
+            workflow_type=input.workflow,
+            task_queue=input.task_queue,
+            input=common_pb2.Payloads(payloads=payloads),
+            execution_timeout_us=timedelta_to_us(input.execution_timeout),
+            run_timeout_us=timedelta_to_us(input.run_timeout),
+            task_timeout_us=timedelta_to_us(input.task_timeout),
+            identity=self._identity,
+            request_id=input.request_id or str(uuid.uuid4()),
+            id_reuse_policy=int(input.id_reuse_policy),
+            id_conflict_policy=int(input.id_conflict_policy),
+            start_delay_us=timedelta_to_us(input.start_delay),
+            cron_schedule=input.cron_schedule,
+        )
+        for k, v in input.headers.items():
+            req.header[k].CopyFrom(v)
+        if input.retry_policy is not None:
+            req.retry_policy.CopyFrom(input.retry_policy.to_proto())
+        if input.start_signal is not None:
+            req.signal_name = input.start_signal
+            req.signal_input.payloads.extend(
+                await self._data_converter.encode(list(input.start_signal_args)))
+        if input.memo:
+            for k, v in input.memo.items():
                 (p,) = await self._data_converter.encode([v])
                 req.memo[k].CopyFrom(p)
-        if search_attributes is not None:
-            if not isinstance(search_attributes, TypedSearchAttributes):
-                raise TypeError("search_attributes must be a TypedSearchAttributes, got "
-                                f"{type(search_attributes).__name__}")
-            req.search_attributes.CopyFrom(search_attributes._to_proto())
+        if input.search_attributes is not None:
+            req.search_attributes.CopyFrom(input.search_attributes._to_proto())
         try:
             resp = await self._transport.call_async("start_workflow_execution", req)
         except AlreadyExistsError as e:
-            err = WorkflowAlreadyStartedError(id, name)
+            err = WorkflowAlreadyStartedError(input.id, input.workflow)
             err.__cause__ = e
             raise err from e
-        return WorkflowHandle(self, id, run_id=resp.run_id, result_run_id=resp.run_id,
-                              first_execution_run_id=resp.run_id,
-                              result_type=result_type if result_type is not None else ret_type)
+        return WorkflowHandle(self, input.id, run_id=resp.run_id, result_run_id=resp.run_id,
+                              first_execution_run_id=resp.run_id, result_type=input.ret_type)
 
     async def execute_workflow(self, workflow: Any, arg: Any = _arg_unset, *, id: str,
                                task_queue: str, **kwargs: Any) -> Any:
@@ -790,14 +837,19 @@ class WorkflowHandle(Generic[ReturnType]):
         from durable._workflow_handlers import _name_and_ret_type
 
         name = _name_and_ret_type(signal, "signal")[0]
-        payloads = await self._client.data_converter.encode(
-            _client_messages._args(arg, args, _arg_unset))
-        await self._client.transport.call_async(
-            "signal_workflow_execution",
-            service_pb2.SignalWorkflowExecutionRequest(
-                workflow_execution=self._execution(), signal_name=name,
-                input=common_pb2.Payloads(payloads=payloads),
-                identity=self._client.identity, request_id=str(uuid.uuid4())))
+        await self._client._outbound.signal_workflow(SignalWorkflowInput(
+            id=self._id, run_id=self._run_id, signal=name,
+            args=_client_messages._args(arg, args, _arg_unset), headers={}))
+
+    async def _signal(self, input: SignalWorkflowInput) -> None:
+        payloads = await self._client.data_converter.encode(list(input.args))
+        req = service_pb2.SignalWorkflowExecutionRequest(
+            workflow_execution=self._execution(), signal_name=input.signal,
+            input=common_pb2.Payloads(payloads=payloads),
+            identity=self._client.identity, request_id=str(uuid.uuid4()))
+        for k, v in input.headers.items():
+            req.header[k].CopyFrom(v)
+        await self._client.transport.call_async("signal_workflow_execution", req)
 
     async def query(self, query: str | Callable[..., Any], arg: Any = _arg_unset, *,
                     args: Sequence[Any] = (), result_type: Any = None,
@@ -899,11 +951,16 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
+        await self._client._outbound.cancel_workflow(CancelWorkflowInput(
+            id=self._id, run_id=self._run_id,
+            first_execution_run_id=self._first_execution_run_id, reason=reason))
+
+    async def _cancel(self, input: CancelWorkflowInput) -> None:
         await self._client.transport.call_async(
             "request_cancel_workflow_execution",
             service_pb2.RequestCancelWorkflowExecutionRequest(
                 workflow_execution=self._execution(), identity=self._client.identity,
-                reason=reason, request_id=str(uuid.uuid4())))
+                reason=input.reason, request_id=str(uuid.uuid4())))
 
     async def terminate(self, *args: Any, reason: str | None = None) -> None:
         """Terminate the run at once (no workflow code runs).
@@ -911,11 +968,18 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        payloads = await self._client.data_converter.encode(list(args)) if args else []
+        await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
+            id=self._id, run_id=self._run_id,
+            first_execution_run_id=self._first_execution_run_id, args=list(args),
+            reason=reason))
+
+    async def _terminate(self, input: TerminateWorkflowInput) -> None:
+        payloads = (await self._client.data_converter.encode(list(input.args))
+                    if input.args else [])
         await self._client.transport.call_async(
             "terminate_workflow_execution",
             service_pb2.TerminateWorkflowExecutionRequest(
-                workflow_execution=self._execution(), reason=reason or "",
+                workflow_execution=self._execution(), reason=input.reason or "",
                 details=common_pb2.Payloads(payloads=payloads), identity=self._client.identity))
 
 

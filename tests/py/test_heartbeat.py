@@ -68,7 +68,7 @@ async def cancellable(key: str) -> str:
         raise
 
 
-@activity.defn
+@activity.defn(no_thread_cancel_exception=True)  # polls is_cancelled (test_thread_cancel: raised)
 def cancellable_sync(key: str) -> str:
     _running.add(key)
     while not activity.is_cancelled():

@@ -1,5 +1,21 @@
 """Workers: run workflows and activities from a task queue (mirrors ``temporalio.worker``)."""
 
+from durable.worker._interceptor import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    ExecuteActivityInput,
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    HandleUpdateInput,
+    Interceptor,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
 from durable.worker._replayer import (
     Replayer,
     WorkflowReplayResult,
@@ -12,6 +28,20 @@ from durable.worker._workflow_runner import UnsandboxedWorkflowRunner, WorkflowR
 from durable.worker._workflow_instance import WorkflowInstance
 
 __all__ = [
+    "ActivityInboundInterceptor",
+    "ActivityOutboundInterceptor",
+    "ExecuteActivityInput",
+    "ExecuteWorkflowInput",
+    "HandleQueryInput",
+    "HandleSignalInput",
+    "HandleUpdateInput",
+    "Interceptor",
+    "StartActivityInput",
+    "StartChildWorkflowInput",
+    "StartLocalActivityInput",
+    "WorkflowInboundInterceptor",
+    "WorkflowInterceptorClassInput",
+    "WorkflowOutboundInterceptor",
     "Replayer",
     "SharedHeartbeatSender",
     "SharedStateManager",

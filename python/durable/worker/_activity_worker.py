@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import dataclasses
 import logging
 import threading
 import time
@@ -39,6 +40,8 @@ from durable.exceptions import (
 )
 from durable.v1 import common_pb2, service_pb2
 from durable.worker._activity_heartbeat import Heartbeater, throttle_interval
+from durable.worker._activity_interception import run_intercepted
+from durable.worker._interceptor import ExecuteActivityInput, Interceptor
 from durable.worker._shared_state import (
     SharedStateManager,
     _execute_in_process,
@@ -102,8 +105,10 @@ class _ActivityWorker:
         shared_state_manager: SharedStateManager | None = None,
         max_activities_per_second: float | None = None,
         max_task_queue_activities_per_second: float | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._transport = transport
+        self._interceptors = list(interceptors)
         self._task_queue = task_queue
         self._identity = identity
         self._defns = {d.name: d for d in activities}
@@ -223,17 +228,15 @@ class _ActivityWorker:
             args = await self._dc.decode(payloads, arg_types) if payloads else []
             running.is_async = defn.is_async
             deadline = self._arm_deadline(task, running)
-            if defn.is_async:
-                running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
-                result = await self._call_async(defn, running.ctx, args)
-            elif self._in_process_pool:
-                result = await self._call_in_process(defn, info, running, args)
-            else:
-                running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
-                if not defn.no_thread_cancel_exception:
-                    running.thread_raiser = ThreadExceptionRaiser()
-                    running.ctx.shield_thread_cancel_exception = running.thread_raiser.shielded
-                result = await self._call_sync(defn, running.ctx, args, running.thread_raiser)
+
+            async def execute(input: ExecuteActivityInput, heartbeat: Any) -> Any:
+                d = defn if input.fn is defn.fn else dataclasses.replace(defn, fn=input.fn)
+                return await self._execute(d, info, running, list(input.args), heartbeat)
+
+            result = await run_intercepted(
+                self._interceptors, info, lambda *d: self._heartbeat(token, d), execute,
+                ExecuteActivityInput(fn=defn.fn, args=args, executor=self._executor,
+                                     headers=dict(task.header)))
             result_payloads = await self._dc.encode([result])
         except activity._CompleteAsyncError:
             logger.debug("activity %s (%s) will be completed asynchronously",
@@ -259,6 +262,20 @@ class _ActivityWorker:
                                 task_token=token,
                                 result=common_pb2.Payloads(payloads=result_payloads),
                                 identity=self._identity))
+
+    async def _execute(self, defn: activity._Definition, info: activity.Info,
+                       running: _Running, args: list[Any], heartbeat: Any) -> Any:
+        """Run the activity function (the end of the inbound interceptor chain)."""
+        if defn.is_async:
+            running.ctx = activity._Context(info, heartbeat)
+            return await self._call_async(defn, running.ctx, args)
+        if self._in_process_pool:
+            return await self._call_in_process(defn, info, running, args)
+        running.ctx = activity._Context(info, heartbeat)
+        if not defn.no_thread_cancel_exception:
+            running.thread_raiser = ThreadExceptionRaiser()
+            running.ctx.shield_thread_cancel_exception = running.thread_raiser.shielded
+        return await self._call_sync(defn, running.ctx, args, running.thread_raiser)
 
     async def _info(self, task: service_pb2.PollActivityTaskQueueResponse) -> activity.Info:
         from durable.common import us_to_datetime, us_to_optional_timedelta

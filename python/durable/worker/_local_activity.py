@@ -21,7 +21,7 @@ import concurrent.futures
 import contextvars
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,6 +33,8 @@ from durable.exceptions import (
     TimeoutType,
 )
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
+from durable.worker._activity_interception import run_intercepted
+from durable.worker._interceptor import ExecuteActivityInput, Interceptor
 
 logger = logging.getLogger("durable.worker")
 
@@ -52,8 +54,10 @@ class LocalActivityRunner:
 
     def __init__(self, activities: Mapping[str, activity._Definition], data_converter: Any,
                  loop: asyncio.AbstractEventLoop,
-                 executor: concurrent.futures.Executor | None) -> None:
+                 executor: concurrent.futures.Executor | None,
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self._defns = dict(activities)
+        self._interceptors = list(interceptors)
         self._dc = data_converter
         self._loop = loop
         self._executor = executor
@@ -167,21 +171,26 @@ class LocalActivityRunner:
             arg_types = None
         args = await self._dc.decode(payloads, arg_types) if payloads else []
         ctx = activity._Context(info, _ignore_heartbeat)
-        if defn.is_async:
-            cv = contextvars.copy_context()
-            cv.run(activity._Context._var.set, ctx)
-            call: asyncio.Future[Any] = self._loop.create_task(_contained(defn.fn(*args)),
-                                                               context=cv)
-        else:
-            if self._executor is None or not isinstance(
-                    self._executor, concurrent.futures.ThreadPoolExecutor):
-                raise ApplicationError(
-                    f"local activity {req.activity_type!r} is not async: it needs the "
-                    "worker's activity_executor to be a ThreadPoolExecutor",
-                    type="ConfigurationError", non_retryable=True)
-            cv = contextvars.copy_context()
-            cv.run(activity._Context._var.set, ctx)
-            call = self._loop.run_in_executor(self._executor, cv.run, defn.fn, *args)
+        if not defn.is_async and (self._executor is None or not isinstance(
+                self._executor, concurrent.futures.ThreadPoolExecutor)):
+            raise ApplicationError(
+                f"local activity {req.activity_type!r} is not async: it needs the "
+                "worker's activity_executor to be a ThreadPoolExecutor",
+                type="ConfigurationError", non_retryable=True)
+
+        async def execute(input: ExecuteActivityInput, heartbeat: Any) -> Any:
+            # The end of the interceptor chain; a sync function gets the chain's context.
+            if defn.is_async:
+                return await input.fn(*input.args)
+            return await self._loop.run_in_executor(
+                self._executor, contextvars.copy_context().run, input.fn, *input.args)
+
+        cv = contextvars.copy_context()
+        cv.run(activity._Context._var.set, ctx)
+        call: asyncio.Future[Any] = self._loop.create_task(_contained(run_intercepted(
+            self._interceptors, info, _ignore_heartbeat, execute,
+            ExecuteActivityInput(fn=defn.fn, args=args, executor=self._executor,
+                                 headers=dict(req.header)))), context=cv)
         try:
             result = await asyncio.wait_for(asyncio.shield(call), limit)
         except asyncio.TimeoutError:

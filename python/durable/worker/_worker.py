@@ -13,6 +13,11 @@ from durable import activity, workflow
 from durable.v1 import service_pb2
 from durable.worker._activity_worker import _ActivityWorker
 from durable.worker._deadlock_detector import debug_mode_from_env
+from durable.worker._interceptor import (
+    Interceptor,
+    WorkflowInterceptorClassInput,
+    worker_interceptors,
+)
 from durable.worker._shared_state import SharedStateManager
 from durable.worker._workflow_runner import WorkflowRunner
 from durable.worker._workflow_worker import _WorkflowWorker
@@ -62,6 +67,9 @@ class Worker:
             ``UnsandboxedWorkflowRunner``); accepted and without effect, since durable
             has no sandbox (``durable/worker/_workflow_runner.py``).
         unsandboxed_workflow_runner: Likewise.
+        interceptors: ``durable.worker.Interceptor`` objects for this worker's activities and
+            workflows, after those of the client that are also worker interceptors (the
+            first outermost); see docs/interceptors.md.
 
     Raises:
         ValueError: Nothing to run, a class or function is not decorated, two share a name,
@@ -91,6 +99,7 @@ class Worker:
         deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
         workflow_runner: WorkflowRunner | None = None,
         unsandboxed_workflow_runner: WorkflowRunner | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         for runner in (workflow_runner, unsandboxed_workflow_runner):
             if runner is not None and not isinstance(runner, WorkflowRunner):
@@ -157,6 +166,14 @@ class Worker:
             raise ValueError(f"deadlock_detection_timeout must be a timedelta > 0 or None, "
                              f"got {deadlock_detection_timeout!r}")
         debug_mode = bool(debug_mode) or debug_mode_from_env()
+        for ic in interceptors:
+            if not isinstance(ic, Interceptor):
+                raise ValueError(f"interceptors must be durable.worker.Interceptor instances, "
+                                 f"got {ic!r}")
+        chain = worker_interceptors(getattr(client, "_interceptors", ()), interceptors)
+        class_input = WorkflowInterceptorClassInput()
+        wf_classes = [c for c in (ic.workflow_interceptor_class(class_input) for ic in chain)
+                      if c is not None]
 
         if wf_defns and getattr(client.data_converter, "payload_codec", None) is not None:
             raise NotImplementedError(
@@ -177,6 +194,7 @@ class Worker:
             activities=list(act_defns.values()), activity_executor=activity_executor,
             deadlock_timeout=None if debug_mode or deadlock_detection_timeout is None
             else deadlock_detection_timeout.total_seconds(),
+            interceptor_classes=wf_classes, interceptors=chain,
         ) if wf_defns else None
         self._activity_worker = _ActivityWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,
@@ -187,6 +205,7 @@ class Worker:
             shared_state_manager=shared_state_manager,
             max_activities_per_second=max_activities_per_second,
             max_task_queue_activities_per_second=max_task_queue_activities_per_second,
+            interceptors=chain,
         ) if act_defns else None
         self._started = False
         self._shutdown_requested: asyncio.Event | None = None

@@ -97,8 +97,31 @@ class _ChildrenMixin:
     async def workflow_start_child_workflow(
         self, workflow_type: str, args: Sequence[Any], options: workflow._ChildWorkflowOptions
     ) -> workflow.ChildWorkflowHandle[Any, Any]:
+        from durable.worker._interceptor import StartChildWorkflowInput
+
+        o = options
+        return await self._outbound.start_child_workflow(StartChildWorkflowInput(  # type: ignore[attr-defined]
+            workflow=workflow_type, args=list(args), id=o.id, task_queue=o.task_queue,
+            cancellation_type=o.cancellation_type, parent_close_policy=o.parent_close_policy,
+            execution_timeout=o.execution_timeout, run_timeout=o.run_timeout,
+            task_timeout=o.task_timeout, id_reuse_policy=o.id_reuse_policy,
+            retry_policy=o.retry_policy, memo=o.memo, search_attributes=None, headers={},
+            ret_type=o.result_type, options=o))
+
+    async def _start_child_workflow(self, input: Any) -> workflow.ChildWorkflowHandle[Any, Any]:
+        """The start itself, at the end of the outbound interceptor chain."""
+        import dataclasses
+
         from durable.common import timedelta_to_us
 
+        workflow_type, args = input.workflow, input.args
+        options = dataclasses.replace(
+            input.options, id=input.id, task_queue=input.task_queue,
+            result_type=input.ret_type, cancellation_type=input.cancellation_type,
+            parent_close_policy=input.parent_close_policy,
+            execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
+            task_timeout=input.task_timeout, id_reuse_policy=input.id_reuse_policy,
+            retry_policy=input.retry_policy, memo=input.memo)
         info = self.workflow_info()
         payloads = self._pc.to_payloads(list(args))
         seq = self._next_seq("child")
@@ -118,6 +141,8 @@ class _ChildrenMixin:
             cmd.retry_policy.CopyFrom(options.retry_policy.to_proto())
         for k, v in (options.memo or {}).items():
             cmd.memo[k].CopyFrom(self._pc.to_payloads([v])[0])
+        for k, v in input.headers.items():
+            cmd.header[k].CopyFrom(v)
         command = commands_pb2.Command(start_child_workflow_execution=cmd)
         self._add_command(command)
         child = _PendingChild(seq, options, workflow_type, command, self)  # type: ignore[arg-type]

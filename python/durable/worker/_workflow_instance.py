@@ -43,6 +43,7 @@ from durable._search_attributes import TypedSearchAttributes, _updates_to_proto
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.exceptions import ApplicationError, FailureError, is_cancelled_exception
 from durable.v1 import activation_pb2, commands_pb2, common_pb2
+from durable.worker import _interceptor, _workflow_interception
 from durable.worker._workflow_children import _ChildrenMixin
 from durable import _workflow_guard
 from durable.worker._workflow_messages import _MessagesMixin
@@ -108,6 +109,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         workflow_id: str,
         run_id: str,
         failure_exception_types: Sequence[type[BaseException]] = (),
+        interceptor_classes: Sequence[type[_interceptor.WorkflowInboundInterceptor]] = (),
     ) -> None:
         super().__init__()
         setattr(self, workflow._RUNTIME_ATTR, self)
@@ -144,6 +146,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         self._exception_handler: Any = None
         self._task_factory: Any = None
         self._patches: set[str] = set()
+        self._inbound: _interceptor.WorkflowInboundInterceptor
+        self._outbound: _interceptor.WorkflowOutboundInterceptor
+        _workflow_interception.install(self, interceptor_classes)
 
     # --- Activation ---------------------------------------------------------------------
 
@@ -301,7 +306,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             self._main_task.cancel()
 
     async def _run_main(self, run_fn: Callable[..., Any], args: list[Any]) -> Any:
-        return await run_fn(self._object, *args)
+        assert self._info is not None
+        return await self._inbound.execute_workflow(_interceptor.ExecuteWorkflowInput(
+            type=self._defn.cls, run_fn=run_fn, args=args, headers=self._info.headers))
 
     def _run_until_blocked(self) -> None:
         ready = self._ready
@@ -463,25 +470,40 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         cancellation_type: workflow.ActivityCancellationType = (
             workflow.ActivityCancellationType.TRY_CANCEL),
     ) -> workflow.ActivityHandle[Any]:
+        return self._outbound.start_activity(_interceptor.StartActivityInput(
+            activity=activity_type, args=list(args), activity_id=activity_id,
+            task_queue=task_queue, schedule_to_close_timeout=schedule_to_close_timeout,
+            schedule_to_start_timeout=schedule_to_start_timeout,
+            start_to_close_timeout=start_to_close_timeout, heartbeat_timeout=heartbeat_timeout,
+            retry_policy=retry_policy, cancellation_type=cancellation_type, headers={},
+            ret_type=result_type))
+
+    def _start_activity(self, input: _interceptor.StartActivityInput
+                        ) -> workflow.ActivityHandle[Any]:
+        """The scheduling itself, at the end of the outbound interceptor chain."""
         from durable.common import timedelta_to_us
 
         assert self._info is not None
-        payloads = self._pc.to_payloads(list(args))
+        activity_type, activity_id = input.activity, input.activity_id
+        result_type, cancellation_type = input.ret_type, input.cancellation_type
+        payloads = self._pc.to_payloads(list(input.args))
         seq = self._next_seq("activity")
         act_id = activity_id if activity_id is not None else str(seq)
         cmd = commands_pb2.ScheduleActivityCommand(
             seq=seq,
             activity_id=act_id,
             activity_type=activity_type,
-            task_queue=task_queue or self._info.task_queue,
+            task_queue=input.task_queue or self._info.task_queue,
             input=common_pb2.Payloads(payloads=payloads),
-            schedule_to_close_timeout_us=timedelta_to_us(schedule_to_close_timeout),
-            schedule_to_start_timeout_us=timedelta_to_us(schedule_to_start_timeout),
-            start_to_close_timeout_us=timedelta_to_us(start_to_close_timeout),
-            heartbeat_timeout_us=timedelta_to_us(heartbeat_timeout),
+            schedule_to_close_timeout_us=timedelta_to_us(input.schedule_to_close_timeout),
+            schedule_to_start_timeout_us=timedelta_to_us(input.schedule_to_start_timeout),
+            start_to_close_timeout_us=timedelta_to_us(input.start_to_close_timeout),
+            heartbeat_timeout_us=timedelta_to_us(input.heartbeat_timeout),
         )
-        if retry_policy is not None:
-            cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        if input.retry_policy is not None:
+            cmd.retry_policy.CopyFrom(input.retry_policy.to_proto())
+        for k, v in input.headers.items():
+            cmd.header[k].CopyFrom(v)
         command = commands_pb2.Command(schedule_activity=cmd)
         self._add_command(command)
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
@@ -501,9 +523,21 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         retry_policy: Any,
         activity_id: str | None,
     ) -> workflow.ActivityHandle[Any]:
+        return self._outbound.start_local_activity(_interceptor.StartLocalActivityInput(
+            activity=activity_type, args=list(args), activity_id=activity_id,
+            schedule_to_close_timeout=schedule_to_close_timeout,
+            schedule_to_start_timeout=None, start_to_close_timeout=start_to_close_timeout,
+            retry_policy=retry_policy, local_retry_threshold=None,
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            headers={}, ret_type=result_type))
+
+    def _start_local_activity(self, input: _interceptor.StartLocalActivityInput
+                              ) -> workflow.ActivityHandle[Any]:
+        """The scheduling itself, at the end of the outbound interceptor chain."""
         from durable.common import timedelta_to_us
 
-        payloads = self._pc.to_payloads(list(args))
+        activity_type, activity_id, result_type = input.activity, input.activity_id, input.ret_type
+        payloads = self._pc.to_payloads(list(input.args))
         seq = self._next_seq("local_activity")
         act_id = activity_id if activity_id is not None else str(seq)
         cmd = commands_pb2.ScheduleLocalActivityCommand(
@@ -511,13 +545,15 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             activity_id=act_id,
             activity_type=activity_type,
             input=common_pb2.Payloads(payloads=payloads),
-            schedule_to_close_timeout_us=timedelta_to_us(schedule_to_close_timeout),
-            start_to_close_timeout_us=timedelta_to_us(start_to_close_timeout),
+            schedule_to_close_timeout_us=timedelta_to_us(input.schedule_to_close_timeout),
+            start_to_close_timeout_us=timedelta_to_us(input.start_to_close_timeout),
             attempt=1,
             original_schedule_time_us=self._now_us,
         )
-        if retry_policy is not None:
-            cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        if input.retry_policy is not None:
+            cmd.retry_policy.CopyFrom(input.retry_policy.to_proto())
+        for k, v in input.headers.items():
+            cmd.header[k].CopyFrom(v)
         command = commands_pb2.Command(schedule_local_activity=cmd)
         self._add_command(command)
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,

@@ -31,7 +31,7 @@ import logging
 import traceback
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,6 +50,7 @@ from durable._workflow_handlers import (
 from durable.exceptions import ApplicationError, FailureError
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2
+from durable.worker import _interceptor
 
 logger = logging.getLogger("durable.worker")
 
@@ -206,19 +207,34 @@ class _MessagesMixin:
                            job.signal_name, e)
             return
         key = self._handler_started(d, job.signal_name, None)
-        self.create_task(self._run_signal(fn, args, key), name=f"signal {job.signal_name}")
+        handle = _interceptor.HandleSignalInput(signal=job.signal_name, args=args,
+                                                headers=dict(job.header))
+        self.create_task(self._run_signal(handle, key), name=f"signal {job.signal_name}")
 
-    async def _run_signal(self, fn: Callable[..., Any], args: list[Any], key: int) -> None:
+    async def _run_signal(self, input: _interceptor.HandleSignalInput, key: int) -> None:
         try:
-            await self._run_signal_handler(fn, args)
+            await self._run_signal_handler(input)
         finally:
             self._in_progress.pop(key, None)
 
-    async def _run_signal_handler(self, fn: Callable[..., Any], args: list[Any]) -> None:
+    def _bound_handler(self, kind: str, name: str) -> Callable[..., Any]:
+        """The handler for ``name`` (at the end of the inbound interceptor chain)."""
+        d = self._lookup(kind, name)
+        if d is None:
+            raise ApplicationError(f"workflow {self._defn.name!r} has no handler for {kind} "
+                                   f"{name!r}; known: {self._known(kind)}",
+                                   type=f"{kind.capitalize()}NotFound", non_retryable=True)
+        return functools.partial(d.fn, self._object) if d.is_method else d.fn
+
+    async def _call_handler(self, kind: str, name: str, args: Sequence[Any]) -> Any:
+        result = self._bound_handler(kind, name)(*args)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def _run_signal_handler(self, input: _interceptor.HandleSignalInput) -> None:
         try:
-            result = fn(*args)
-            if inspect.isawaitable(result):
-                await result
+            await self._inbound.handle_signal(input)  # type: ignore[attr-defined]
         except asyncio.CancelledError:
             return  # the handler was cancelled (eviction or its own choice)
         except GeneratorExit:
@@ -257,14 +273,12 @@ class _MessagesMixin:
                         f"workflow {self._defn.name!r} has no handler for query "
                         f"{q.query_type!r}; known queries: {self._known('query')}",
                         type="QueryNotFound", non_retryable=True)
-                fn, args = self._handler_call(d, q.query_type, list(q.arguments.payloads))
+                _, args = self._handler_call(d, q.query_type, list(q.arguments.payloads))
+                handle = _interceptor.HandleQueryInput(id=q.query_id, query=q.query_type,
+                                                       args=args, headers=dict(q.header))
                 with self._read_only_scope(f"query handler {q.query_type!r}"):
-                    value = fn(*args)
-                if inspect.isawaitable(value):
-                    if inspect.iscoroutine(value):
-                        value.close()
-                    raise TypeError(f"query handler {q.query_type!r} returned an awaitable; "
-                                    "query handlers must be plain 'def' functions")
+                    value = _run_now(self._inbound.handle_query(handle),  # type: ignore[attr-defined]
+                                     f"query {q.query_type!r}")
             respond.succeeded.payloads.extend(self._pc.to_payloads([value]))
         except Exception as e:
             respond.failed.CopyFrom(self._fc.to_failure(e, self._pc))
@@ -331,36 +345,42 @@ class _MessagesMixin:
             reject(e)
             return
         info = UpdateInfo(id=u.id, name=u.name)
+        handle = _interceptor.HandleUpdateInput(id=u.id, update=u.name, args=args,
+                                                headers=dict(u.header))
         if u.run_validator and d.validator is not None:
-            vfn, _ = self._handler_call(d, u.name, [], fn=d.validator)
             context = contextvars.copy_context()  # workflow.current_update_info() in it
             context.run(_current_update_info.set, info)
             try:
                 with self._read_only_scope(f"validator of update {u.name!r}"):
-                    context.run(vfn, *args)
+                    context.run(self._inbound.handle_update_validator, handle)  # type: ignore[attr-defined]
             except Exception as e:
                 reject(e)
                 return
         self._add_command(commands_pb2.Command(
             accept_update=commands_pb2.AcceptUpdateCommand(update_id=u.id)))
         key = self._handler_started(d, u.name, u.id)
-        self.create_task(self._run_update(fn, args, info, key), name=f"update {u.name} {u.id}")
+        self.create_task(self._run_update(handle, info, key), name=f"update {u.name} {u.id}")
 
-    async def _run_update(self, fn: Callable[..., Any], args: list[Any], info: UpdateInfo,
+    def _validate_update(self, input: _interceptor.HandleUpdateInput) -> None:
+        """Run the validator (at the end of the inbound interceptor chain)."""
+        d = self._lookup("update", input.update)
+        if d is not None and d.validator is not None:
+            vfn, _ = self._handler_call(d, input.update, [], fn=d.validator)
+            vfn(*input.args)
+
+    async def _run_update(self, input: _interceptor.HandleUpdateInput, info: UpdateInfo,
                           key: int) -> None:
         _current_update_info.set(info)  # this task's context (and the tasks it starts)
         try:
-            await self._run_update_handler(fn, args, info.id)
+            await self._run_update_handler(input)
         finally:
             self._in_progress.pop(key, None)
 
-    async def _run_update_handler(self, fn: Callable[..., Any], args: list[Any],
-                                  update_id: str) -> None:
+    async def _run_update_handler(self, input: _interceptor.HandleUpdateInput) -> None:
+        update_id = input.id
         outcome = history_pb2.UpdateOutcome()
         try:
-            result = fn(*args)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await self._inbound.handle_update_handler(input)  # type: ignore[attr-defined]
             outcome.success.payloads.extend(self._pc.to_payloads([result]))
         except asyncio.CancelledError:
             outcome.failure.CopyFrom(self._fc.to_failure(
@@ -411,3 +431,14 @@ class _MessagesMixin:
 
     def workflow_payload_converter(self) -> Any:
         return self._pc
+
+
+def _run_now(coro: Any, what: str) -> Any:
+    """Run a coroutine that must not wait (a query through the interceptor chain)."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise TypeError(f"{what} awaited something; query handlers (and query interceptors) "
+                    "must answer without waiting")

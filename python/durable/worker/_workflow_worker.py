@@ -44,6 +44,7 @@ from durable.worker._deadlock_detector import (
     Subject,
     TakeOver,
 )
+from durable.worker._interceptor import Interceptor, WorkflowInboundInterceptor
 from durable.worker._local_activity import LocalActivityRunner, LocalRun
 from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
 
@@ -90,8 +91,12 @@ class _WorkflowWorker:
         activities: Sequence[activity._Definition] = (),
         activity_executor: concurrent.futures.Executor | None = None,
         deadlock_timeout: float | None = None,
+        interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._transport = transport
+        self._interceptor_classes = list(interceptor_classes)
+        self._interceptors = list(interceptors)  # activity ones, for local activities
         self._activity_defns = {d.name: d for d in activities}
         self._activity_executor = activity_executor
         self._local: LocalActivityRunner | None = None  # made in run() (needs the loop)
@@ -124,7 +129,7 @@ class _WorkflowWorker:
     async def run(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         self._local = LocalActivityRunner(self._activity_defns, self._dc, loop,
-                                          self._activity_executor)
+                                          self._activity_executor, self._interceptors)
         self._lanes_ended = asyncio.Event()
         if self._detector is not None:
             self._detector.start()
@@ -345,7 +350,8 @@ class _WorkflowWorker:
                 replayer.add_history(task.history.SerializeToString())
                 fresh = entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
-                    failure_exception_types=self._failure_types))
+                    failure_exception_types=self._failure_types,
+                    interceptor_classes=self._interceptor_classes))
                 while (raw := replayer.next_activation()) is not None:
                     with self._watched():
                         completion = entry.instance.activate(
@@ -415,7 +421,8 @@ class _WorkflowWorker:
                 replayer.add_history(history.SerializeToString())
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
-                    failure_exception_types=self._failure_types))
+                    failure_exception_types=self._failure_types,
+                    interceptor_classes=self._interceptor_classes))
             else:
                 try:
                     entry.replayer.add_history(task.history.SerializeToString())
