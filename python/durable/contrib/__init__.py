@@ -1,0 +1,1 @@
+"""Optional integrations (mirrors ``temporalio.contrib``); each needs its extra installed."""
