@@ -49,6 +49,7 @@ from durable import _workflow_guard
 from durable.worker._workflow_messages import _MessagesMixin
 
 logger = logging.getLogger("durable.worker")
+_task_logger = logging.getLogger(__name__)  # durable.worker._workflow_instance
 
 _asyncio_events: Any = asyncio.events
 
@@ -146,6 +147,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         self._exception_handler: Any = None
         self._task_factory: Any = None
         self._patches: set[str] = set()
+        self._failure_logged = False  # the current _task_failure was logged
         self._inbound: _interceptor.WorkflowInboundInterceptor
         self._outbound: _interceptor.WorkflowOutboundInterceptor
         _workflow_interception.install(self, interceptor_classes)
@@ -196,6 +198,15 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         if error is None:
             error = self._task_failure
         if error is not None:
+            if error is not self._task_failure or not self._failure_logged:
+                # As temporalio: WARNING with the traceback, on a logger named after this
+                # module, so logging configuration and filters apply (once per failure).
+                _task_logger.warning(
+                    "Failed activation on workflow %s with ID %s and run ID %s",
+                    self._defn.name, self._workflow_id, self._run_id, exc_info=error,
+                    extra={"workflow_id": self._workflow_id, "run_id": self._run_id,
+                           "workflow_type": self._defn.name})
+                self._failure_logged = True
             self._task_failure = error
             completion.failed.CopyFrom(self._task_failure_proto(error))
         else:
