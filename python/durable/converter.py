@@ -368,8 +368,18 @@ class DataConverter:
     payload_converter: PayloadConverter = dataclasses.field(default_factory=DefaultPayloadConverter)
     failure_converter: FailureConverter = dataclasses.field(default_factory=DefaultFailureConverter)
     payload_codec: PayloadCodec | None = None
+    # temporalio's way (DataConverter(payload_converter_class=MyConverter)): when given, an
+    # instance made with no arguments replaces payload_converter / failure_converter.
+    payload_converter_class: type[PayloadConverter] | None = None
+    failure_converter_class: type[FailureConverter] | None = None
 
     default: ClassVar[DataConverter]
+
+    def __post_init__(self) -> None:
+        if self.payload_converter_class is not None:
+            object.__setattr__(self, "payload_converter", self.payload_converter_class())
+        if self.failure_converter_class is not None:
+            object.__setattr__(self, "failure_converter", self.failure_converter_class())
 
     # Sync API (no codec) -- safe in workflow code.
 

@@ -233,10 +233,17 @@ class _ActivityWorker:
                 d = defn if input.fn is defn.fn else dataclasses.replace(defn, fn=input.fn)
                 return await self._execute(d, info, running, list(input.args), heartbeat)
 
-            result = await run_intercepted(
-                self._interceptors, info, lambda *d: self._heartbeat(token, d), execute,
-                ExecuteActivityInput(fn=defn.fn, args=args, executor=self._executor,
-                                     headers=dict(task.header)))
+            # The context is set before the chain, as in temporalio: interceptors may call
+            # activity.info(); the chain's outbound heartbeat replaces the context's.
+            running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
+            ctx_token = activity._Context._var.set(running.ctx)
+            try:
+                result = await run_intercepted(
+                    self._interceptors, info, lambda *d: self._heartbeat(token, d), execute,
+                    ExecuteActivityInput(fn=defn.fn, args=args, executor=self._executor,
+                                         headers=dict(task.header)))
+            finally:
+                activity._Context._var.reset(ctx_token)
             result_payloads = await self._dc.encode([result])
         except activity._CompleteAsyncError:
             logger.debug("activity %s (%s) will be completed asynchronously",
@@ -266,12 +273,12 @@ class _ActivityWorker:
     async def _execute(self, defn: activity._Definition, info: activity.Info,
                        running: _Running, args: list[Any], heartbeat: Any) -> Any:
         """Run the activity function (the end of the inbound interceptor chain)."""
+        assert running.ctx is not None
+        running.ctx.heartbeat = heartbeat
         if defn.is_async:
-            running.ctx = activity._Context(info, heartbeat)
             return await self._call_async(defn, running.ctx, args)
         if self._in_process_pool:
             return await self._call_in_process(defn, info, running, args)
-        running.ctx = activity._Context(info, heartbeat)
         if not defn.no_thread_cancel_exception:
             running.thread_raiser = ThreadExceptionRaiser()
             running.ctx.shield_thread_cancel_exception = running.thread_raiser.shielded
