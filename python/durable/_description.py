@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from durable._raw_description import RawDescription
 from durable.v1 import service_pb2
 
 __all__ = [
@@ -96,15 +97,15 @@ class WorkflowExecutionDescription:
     history_length: int
     parent_id: str | None
     parent_run_id: str | None
-    raw_description: service_pb2.DescribeWorkflowExecutionResponse
+    raw_description: RawDescription  # Temporal's field names over the response (``raw``)
     pending_activities: Sequence[PendingActivityInfo] = ()
     pending_children: Sequence[PendingChildWorkflowInfo] = ()
     typed_search_attributes: Any = None  # TypedSearchAttributes (current values)
 
     @property
     def raw(self) -> service_pb2.DescribeWorkflowExecutionResponse:
-        """The response as received (same as ``raw_description``)."""
-        return self.raw_description
+        """The response as received (``raw_description`` reads it with Temporal's names)."""
+        return self.raw_description._m  # type: ignore[no-any-return]
 
     @staticmethod
     async def _from_proto(resp: service_pb2.DescribeWorkflowExecutionResponse,
@@ -154,7 +155,7 @@ class WorkflowExecutionDescription:
             history_length=i.history_length,
             parent_id=i.parent.workflow_id or None,
             parent_run_id=i.parent.run_id or None,
-            raw_description=resp,
+            raw_description=RawDescription(resp),
             pending_activities=activities,
             pending_children=children,
             typed_search_attributes=TypedSearchAttributes._from_proto(i.search_attributes),
