@@ -94,9 +94,9 @@ async def drive(client: Client, plans: list[dict[str, Any]], task_queue: str, lo
                         TortureWorkflow.bump, update_value(plan), id=f"{wf}-u"))
                     log.write("update", wf=wf, sid=f"{wf}-u", result=got)
                 except FailedPreconditionError:
-                    # The run it reached closed. Continued as new before accepting it (the
-                    # engine fails it instead of moving it to the next run: see
-                    # tests/py/test_update_across_continue_as_new.py): send it again.
+                    # The run it reached closed: continued as new before accepting it (the
+                    # engine can fail it instead of moving it to the next run, README.md
+                    # "Found by it"): send it again while the workflow runs.
                     desc = await _retrying(f"describe {wf}", handle.describe)
                     if desc.status == WorkflowExecutionStatus.RUNNING:
                         log.write("update-retry", wf=wf, sid=f"{wf}-u")

@@ -158,16 +158,14 @@ async def run_server(work: str, plans: list[dict[str, Any]], kills: int, rng: ra
     client = await Client.connect(address)
     driving = asyncio.ensure_future(drive(client, plans, QUEUE, acks))
     kill_times: list[float] = []
-    targets = ["server", "w1", "w2"]
     points = kill_points(len(plans), kills, rng)
     try:
         while len(kill_times) < kills and not driving.done():
             await _until_progress(acks, points[len(kill_times)], rng, driving.done)
             if driving.done():
                 break
-            # The first two kills are the server and a worker; then any.
-            target = (["server", rng.choice(["w1", "w2"])][len(kill_times)]
-                      if len(kill_times) < 2 else rng.choice(targets))
+            # The server and a worker in turn (which worker: random).
+            target = "server" if len(kill_times) % 2 == 0 else rng.choice(["w1", "w2"])
             if target == "server":
                 server.kill()
                 kill_times.append(_log_kill(work, "server"))
