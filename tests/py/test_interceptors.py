@@ -276,3 +276,30 @@ async def test_the_first_interceptor_is_outermost(client: Client, task_queue: st
 def test_a_worker_refuses_what_is_not_an_interceptor(client: Client) -> None:
     with pytest.raises(ValueError, match="durable.worker.Interceptor"):
         Worker(client, task_queue="q", workflows=[ChildWorkflow], interceptors=[object()])  # type: ignore[list-item]
+
+
+@workflow.defn
+class RecordsUser:
+    @workflow.run
+    async def run(self) -> str | None:
+        _seen_by_interceptor.append(f"run sees {user_id.get()}")
+        return user_id.get()
+
+
+async def test_the_replayer_runs_workflow_interceptors(client: Client, task_queue: str) -> None:
+    from durable.worker import Replayer
+
+    intercepted = Client(**{**client.config(), "interceptors": [ContextPropagation()]})
+    async with Worker(intercepted, task_queue=task_queue, workflows=[RecordsUser]):
+        user_id.set("erin")
+        handle = await intercepted.start_workflow(RecordsUser.run, id=f"{task_queue}-replay",
+                                                  task_queue=task_queue)
+        assert await handle.result() == "erin"
+    history = await handle.fetch_history()
+    _seen_by_interceptor.clear()
+    user_id.set(None)
+    await Replayer(workflows=[RecordsUser],
+                   interceptors=[ContextPropagation()]).replay_workflow(history)
+    assert _seen_by_interceptor == ["run sees erin"]  # the header recorded at start
+    with pytest.raises(ValueError, match="durable.worker.Interceptor"):
+        Replayer(workflows=[RecordsUser], interceptors=[object()])

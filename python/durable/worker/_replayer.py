@@ -84,9 +84,20 @@ class Replayer:
     def __init__(self, *, workflows: Sequence[type], data_converter: Any = None,
                  workflow_failure_exception_types: Sequence[type[BaseException]] = (),
                  debug_mode: bool = False,
-                 deadlock_detection_timeout: timedelta | None = timedelta(seconds=2)) -> None:
+                 deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
+                 interceptors: Sequence[Any] = ()) -> None:
         if not workflows:
             raise ValueError("the replayer needs at least one workflow class")
+        from durable.worker._interceptor import Interceptor, WorkflowInterceptorClassInput
+
+        for ic in interceptors:
+            if not isinstance(ic, Interceptor):
+                raise ValueError(f"interceptors must be durable.worker.Interceptor instances, "
+                                 f"got {ic!r}")
+        # Replayed workflows run through the same workflow interceptors as on a worker.
+        self._interceptor_classes = [
+            c for c in (ic.workflow_interceptor_class(WorkflowInterceptorClassInput())
+                        for ic in interceptors) if c is not None]
         if deadlock_detection_timeout is not None and (
                 not isinstance(deadlock_detection_timeout, timedelta)
                 or deadlock_detection_timeout <= timedelta()):
@@ -236,7 +247,8 @@ class Replayer:
         replayer = _core.WorkflowReplayer(workflow_id, run_id)
         replayer.add_history(history_pb2.History(events=events).SerializeToString())
         instance = WorkflowInstance(defn, data_converter=self._dc, workflow_id=workflow_id,
-                                    run_id=run_id, failure_exception_types=self._failure_types)
+                                    run_id=run_id, failure_exception_types=self._failure_types,
+                                    interceptor_classes=self._interceptor_classes)
         pc, fc = _converter_parts(self._dc)
         try:
             while True:
