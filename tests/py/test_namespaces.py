@@ -115,3 +115,24 @@ async def test_retention_deletes_closed_runs(client: Client, task_queue: str) ->
         assert (await running.describe()).status.name == "RUNNING"  # open runs stay
     finally:
         await c.close()
+
+
+async def test_visibility_and_schedules_work_in_a_registered_namespace(
+        client: Client, task_queue: str) -> None:
+    from durable.client import Schedule, ScheduleActionStartWorkflow, ScheduleSpec
+
+    await client.register_namespace("vis")
+    c = await _connect_like(client, "vis")
+    try:
+        await c.start_workflow(TagWorkflow.run, "x", id="listed", task_queue=task_queue)
+        rows = [w async for w in c.list_workflows("WorkflowId = 'listed'")]
+        assert [r.id for r in rows] == ["listed"]
+        assert (await c.count_workflows("WorkflowType = 'TagWorkflow'")).count == 1
+        assert [w async for w in client.list_workflows("WorkflowId = 'listed'")] == []
+        await c.create_schedule("s", Schedule(
+            action=ScheduleActionStartWorkflow(TagWorkflow.run, "y", id="s", task_queue=task_queue),
+            spec=ScheduleSpec(cron_expressions=["0 0 1 1 *"])))
+        assert [s.id async for s in c.list_schedules()] == ["s"]
+        assert [s.id async for s in client.list_schedules()] == []
+    finally:
+        await c.close()

@@ -88,7 +88,8 @@ async def test_sticky_tasks_stay_on_their_worker_and_move_when_it_dies(
     identities = _task_identities(await handle.fetch_history())
     # Every task after the first went to the worker that ran the first (random would have
     # split eight tasks between two idle workers).
-    assert len(identities) >= 9 and len(set(identities)) == 1, identities
+    # (Nine tasks or fewer: a signal may share a task with the one before it.)
+    assert len(identities) >= 5 and len(set(identities)) == 1, identities
     owner = identities[0]
     other = "w2" if owner == "w1" else "w1"
 

@@ -67,8 +67,6 @@ async def test_a_retried_signal_is_recorded_once_within_a_run(
         assert await client.get_workflow_handle("sig-retry").result() == 1001
 
 
-@pytest.mark.xfail(strict=True, reason="signal request ids are not carried into the "
-                   "continued-as-new run (engine, cpp/core); reported to the lead")
 async def test_a_signal_retried_after_continue_as_new_is_not_recorded_again(
         client: Client, task_queue: str) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[ContinuesAfterASignal]):

@@ -251,6 +251,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       st.clear_last_completion_result();
       st.set_identity(cc.identity);
       p.request_id = ms.request_id();
+      p.signal_request_ids = ms.signal_request_ids();
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_execution_continued_as_new();
       a->set_new_execution_run_id(p.run_id);

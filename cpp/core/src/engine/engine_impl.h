@@ -107,6 +107,9 @@ struct NewRunParams {
   int64_t first_task_delay_us = 0;
   bool with_signal = false;
   v1::WorkflowExecutionSignaledEventAttributes signal;
+  // Continue-as-new: the closing run's delivered signal request ids, so a signal a client
+  // retries after losing the reply is not delivered again to the new run.
+  google::protobuf::RepeatedPtrField<std::string> signal_request_ids;
 };
 
 // An in-memory effect of a workflow task completion on an update waiter.

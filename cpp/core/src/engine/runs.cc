@@ -27,6 +27,7 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   ms.set_execution_time_us(txn.now_us + std::max<int64_t>(0, p.first_task_delay_us));
   ms.set_next_event_id(1);
   ms.set_request_id(p.request_id);
+  *ms.mutable_signal_request_ids() = p.signal_request_ids;
 
   v1::HistoryEvent started;
   *started.mutable_workflow_execution_started() = st;

@@ -25,7 +25,9 @@ constexpr int64_t kDefaultCatchupUs = 365LL * 24 * 3600 * 1'000'000;
 constexpr int kRecentActions = 10;
 constexpr int kFutureActions = 10;
 
-std::string Ns(const std::string& ns) { return ns.empty() ? kNamespace : ns; }
+// One engine holds one namespace (Namespaces picked it from the request's namespace): its
+// keys always use kNamespace, whatever name the request carries.
+std::string Ns(const std::string&) { return kNamespace; }
 
 std::string ScheduleKey(const std::string& ns, const std::string& id) {
   return keys::Join({ns, id});

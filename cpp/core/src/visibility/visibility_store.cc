@@ -16,7 +16,9 @@ constexpr size_t kMaxCustomAttributes = 256;
 // order instead (matches are dense enough that a page is near).
 constexpr size_t kDenseCandidates = 5000;
 
-std::string Ns(const std::string& ns) { return ns.empty() ? "default" : ns; }
+// One engine holds one namespace (durable/namespaces.h): the request's namespace chose the
+// engine, and inside it every key uses the engine's own, "default".
+std::string Ns(const std::string&) { return "default"; }
 
 std::string Prefix(char kind, const std::string& ns) {
   std::string k(1, kind);
