@@ -228,10 +228,11 @@ async def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=900,
                     help="seconds per transport before the run counts as wedged")
     ap.add_argument("--workdir", default=None, help="kept for inspection (default: temporary)")
-    ap.add_argument("--no-known-issues", action="store_true",
-                    help="fail on engine bugs reported but not fixed yet (invariants.py)")
+    ap.add_argument("--known-issues", action="store_true",
+                    help="tolerate the signal-retried-across-continue-as-new duplicate "
+                         "(fixed in the engine; for comparing with older builds)")
     args = ap.parse_args(argv)
-    known = frozenset() if args.no_known_issues else frozenset({KNOWN_SIGNAL_RETRY_ACROSS_CAN})
+    known = frozenset({KNOWN_SIGNAL_RETRY_ACROSS_CAN}) if args.known_issues else frozenset()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     print(f"torture seed {seed} (rerun with --seed {seed})", flush=True)
     rng = random.Random(seed)
