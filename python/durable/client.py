@@ -205,6 +205,7 @@ class Client:
         rpc_metadata: Mapping[str, str] | None = None,
         identity: str | None = None,
         sync_writes: bool = True,
+        interceptors: Sequence[Interceptor] = (),
         **ignored: Any,
     ) -> Client:
         """Connect to durable.
@@ -223,11 +224,13 @@ class Client:
                 mutual-TLS server (server only).
             rpc_metadata: Extra gRPC metadata sent with every call (server only).
             identity: Identity recorded with this client's actions; ``pid@hostname``.
+            interceptors: Client interceptors (``durable.client.Interceptor``); those that
+                are also ``durable.worker.Interceptor`` serve this client's workers too.
             sync_writes: Sync the embedded engine's write-ahead log on each commit (the
                 durable default); False only for tests and benchmarks. The server decides
                 for itself (``--relaxed-writes``).
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
-                ``lazy``, ``runtime``, ``interceptors``, ``plugins``, ...) are accepted and
+                ``lazy``, ``runtime``, ``plugins``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
                 (docs/server.md).
 
@@ -247,7 +250,7 @@ class Client:
                 target_host, namespace=namespace, sync_writes=sync_writes, tls=tls,
                 api_key=api_key, rpc_metadata=rpc_metadata))
         return Client(transport, namespace=namespace, data_converter=data_converter,
-                      identity=identity)
+                      identity=identity, interceptors=interceptors)
 
     async def register_namespace(self, name: str, *, retention: timedelta | None = None,
                                  description: str = "", owner_email: str = "",

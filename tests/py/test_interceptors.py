@@ -303,3 +303,23 @@ async def test_the_replayer_runs_workflow_interceptors(client: Client, task_queu
     assert _seen_by_interceptor == ["run sees erin"]  # the header recorded at start
     with pytest.raises(ValueError, match="durable.worker.Interceptor"):
         Replayer(workflows=[RecordsUser], interceptors=[object()])
+
+
+async def test_connect_takes_interceptors(client: Client, task_queue: str) -> None:
+    connected = await Client.connect(client.transport.target, sync_writes=False,
+                                     interceptors=[ContextPropagation()])
+    try:
+        async with Worker(connected, task_queue=task_queue,
+                          workflows=[PropagatingWorkflow, ChildWorkflow],
+                          activities=[whoami_async], activity_executor=None) as _:
+            user_id.set("erin")
+            handle = await connected.start_workflow(PropagatingWorkflow.run,
+                                                    id=f"{task_queue}-connect",
+                                                    task_queue=task_queue)
+            user_id.set("frank")
+            assert await handle.query(PropagatingWorkflow.asker) == "frank"
+            await handle.terminate("enough")
+        started = (await handle.fetch_history()).events[0].workflow_execution_started
+        assert _PC.from_payload(started.header[HEADER], str) == "erin"
+    finally:
+        await connected.close()
