@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _stats import Stopwatch, report  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _temporal_dev import dev_server  # noqa: E402
+
 from temporalio import activity, workflow  # noqa: E402
-from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
@@ -41,28 +40,8 @@ class GreetingWorkflow:
             compose_greeting, name, start_to_close_timeout=timedelta(seconds=10))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def main() -> None:
-    port = free_port()
-    db = os.path.join(tempfile.mkdtemp(prefix="bench-temporal-"), "temporal.db")
-    server = subprocess.Popen(
-        [TEMPORAL, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-         "--db-filename", db, "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = None
-        for _ in range(300):
-            try:
-                client = await Client.connect(f"127.0.0.1:{port}")
-                break
-            except Exception:
-                await asyncio.sleep(0.1)
-        assert client is not None, "temporal dev server did not come up"
+    async with dev_server(TEMPORAL) as client:
         async with Worker(client, task_queue="hello", workflows=[GreetingWorkflow],
                           activities=[compose_greeting]):
 
@@ -76,9 +55,6 @@ async def main() -> None:
             watch = Stopwatch()
             latencies = await asyncio.gather(*(one(i) for i in range(N)))
             report("temporal (dev server, sqlite file)", N, watch.elapsed(), latencies)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
