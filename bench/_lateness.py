@@ -39,6 +39,12 @@ async def measure(sdk_client: ModuleType, sdk_common: ModuleType, client, system
     await asyncio.sleep(every * rounds + 2)
     await each(range(schedules), lambda i: client.get_schedule_handle(f"s{i}").pause())
 
+    # Visibility may trail the runs (Temporal's is eventually consistent): list once the count
+    # has stopped moving.
+    seen = -1
+    while (count := (await client.count_workflows()).count) != seen:
+        seen = count
+        await asyncio.sleep(2)
     scheduled_at = sdk_common.SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
     late = []
     async for wf in client.list_workflows():

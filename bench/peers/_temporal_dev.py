@@ -9,7 +9,7 @@ import os
 import socket
 import subprocess
 import tempfile
-from typing import AsyncIterator
+from typing import AsyncIterator, Sequence
 
 from temporalio.client import Client
 
@@ -21,12 +21,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def dev_server(binary: str) -> AsyncIterator[Client]:
+async def dev_server(binary: str, extra_args: Sequence[str] = ()) -> AsyncIterator[Client]:
     port = free_port()
     db = os.path.join(tempfile.mkdtemp(prefix="bench-temporal-"), "temporal.db")
     server = subprocess.Popen(
         [binary, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-         "--db-filename", db, "--log-level", "error"],
+         "--db-filename", db, "--log-level", "error", *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
