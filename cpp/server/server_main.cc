@@ -27,7 +27,7 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
   --retention-sweep-interval SECONDS
                         how often closed runs past their namespace's retention are deleted
                         (default 60)
-  --version             print the protocol version and exit
+  --version             print the version and the protocol version and exit
   -h, --help            this text
 
 Example:
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (name == "--version") {
-      std::printf("durable-server protocol %d\n", durable::kProtocolVersion);
+      std::printf("durable-server %s (protocol %d)\n", DURABLE_VERSION, durable::kProtocolVersion);
       return 0;
     } else if (name == "--db") {
       options.db = value();

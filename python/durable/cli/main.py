@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+import durable
 from durable.cli import _exit, http_api, namespace, schedule, server, workflow
 from durable.cli._output import Output
 
@@ -24,10 +25,23 @@ class _Parser(argparse.ArgumentParser):
         raise _exit.UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+class _Version(argparse.Action):
+    """``--version``: prints to the stream main() was given (argparse's own prints to
+    sys.stdout), then stops like --help."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print durable's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"durable {durable.__version__}", file=getattr(parser, "out", sys.stdout))
+        raise SystemExit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="durable", description="durable: durable execution for Python asyncio.",
         epilog="Example: durable workflow list --address 127.0.0.1:7233 -n osm")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server.add_parser(commands)
     workflow.add_parser(commands)
@@ -43,7 +57,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     process's (tests pass their own to run commands in-process)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        parser.out = out  # type: ignore[attr-defined]  # for --version
+        args = parser.parse_args(argv)
         args.out_factory = lambda fmt: Output(fmt, out)
         return int(args.run(args) or 0)
     except SystemExit as e:  # --help
