@@ -32,6 +32,7 @@ import threading
 import time
 import types
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -213,6 +214,8 @@ def _guarded_class(original: type, what: str, methods: tuple[str, ...]) -> type:
 
     def guard(name: str) -> classmethod:  # type: ignore[type-arg]
         target = getattr(original, name)
+        if name == "utcnow" and sys.version_info >= (3, 12):
+            target = _utcnow_warning_at_caller
 
         def method(cls: type, *args: Any, **kwargs: Any) -> Any:
             if _state.active and not _caller_allowed(2):
@@ -225,6 +228,16 @@ def _guarded_class(original: type, what: str, methods: tuple[str, ...]) -> type:
     for m in methods:
         ns[m] = guard(m)
     return _Meta(original.__name__, (original,), ns)
+
+
+def _utcnow_warning_at_caller() -> _dt.datetime:
+    """``datetime.utcnow()`` from 3.12, with its DeprecationWarning attributed to the code
+    that called it (the C original would blame this module, so a user's warning filters and
+    ``-W error`` for their own code would misfire on durable)."""
+    warnings.warn("datetime.datetime.utcnow() is deprecated and scheduled for removal in a "
+                  "future version. Use timezone-aware objects to represent datetimes in UTC: "
+                  "datetime.datetime.now(datetime.UTC).", DeprecationWarning, stacklevel=3)
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
 _GuardedDatetime = _guarded_class(_dt.datetime, "datetime", ("now", "utcnow", "today"))
