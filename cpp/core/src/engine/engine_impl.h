@@ -227,6 +227,11 @@ class EngineImpl : public Engine {
   std::string NewRunId();
   int64_t NextDispatchId() { return next_dispatch_id_.fetch_add(1); }
 
+  // The run a client call addresses (empty run id = current), open or closed.
+  Status LoadRun(const std::string& wf, const std::string& run_id, v1::ExecutionState* ms);
+  // kFailedPrecondition naming `verb` if the run is closed.
+  static Status RequireOpen(const v1::ExecutionState& ms, const std::string& wf,
+                            const char* verb);
   // The open run a client call addresses; kFailedPrecondition naming `verb` if closed.
   Status LoadOpenRun(const std::string& wf, const std::string& run_id, const char* verb,
                      v1::ExecutionState* ms);
