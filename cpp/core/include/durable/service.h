@@ -16,8 +16,6 @@
 
 namespace durable {
 
-namespace v1 = ::durable::v1;
-
 class Service {
  public:
   virtual ~Service() = default;
