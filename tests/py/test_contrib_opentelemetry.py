@@ -64,11 +64,16 @@ async def step(name: str) -> str:
     return f"step {name}"
 
 
+@activity.defn
+async def child_step() -> str:
+    return "child step"
+
+
 @workflow.defn
 class ChildTraced:
     @workflow.run
     async def run(self) -> str:
-        return await workflow.execute_activity(step, "child", **_OPTS)
+        return await workflow.execute_activity(child_step, **_OPTS)
 
 
 @workflow.defn
@@ -109,14 +114,14 @@ async def test_one_trace_from_the_client_to_the_childs_activity(
     traced = _traced(client, provider)
     wf_id = f"{task_queue}-parent"
     async with Worker(traced, task_queue=task_queue, workflows=[ParentTraced, ChildTraced],
-                      activities=[step]):
+                      activities=[step, child_step]):
         with provider.get_tracer("test").start_as_current_span("test-root") as root:
             handle = await traced.start_workflow(ParentTraced.run, id=wf_id,
                                                  task_queue=task_queue)
             assert await handle.execute_update(ParentTraced.bump) == 1
             assert await handle.query(ParentTraced.bumped) == 1
             await handle.signal(ParentTraced.finish)
-            assert await handle.result() == ["step parent", "step child"]
+            assert await handle.result() == ["step parent", "child step"]
     spans = exporter.get_finished_spans()
     s = _by_name(spans)
     assert {sp.context.trace_id for sp in spans} == {root.get_span_context().trace_id}
@@ -126,9 +131,12 @@ async def test_one_trace_from_the_client_to_the_childs_activity(
     expected_parents = {
         "StartWorkflow:ParentTraced": root_id,
         "RunWorkflow:ParentTraced": _id(start),
-        "StartActivity:step": None,  # twice (parent and child): checked below
+        "StartActivity:step": _id(start),
+        "RunActivity:step": _id(s["StartActivity:step"]),
         "StartChildWorkflow:ChildTraced": _id(start),
         "RunWorkflow:ChildTraced": _id(child_start),
+        "StartActivity:child_step": _id(child_start),
+        "RunActivity:child_step": _id(s["StartActivity:child_step"]),
         "CompleteWorkflow:ChildTraced": _id(child_start),
         "StartWorkflowUpdate:bump": root_id,
         "HandleUpdateValidator:bump": _id(s["StartWorkflowUpdate:bump"]),
@@ -139,23 +147,14 @@ async def test_one_trace_from_the_client_to_the_childs_activity(
         "HandleSignal:finish": _id(s["SignalWorkflow:finish"]),
         "CompleteWorkflow:ParentTraced": _id(start),
     }
-    del expected_parents["StartActivity:step"]
-    names = Counter(sp.name for sp in spans)
-    assert names == Counter({**{n: 1 for n in expected_parents}, "test-root": 1,
-                             "StartActivity:step": 2, "RunActivity:step": 2})
+    assert sorted(s) == sorted([*expected_parents, "test-root"])
     assert {n: _parent_of(s[n]) for n in expected_parents} == expected_parents
-    # Each activity: StartActivity in the workflow that scheduled it, RunActivity under it.
-    by_id = {_id(sp): sp for sp in spans}
-    for run_activity in (sp for sp in spans if sp.name == "RunActivity:step"):
-        scheduled = by_id[_parent_of(run_activity)]  # type: ignore[index]
-        assert scheduled.name == "StartActivity:step"
-        workflow_id = run_activity.attributes["temporalWorkflowID"]
-        assert scheduled.attributes["temporalWorkflowID"] == workflow_id
-        assert _parent_of(scheduled) == _id(start if workflow_id == wf_id else child_start)
-        assert run_activity.attributes["temporalActivityID"]
-        assert run_activity.kind == SpanKind.SERVER
-    assert sorted(sp.attributes["temporalWorkflowID"] for sp in spans
-                  if sp.name == "RunActivity:step") == [wf_id, f"{wf_id}-child"]
+    for name, wf in (("RunActivity:step", wf_id), ("RunActivity:child_step", f"{wf_id}-child"),
+                     ("StartActivity:child_step", f"{wf_id}-child")):
+        assert s[name].attributes["temporalWorkflowID"] == wf
+    assert s["RunActivity:step"].attributes["temporalActivityID"]
+    assert s["RunActivity:step"].attributes["temporalRunID"] == handle.result_run_id
+    assert s["RunActivity:step"].kind == SpanKind.SERVER
     run = s["RunWorkflow:ParentTraced"]
     assert run.attributes["temporalWorkflowID"] == wf_id
     assert run.attributes["temporalRunID"] == handle.result_run_id
@@ -231,14 +230,12 @@ _replays: list[bool] = []
 @workflow.defn
 class WaitsTraced:
     def __init__(self) -> None:
-        self.stage = "starting"
         self.released = False
 
     @workflow.run
     async def run(self) -> list[str]:
         _replays.append(workflow.unsafe.is_replaying())
         out = [await workflow.execute_activity(step, "before", **_OPTS)]
-        self.stage = "waiting"
         await workflow.wait_condition(lambda: self.released)
         out.append(await workflow.execute_activity(step, "after", **_OPTS))
         return out
@@ -247,9 +244,15 @@ class WaitsTraced:
     def release(self) -> None:
         self.released = True
 
-    @workflow.query
-    def where(self) -> str:
-        return self.stage
+
+async def _until_waiting_after_the_first_activity(handle: Any) -> None:
+    """Until the workflow task that followed the activity's completion has completed (the
+    run now waits for the signal). Reads history: a query would be traced."""
+    while True:
+        kinds = [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]
+        if "activity_task_completed" in kinds and kinds[-1] == "workflow_task_completed":
+            return
+        await asyncio.sleep(0.02)
 
 
 async def test_a_run_replayed_on_a_new_worker_records_no_span_twice(
@@ -262,10 +265,7 @@ async def test_a_run_replayed_on_a_new_worker_records_no_span_twice(
     async with Worker(traced, **worker_args):
         handle = await traced.start_workflow(WaitsTraced.run, id=f"{task_queue}-waits",
                                              task_queue=task_queue)
-        # Polled through the untraced client: its queries carry no context, so no spans.
-        plain = client.get_workflow_handle(handle.id)
-        while await plain.query(WaitsTraced.where) != "waiting":
-            await asyncio.sleep(0.02)
+        await _until_waiting_after_the_first_activity(handle)
     before = Counter(sp.name for sp in exporter.get_finished_spans())
     assert before == Counter({"StartWorkflow:WaitsTraced": 1, "RunWorkflow:WaitsTraced": 1,
                               "StartActivity:step": 1, "RunActivity:step": 1})
@@ -312,3 +312,21 @@ async def test_workflow_spans_need_a_propagated_parent_unless_always(
         "StartActivity:step"]
     run = next(sp for sp in spans if sp.name == "RunWorkflow:Untraced")
     assert run.parent is None
+
+
+async def test_signal_with_start_is_one_span_the_run_and_handler_hang_from(
+        client: Client, task_queue: str, provider: TracerProvider,
+        exporter: InMemorySpanExporter) -> None:
+    traced = _traced(client, provider)
+    async with Worker(traced, task_queue=task_queue, workflows=[WaitsTraced],
+                      activities=[step]):
+        handle = await traced.start_workflow(WaitsTraced.run, id=f"{task_queue}-sws",
+                                             task_queue=task_queue,
+                                             start_signal=WaitsTraced.release)
+        assert await handle.result() == ["step before", "step after"]
+    s = _by_name(tuple(sp for sp in exporter.get_finished_spans()
+                       if not sp.name.endswith("Activity:step")))
+    start = s["SignalWithStartWorkflow:WaitsTraced"]
+    assert start.parent is None and "StartWorkflow:WaitsTraced" not in s
+    assert _parent_of(s["RunWorkflow:WaitsTraced"]) == _id(start)
+    assert _parent_of(s["HandleSignal:release"]) == _id(start)
