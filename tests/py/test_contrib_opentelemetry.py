@@ -330,3 +330,39 @@ async def test_signal_with_start_is_one_span_the_run_and_handler_hang_from(
     assert start.parent is None and "StartWorkflow:WaitsTraced" not in s
     assert _parent_of(s["RunWorkflow:WaitsTraced"]) == _id(start)
     assert _parent_of(s["HandleSignal:release"]) == _id(start)
+
+
+_tracer_for_sync: list[Any] = []
+
+
+@activity.defn
+def sync_step() -> str:
+    # In the executor's thread: the attempt's span is current, so this one hangs from it.
+    with _tracer_for_sync[0].start_as_current_span("inside sync_step"):
+        return "sync"
+
+
+@workflow.defn
+class LocalAndSync:
+    @workflow.run
+    async def run(self) -> list[str]:
+        return [await workflow.execute_local_activity(step, "local", **_OPTS),
+                await workflow.execute_activity(sync_step, **_OPTS)]
+
+
+async def test_local_and_thread_pool_activities_are_traced(
+        client: Client, task_queue: str, provider: TracerProvider,
+        exporter: InMemorySpanExporter) -> None:
+    import concurrent.futures
+
+    traced = _traced(client, provider)
+    _tracer_for_sync[:] = [provider.get_tracer("test")]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        async with Worker(traced, task_queue=task_queue, workflows=[LocalAndSync],
+                          activities=[step, sync_step], activity_executor=pool):
+            assert await traced.execute_workflow(LocalAndSync.run, id=f"{task_queue}-ls",
+                                                 task_queue=task_queue) == ["step local", "sync"]
+    s = _by_name(exporter.get_finished_spans())
+    assert _parent_of(s["RunActivity:step"]) == _id(s["StartActivity:step"])
+    assert _parent_of(s["RunActivity:sync_step"]) == _id(s["StartActivity:sync_step"])
+    assert _parent_of(s["inside sync_step"]) == _id(s["RunActivity:sync_step"])
