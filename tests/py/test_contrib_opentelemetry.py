@@ -11,19 +11,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
-
 from durable import activity, workflow
 from durable.client import Client, WorkflowFailureError
 from durable.common import RetryPolicy
 from durable.contrib.opentelemetry import TracingInterceptor
 from durable.exceptions import ApplicationError
 from durable.worker import Worker
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
 
-_OPTS: dict[str, Any] = dict(start_to_close_timeout=timedelta(seconds=30))
+_OPTS: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30)}
 
 
 @pytest.fixture
@@ -260,8 +259,8 @@ async def test_a_run_replayed_on_a_new_worker_records_no_span_twice(
         exporter: InMemorySpanExporter) -> None:
     traced = _traced(client, provider)
     _replays.clear()
-    worker_args: dict[str, Any] = dict(task_queue=task_queue, workflows=[WaitsTraced],
-                                       activities=[step])
+    worker_args: dict[str, Any] = {"task_queue": task_queue, "workflows": [WaitsTraced],
+                                       "activities": [step]}
     async with Worker(traced, **worker_args):
         handle = await traced.start_workflow(WaitsTraced.run, id=f"{task_queue}-waits",
                                              task_queue=task_queue)

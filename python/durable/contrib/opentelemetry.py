@@ -29,14 +29,18 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-import opentelemetry.baggage.propagation
-import opentelemetry.context
-import opentelemetry.propagators.composite
-import opentelemetry.propagators.textmap
-import opentelemetry.trace
-import opentelemetry.trace.propagation.tracecontext
-from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode
+try:
+    import opentelemetry.baggage.propagation
+    import opentelemetry.context
+    import opentelemetry.propagators.composite
+    import opentelemetry.propagators.textmap
+    import opentelemetry.trace
+    import opentelemetry.trace.propagation.tracecontext
+    from opentelemetry.context import Context
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+except ImportError as e:  # the extra is not installed
+    raise ImportError(f"durable.contrib.opentelemetry needs opentelemetry-api: "
+                      f"pip install 'durable[opentelemetry]' ({e})") from e
 
 from durable import activity, client, converter, workflow
 from durable import worker as durable_worker
@@ -324,7 +328,8 @@ class TracingWorkflowInboundInterceptor(durable_worker.WorkflowInboundIntercepto
         if workflow.unsafe.is_replaying() and not even_on_replay:
             return
         parent = opentelemetry.context.get_current()
-        no_parent = opentelemetry.trace.get_current_span(parent) is opentelemetry.trace.INVALID_SPAN
+        no_parent = (opentelemetry.trace.get_current_span(parent)
+                     is opentelemetry.trace.INVALID_SPAN)
         if no_parent and not self.root.always_create_workflow_spans:
             return
         info = workflow.info()
