@@ -223,13 +223,13 @@ Status EngineImpl::ResetWorkflowExecution(const v1::ResetWorkflowExecutionReques
   v1::History history;
   DURABLE_RETURN_IF_ERROR(ReadHistory(base, 1, base.next_event_id(), &history));
   const int n = history.events_size();
-  if (finish_id > n || finish_id < 2) {
+  if (finish_id > n) {
     return Status::NotFound("reset of " + name + ": no event " + std::to_string(finish_id) +
                             " (the history has " + std::to_string(n) + " events)");
   }
   const v1::HistoryEvent& finish = history.events(static_cast<int>(finish_id - 1));
-  const v1::HistoryEvent& started_ev = history.events(static_cast<int>(finish_id - 2));
-  if (!EndsWorkflowTask(finish) || !started_ev.has_workflow_task_started()) {
+  const v1::HistoryEvent& started_ev = history.events(static_cast<int>(finish_id >= 2 ? finish_id - 2 : 0));
+  if (finish_id < 2 || !EndsWorkflowTask(finish) || !started_ev.has_workflow_task_started()) {
     return Status::InvalidArgument(
         "reset of " + name + ": event " + std::to_string(finish_id) +
         " does not end a started workflow task (give the id of a WorkflowTaskCompleted, "
