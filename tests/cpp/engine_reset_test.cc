@@ -156,6 +156,28 @@ TEST_F(EngineResetTest, ResetToLastTaskReschedulesPendingActivityAndRearmsTimer)
   EXPECT_TRUE(fired) << H(*engine_, "wf1", new_run);
 }
 
+TEST_F(EngineResetTest, TheNewRunAndItsWorkSurviveAReopen) {
+  Start(*engine_, "wf1");
+  CompleteNext({ScheduleActivity(1)});
+  ASSERT_TRUE(Signal(*engine_, "wf1", "a").ok());
+  CompleteNext({});
+  std::string new_run;
+  ASSERT_TRUE(Reset("", 9, &new_run).ok()) << H(*engine_, "wf1");
+  engine_.reset();
+  EngineOptions o = FastOptions();
+  o.clock = clock_;
+  auto r = OpenEngine(dir_.path(), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  engine_ = std::move(r).value();
+  EXPECT_EQ(Describe(*engine_, "wf1").info().execution().run_id(), new_run);
+  auto t = PollWft(*engine_);
+  ASSERT_FALSE(t.task_token().empty());
+  EXPECT_EQ(t.workflow_execution().run_id(), new_run);
+  auto a = PollAct(*engine_);
+  ASSERT_FALSE(a.task_token().empty());
+  EXPECT_EQ(a.workflow_execution().run_id(), new_run);
+}
+
 TEST_F(EngineResetTest, RetriedRequestIdReturnsTheSameRun) {
   SignalsAndActivity();
   std::string first, second;
