@@ -77,6 +77,7 @@ async def _task_completed(handle: Any, count: int) -> None:
 async def test_reset_first_and_last_workflow_task(client: Any, cli: Cli, task_queue: str) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[CliInbox]):
         handle = await client.start_workflow(CliInbox.run, id="inbox-1", task_queue=task_queue)
+        await _task_completed(handle, 1)  # so the first task ends at event 4
         await handle.signal(CliInbox.add, "a")
         await _task_completed(handle, 2)
         old_run = (await handle.describe()).run_id
@@ -113,6 +114,7 @@ async def test_reset_event_id_reapply_none_and_continued_as_new(client: Any, cli
         handle = await client.start_workflow(CliInbox.run, args=[True], id="inbox-2",
                                              task_queue=task_queue)
         first_run = (await handle.describe()).run_id
+        await _task_completed(handle, 1)  # so the first task ends at event 4
         await handle.signal(CliInbox.add, "x")
         await handle.signal(CliInbox.close)
         for _ in range(1000):  # the run continues as new, the next one waits for signals

@@ -64,6 +64,10 @@ async def wait_for(cond, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def kinds_of(events) -> list[str]:
+    return [e.WhichOneof("attributes") for e in events]
+
+
 def first_task_end(events) -> int:
     return next(e.event_id for e in events if e.HasField("workflow_task_completed"))
 
@@ -97,12 +101,15 @@ async def test_reset_to_first_task_runs_fixed_code_with_signals_reapplied(
         assert await new_handle.result() == "processed a,b,c"
 
     new_events = (await new_handle.fetch_history()).events
-    kinds = [e.WhichOneof("attributes") for e in new_events]
-    assert kinds[:7] == ["workflow_execution_started", "workflow_task_scheduled",
-                         "workflow_task_started", "workflow_task_failed",
-                         "workflow_execution_signaled", "workflow_execution_signaled",
-                         "workflow_execution_signaled"]
-    failed = new_events[3].workflow_task_failed
+    point = first_task_end(history.events)
+    # The prefix as it was (a signal may have come before the first task started), the
+    # reset marker, then every later signal re-applied: all four signals, once each.
+    assert kinds_of(new_events[:point - 1]) == kinds_of(history.events[:point - 1])
+    assert kinds_of(new_events).count("workflow_execution_signaled") == 4
+    after = kinds_of(new_events[point:])
+    assert after[:after.count("workflow_execution_signaled")] == (
+        ["workflow_execution_signaled"] * after.count("workflow_execution_signaled"))
+    failed = new_events[point - 1].workflow_task_failed
     assert (failed.cause, failed.base_run_id, failed.new_run_id) == ("reset", old_run, new_run)
     assert failed.failure.message == "deploy v2 of process"
 
@@ -144,9 +151,54 @@ async def test_reset_without_reapply_drops_signals_and_bad_points_are_refused(
         workflow_task_finish_event_id=first_task_end(events),
         reset_reapply_type=RESET_REAPPLY_TYPE_NONE))
     new_events = (await client.get_workflow_handle(wid, run_id=resp.run_id).fetch_history()).events
-    assert [e.WhichOneof("attributes") for e in new_events] == [
-        "workflow_execution_started", "workflow_task_scheduled", "workflow_task_started",
+    point = first_task_end(events)
+    assert kinds_of(new_events) == kinds_of(events[:point - 1]) + [
         "workflow_task_failed", "workflow_task_scheduled"]
     # The completed run stays completed; the new one waits for signals it will not get.
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     await client.get_workflow_handle(wid, run_id=resp.run_id).terminate("test over")
+
+
+greet_calls: list[str] = []
+
+
+@activity.defn
+async def greet(name: str) -> str:
+    greet_calls.append(name)
+    return f"Hello, {name}!"
+
+
+@workflow.defn
+class GreetWorkflow:
+    @workflow.run
+    async def run(self, name: str) -> str:
+        return await workflow.execute_activity(greet, name,
+                                               start_to_close_timeout=timedelta(seconds=10))
+
+
+async def test_reset_simple_activity_workflow_to_first_and_last_task(
+        client: Client, task_queue: str) -> None:
+    greet_calls.clear()
+    wid = f"greet-{task_queue}"
+    async with Worker(client, task_queue=task_queue, workflows=[GreetWorkflow],
+                      activities=[greet]):
+        handle = await client.start_workflow(GreetWorkflow.run, "Ann", id=wid,
+                                             task_queue=task_queue)
+        assert await handle.result() == "Hello, Ann!"
+        events = (await handle.fetch_history()).events
+        ends = [e.event_id for e in events if e.HasField("workflow_task_completed")]
+        assert len(ends) == 2 and greet_calls == ["Ann"]
+
+        def req(event_id: int) -> ResetWorkflowExecutionRequest:
+            return ResetWorkflowExecutionRequest(
+                workflow_execution=WorkflowExecution(workflow_id=wid), reason="test",
+                workflow_task_finish_event_id=event_id)
+
+        # Last workflow task: the activity's result is in the copied prefix; it does not run.
+        last = await client.workflow_service.reset_workflow_execution(req(ends[-1]))
+        assert await client.get_workflow_handle(wid, run_id=last.run_id).result() == "Hello, Ann!"
+        assert greet_calls == ["Ann"]
+        # First workflow task: the workflow schedules the activity again.
+        first = await client.workflow_service.reset_workflow_execution(req(ends[0]))
+        assert await client.get_workflow_handle(wid, run_id=first.run_id).result() == "Hello, Ann!"
+        assert greet_calls == ["Ann", "Ann"]
