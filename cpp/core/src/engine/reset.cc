@@ -12,8 +12,10 @@
 //    becomes current.
 // Not supported (kFailedPrecondition, said in docs/reset.md): resetting a child workflow, and
 // reset points where a child workflow or an external signal/cancel is still pending.
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine/engine_impl.h"
 #include "store/keys.h"
@@ -31,8 +33,8 @@ bool EndsWorkflowTask(const v1::HistoryEvent& e) {
 
 Status EngineImpl::RebuildResetState(Txn& txn, const v1::History& prefix, v1::ExecutionState& ms) {
   const std::string name = ExecName(ms.workflow_id(), ms.run_id());
-  std::map<int64_t, int64_t> children;   // initiated event id -> itself, while pending
-  std::map<int64_t, int64_t> externals;  // signal/cancel external initiated, while pending
+  std::set<int64_t> children;   // initiated event ids of children still pending
+  std::set<int64_t> externals;  // initiated event ids of external signals/cancels pending
   *ms.mutable_search_attributes() = ms.started().search_attributes();
   *ms.mutable_memo() = ms.started().memo();
   for (const auto& e : prefix.events()) {
@@ -113,7 +115,7 @@ Status EngineImpl::RebuildResetState(Txn& txn, const v1::History& prefix, v1::Ex
         }
         break;
       case v1::HistoryEvent::kStartChildWorkflowExecutionInitiated:
-        children[id] = id;
+        children.insert(id);
         break;
       case v1::HistoryEvent::kStartChildWorkflowExecutionFailed:
         children.erase(e.start_child_workflow_execution_failed().initiated_event_id());
@@ -135,7 +137,7 @@ Status EngineImpl::RebuildResetState(Txn& txn, const v1::History& prefix, v1::Ex
         break;
       case v1::HistoryEvent::kSignalExternalWorkflowExecutionInitiated:
       case v1::HistoryEvent::kRequestCancelExternalWorkflowExecutionInitiated:
-        externals[id] = id;
+        externals.insert(id);
         break;
       case v1::HistoryEvent::kSignalExternalWorkflowExecutionFailed:
         externals.erase(e.signal_external_workflow_execution_failed().initiated_event_id());
@@ -156,13 +158,13 @@ Status EngineImpl::RebuildResetState(Txn& txn, const v1::History& prefix, v1::Ex
   if (!children.empty()) {
     return Status::FailedPrecondition(
         "reset of " + name + ": the child workflow initiated at event " +
-        std::to_string(children.begin()->first) +
+        std::to_string(*children.begin()) +
         " is still pending at the reset point; reset to a point before it or after it closed");
   }
   if (!externals.empty()) {
     return Status::FailedPrecondition(
         "reset of " + name + ": the external signal/cancel initiated at event " +
-        std::to_string(externals.begin()->first) +
+        std::to_string(*externals.begin()) +
         " is still pending at the reset point; reset to a point before it or after it resolved");
   }
   for (auto& [sched, ai] : *ms.mutable_activities()) {
