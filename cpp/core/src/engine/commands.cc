@@ -32,6 +32,7 @@
 // commands. In-memory update effects are collected in CommandContext::notes and applied by the
 // caller after the batch is written.
 #include "engine/engine_impl.h"
+#include "store/keys.h"
 
 namespace durable {
 
@@ -96,7 +97,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
         row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
         row.set_scheduled_event_id(id);
         row.set_attempt(1);
-        row.set_key("act/" + std::to_string(id) + "/1/s2s");
+        row.set_key(keys::timer::ActivityScheduleToStart(id, 1));
         AddDurableTimer(txn, std::move(row));
       }
       if (ai.expiration_time_us() > 0) {
@@ -106,7 +107,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
         row.set_run_id(cc.run);
         row.set_fire_time_us(ai.expiration_time_us());
         row.set_scheduled_event_id(id);
-        row.set_key("act/" + std::to_string(id) + "/s2c");
+        row.set_key(keys::timer::ActivityScheduleToClose(id));
         AddDurableTimer(txn, std::move(row));
       }
       cc.activity_by_seq[s.seq()] = id;
@@ -168,7 +169,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_run_id(cc.run);
       row.set_fire_time_us(ti.fire_time_us());
       row.set_timer_id(timer_id);
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       AddDurableTimer(txn, std::move(row));
       (*ms.mutable_timers())[timer_id] = std::move(ti);
       return Status::OK();
@@ -189,7 +190,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_workflow_id(cc.wf);
       row.set_run_id(cc.run);
       row.set_fire_time_us(it->second.fire_time_us());
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       DeleteDurableTimer(txn, row);
       ms.mutable_timers()->erase(timer_id);
       return Status::OK();
