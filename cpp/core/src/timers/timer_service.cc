@@ -69,6 +69,11 @@ size_t TimerService::size() {
   return heap_.size() + real_heap_.size();
 }
 
+size_t TimerService::real_time_size() {
+  std::lock_guard<std::mutex> l(mu_);
+  return real_heap_.size();
+}
+
 Status TimerService::SetTimeSkipping(bool enabled) {
   if (virtual_clock_ == nullptr) {
     return Status::FailedPrecondition("time skipping needs a VirtualClock (EngineOptions::clock)");

@@ -63,6 +63,8 @@ class TimerService {
   int64_t NextFireTime();
   // Timers waiting, real-time ones included.
   size_t size();
+  // Real-time timers waiting (AddAfterRealDelay).
+  size_t real_time_size();
 
  private:
   using RealTime = std::chrono::steady_clock::time_point;
