@@ -32,6 +32,7 @@
 // commands. In-memory update effects are collected in CommandContext::notes and applied by the
 // caller after the batch is written.
 #include "engine/engine_impl.h"
+#include "store/keys.h"
 
 namespace durable {
 
@@ -141,7 +142,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_run_id(cc.run);
       row.set_fire_time_us(ti.fire_time_us());
       row.set_timer_id(timer_id);
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       AddDurableTimer(txn, std::move(row));
       (*ms.mutable_timers())[timer_id] = std::move(ti);
       return Status::OK();
@@ -162,7 +163,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_workflow_id(cc.wf);
       row.set_run_id(cc.run);
       row.set_fire_time_us(it->second.fire_time_us());
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       DeleteDurableTimer(txn, row);
       ms.mutable_timers()->erase(timer_id);
       return Status::OK();
