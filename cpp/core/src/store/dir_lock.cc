@@ -9,21 +9,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <set>
+#include <map>
 
 namespace durable::store {
 namespace {
 
 constexpr const char* kLockFile = "durable.lock";
 
-// Real paths locked by this process: only to say "this process" rather than "another
-// process" in the error; flock alone enforces the exclusion.
+// Real paths locked by this process, with its pid (a forked child inherits the map but not
+// the locks' ownership): only to say "this process" rather than "another process" in the
+// error; flock alone enforces the exclusion.
 std::mutex& HeldMutex() {
   static std::mutex mu;
   return mu;
 }
-std::set<std::string>& Held() {
-  static std::set<std::string> held;
+std::map<std::string, pid_t>& Held() {
+  static std::map<std::string, pid_t> held;
   return held;
 }
 
@@ -52,7 +53,8 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& directory) 
   const std::string named = real == directory ? "'" + real + "'"
                                               : "'" + real + "' (opened as '" + directory + "')";
   std::lock_guard<std::mutex> lock(HeldMutex());
-  if (Held().count(real)) {
+  auto held = Held().find(real);
+  if (held != Held().end() && held->second == getpid()) {
     return Status::Unavailable("directory " + named + " is already open by this process");
   }
   const std::string path = real + "/" + kLockFile;
@@ -74,7 +76,7 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& directory) 
   if (ftruncate(fd, 0) != 0 || pwrite(fd, me.data(), me.size(), 0) < 0) {
     // The lock is held all the same; only the pid in a later error is missing.
   }
-  Held().insert(real);
+  Held()[real] = getpid();
   return std::unique_ptr<DirLock>(new DirLock(fd, real));
 }
 
