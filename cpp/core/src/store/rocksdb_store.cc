@@ -7,12 +7,15 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
+#include <mutex>
 #include <filesystem>
 #include <vector>
 
@@ -59,6 +62,41 @@ namespace {
 // How often a refused write may ask RocksDB to resume (each attempt on a still-full disk
 // costs a failed flush).
 constexpr auto kResumeInterval = std::chrono::milliseconds(100);
+
+// RocksDB's info LOG, written with stdio. RocksDB's own file logger asserts (Debian builds
+// keep assertions) on its next line after a failed append — on a full disk that aborts the
+// process — so a line that cannot be written is dropped instead.
+class InfoLog : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const std::string& path)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), file_(std::fopen(path.c_str(), "a")) {}
+  ~InfoLog() override {
+    if (file_) std::fclose(file_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (!file_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vfprintf(file_, format, ap);
+    std::fputc('\n', file_);
+    std::fflush(file_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
+
+// RocksDB's automatic recovery from a full disk waits (polling every 5 s) for free space of
+// the sum of the write buffers (128 MiB here), which a small disk never has, and meanwhile
+// answers DB::Resume with Busy. Turned off: Store::Write resumes by itself (TryResume).
+class ManualRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 bool IsNoSpace(const rocksdb::Status& s) {
   return s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos;
@@ -131,7 +169,7 @@ class RocksDbStore : public Store {
   }
 
   // After a failed write (disk full, I/O error) RocksDB refuses every write until its
-  // background error is cleared, and 7.8 clears it by itself only in some cases. So a refused
+  // background error is cleared (its own recovery is off, see ManualRecovery). So a refused
   // write asks for DB::Resume (flush the memtables to a new WAL, then accept writes again),
   // at most every kResumeInterval. True when RocksDB takes writes again.
   bool TryResume() {
@@ -163,8 +201,9 @@ Opened OpenDb(const std::string& directory, rocksdb::WALRecoveryMode recovery) {
   dbo.create_missing_column_families = true;
   dbo.enable_pipelined_write = false;
   dbo.max_background_jobs = 2;
-  dbo.keep_log_file_num = 3;
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  dbo.info_log = std::make_shared<InfoLog>(directory + "/LOG");
+  dbo.listeners.push_back(std::make_shared<ManualRecovery>());
   dbo.wal_recovery_mode = recovery;
 
   rocksdb::ColumnFamilyOptions cfo;
