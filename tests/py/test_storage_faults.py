@@ -1,18 +1,21 @@
 """A corrupt write-ahead log is refused on open, naming the file (DataLossError embedded, a
 non-zero exit of durable-server), unless the user accepts the loss; a directory is opened
-once per machine whatever path names it."""
+once per machine whatever path names it; a full disk refuses new work and serves again once
+space is freed (both transports)."""
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from durable.client import Client
-from durable.exceptions import DataLossError, NotFoundError
+from durable.exceptions import DataLossError, NotFoundError, ResourceExhaustedError
 from durable._server_process import ServerProcess, server_binary
 
 WORKFLOWS = 200
@@ -95,8 +98,6 @@ async def test_embedded_symlink_shares_the_open_directory(tmp_path: Path) -> Non
 
 
 def test_server_refuses_corrupt_wal_then_accepts_data_loss(tmp_path: Path) -> None:
-    import asyncio
-
     directory = str(tmp_path / "db")
     asyncio.run(_fill(directory))
     wal = _wal(directory)
@@ -120,8 +121,6 @@ def test_server_refuses_corrupt_wal_then_accepts_data_loss(tmp_path: Path) -> No
 
 
 def test_server_refuses_a_directory_open_in_this_process(tmp_path: Path) -> None:
-    import asyncio
-
     directory = tmp_path / "db"
     link = tmp_path / "link"
     directory.mkdir()
@@ -138,3 +137,90 @@ def test_server_refuses_a_directory_open_in_this_process(tmp_path: Path) -> None
     assert refused.returncode != 0
     assert (f"directory '{os.path.realpath(directory)}' (opened as '{link}') is already open "
             f"by another process (pid {os.getpid()})") in refused.stderr
+
+
+def test_cli_db_refuses_corrupt_wal_then_accepts_data_loss(tmp_path: Path) -> None:
+    import sys
+
+    directory = str(tmp_path / "db")
+    asyncio.run(_fill(directory))
+    wal = _wal(directory)
+    _overwrite_middle(wal)
+    cmd = [sys.executable, "-m", "durable", "workflow", "describe", "--db", directory,
+           "--workflow-id", "wf-0"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1, refused.stderr
+    assert f"write-ahead log '{wal}' is corrupt at offset" in refused.stderr
+    accepted = subprocess.run([*cmd, "--accept-data-loss"], capture_output=True, text=True,
+                              timeout=120)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "wf-0" in accepted.stdout
+
+
+# --- A full disk ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MiB tmpfs (the tests run as root here and in CI)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        if os.geteuid() != 0:
+            pytest.skip(f"mounting a tmpfs needs root: {mounted.stderr.strip()}")
+        pytest.fail(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill_disk(disk: Path) -> Path:
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"f" * (1 << 20))
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+async def _refused_then_served(client: Client, disk: Path, directory: str) -> None:
+    await client.start_workflow("Wf", id="before", task_queue="q")
+    filler = _fill_disk(disk)
+    with pytest.raises(ResourceExhaustedError, match=f"no space left on the device of "
+                                                     f"'{directory}'"):
+        for i in range(20000):
+            await client.start_workflow("Wf", id=f"full-{i}", task_queue="q")
+    await client.get_workflow_handle("before").describe()  # reads still work
+    filler.unlink()
+    for _ in range(1000):  # the engine resumes on a write once space is back
+        try:
+            await client.start_workflow("Wf", id="after", task_queue="q")
+            break
+        except ResourceExhaustedError:
+            await asyncio.sleep(0.05)
+    await client.get_workflow_handle("after").describe()
+
+
+async def test_embedded_full_disk_refuses_then_serves(small_disk: Path) -> None:
+    directory = str(small_disk / "db")
+    client = await Client.connect(directory)
+    try:
+        await _refused_then_served(client, small_disk, directory)
+    finally:
+        await client.close()
+
+
+async def test_server_full_disk_refuses_then_serves(small_disk: Path) -> None:
+    directory = str(small_disk / "db")
+    with ServerProcess(directory) as proc:
+        client = await Client.connect(proc.address)
+        try:
+            await _refused_then_served(client, small_disk, directory)
+        finally:
+            await client.close()
