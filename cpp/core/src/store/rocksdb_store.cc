@@ -235,9 +235,9 @@ Result<WalDamage> FindWalDamage(const std::string& directory) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(directory, ec)) {
     const std::string name = e.path().filename().string();
-    if (e.path().extension() != ".log" || name.find_first_not_of("0123456789") != name.size() - 4) {
-      continue;
-    }
+    const bool numbered_log = name.size() > 4 && e.path().extension() == ".log" &&
+                              name.find_first_not_of("0123456789") == name.size() - 4;
+    if (!numbered_log) continue;
     logs.emplace_back(std::stoull(name.substr(0, name.size() - 4)), e.path().string());
   }
   if (ec) return Status::Internal("cannot list '" + directory + "': " + ec.message());
