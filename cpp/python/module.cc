@@ -35,6 +35,7 @@ namespace {
     case StatusCode::kCancelled: cls = "RPCCancelledError"; break;
     case StatusCode::kUnauthenticated: cls = "UnauthenticatedError"; break;
     case StatusCode::kPermissionDenied: cls = "PermissionDeniedError"; break;
+    case StatusCode::kDataLoss: cls = "DataLossError"; break;
     case StatusCode::kInternal:
     case StatusCode::kOk: break;
   }
@@ -181,9 +182,11 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "open_data_dir",
-      [](const std::string& directory, bool sync_writes, bool virtual_clock) {
+      [](const std::string& directory, bool sync_writes, bool virtual_clock,
+         bool accept_data_loss) {
         durable::NamespacesOptions options;
         options.engine.sync_writes = sync_writes;
+        options.engine.accept_data_loss = accept_data_loss;
         // A test clock that flows with real time and jumps when skipping (Temporal's).
         options.engine.clock =
             virtual_clock ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
@@ -200,7 +203,8 @@ PYBIND11_MODULE(_core, m) {
         CheckOk(status);
         return std::make_shared<RootHandle>(std::move(r));
       },
-      py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false);
+      py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false,
+      py::arg("accept_data_loss") = false);
 
   m.def(
       "connect_remote",

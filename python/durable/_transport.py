@@ -180,7 +180,8 @@ def is_server_address(target: str) -> bool:
 def open_transport(target: str, *, namespace: str = "default", sync_writes: bool = True,
                    virtual_clock: bool = False, tls: Any = None, api_key: str | None = None,
                    rpc_metadata: Mapping[str, str] | None = None,
-                   connect_timeout: float | None = None) -> Transport:
+                   connect_timeout: float | None = None,
+                   accept_data_loss: bool = False) -> Transport:
     """Open the transport named by ``target`` (blocking: call it from a thread).
 
     ``path`` or ``embedded:path`` opens (or shares, within this process) the embedded engines
@@ -190,6 +191,8 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
         ValueError: ``target`` is empty or not a string, or TLS options are unusable.
         durable.exceptions.UnavailableError: The directory is locked by another process, or
             the server does not answer.
+        durable.exceptions.DataLossError: The directory's write-ahead log is corrupt and
+            ``accept_data_loss`` is False.
         durable.exceptions.NotFoundError: ``namespace`` is not registered.
     """
     if not isinstance(target, str) or not target.strip():
@@ -207,13 +210,19 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
         if not directory:
             raise ValueError("'embedded:' needs a directory, e.g. 'embedded:/var/lib/durable'")
         directory = os.path.abspath(os.path.expanduser(directory))
-        key, label = "dir:" + directory, f"embedded:{directory}"
+        # Keyed by the real path: a symlink shares the open engines (the core refuses a
+        # second open of one directory, whatever path names it).
+        key, label = "dir:" + os.path.realpath(directory), f"embedded:{directory}"
 
         def opener() -> Any:
             os.makedirs(directory, exist_ok=True)
             return _core.open_data_dir(directory, sync_writes=sync_writes,
-                                       virtual_clock=virtual_clock)
+                                       virtual_clock=virtual_clock,
+                                       accept_data_loss=accept_data_loss)
     else:
+        if accept_data_loss:
+            raise ValueError(f"accept_data_loss applies to an embedded directory, not to a "
+                             f"durable-server ({target!r}), which takes --accept-data-loss")
         tls_args = _tls_args(tls)
         metadata = sorted((str(k).lower(), str(v)) for k, v in (rpc_metadata or {}).items())
         key = "grpc:" + repr((target, tls_args, api_key, metadata))

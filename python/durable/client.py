@@ -207,6 +207,7 @@ class Client:
         identity: str | None = None,
         sync_writes: bool = True,
         interceptors: Sequence[Interceptor] = (),
+        accept_data_loss: bool = False,
         **ignored: Any,
     ) -> Client:
         """Connect to durable.
@@ -230,6 +231,10 @@ class Client:
             sync_writes: Sync the embedded engine's write-ahead log on each commit (the
                 durable default); False only for tests and benchmarks. The server decides
                 for itself (``--relaxed-writes``).
+            accept_data_loss: Open an embedded directory whose write-ahead log is corrupt,
+                keeping the records before the damage and dropping those after it (written
+                to stderr). Without it such a directory raises DataLossError. The server
+                decides for itself (``--accept-data-loss``). docs/storage.md.
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
                 ``lazy``, ``runtime``, ``plugins``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
@@ -240,8 +245,10 @@ class Client:
 
         Raises:
             ValueError: ``target_host`` is empty, or TLS settings are unusable.
-            durable.exceptions.UnavailableError: Another process holds the directory, or the
-                server does not answer.
+            durable.exceptions.UnavailableError: The directory is already open (by another
+                process, or by this one under another path), or the server does not answer.
+            durable.exceptions.DataLossError: The directory's write-ahead log is corrupt
+                (the message names the file and offset); see ``accept_data_loss``.
             durable.exceptions.UnauthenticatedError: The server wants an API key.
             durable.exceptions.NotFoundError: The namespace is not registered.
         """
@@ -249,7 +256,7 @@ class Client:
         transport = await loop.run_in_executor(
             None, lambda: _transport.open_transport(
                 target_host, namespace=namespace, sync_writes=sync_writes, tls=tls,
-                api_key=api_key, rpc_metadata=rpc_metadata))
+                api_key=api_key, rpc_metadata=rpc_metadata, accept_data_loss=accept_data_loss))
         return Client(transport, namespace=namespace, data_converter=data_converter,
                       identity=identity, interceptors=interceptors)
 

@@ -117,7 +117,9 @@ Result<std::unique_ptr<Engine>> OpenEngineOnStore(std::unique_ptr<Store> store,
 
 Result<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
                                            const EngineOptions& options) {
-  DURABLE_ASSIGN_OR_RETURN(auto store, OpenRocksDbStore(directory));
+  RocksDbStoreOptions store_options;
+  store_options.accept_data_loss = options.accept_data_loss;
+  DURABLE_ASSIGN_OR_RETURN(auto store, OpenRocksDbStore(directory, store_options));
   return OpenEngineOnStore(std::move(store), options);
 }
 
