@@ -109,7 +109,7 @@ class Replayer:
         self._defns = {}
         for cls in workflows:
             d = workflow._Definition.must_from_class(cls)
-            self._defns[d.name] = d
+            self._defns[d.key] = d
         if data_converter is None:
             from durable.converter import DataConverter
 
@@ -240,7 +240,7 @@ class Replayer:
         started = events[0].workflow_execution_started
         workflow_id = workflow_id or started.workflow_id or "replay"
         run_id = run_id or started.first_execution_run_id or "replay-run"
-        defn = self._defns.get(started.workflow_type)
+        defn = self._defns.get(started.workflow_type) or self._defns.get(workflow._DYNAMIC_KEY)
         if defn is None:
             raise ValueError(f"workflow type {started.workflow_type!r} of the history is not "
                              f"among the replayer's workflows {sorted(self._defns)}")
