@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from durable import _rpc_options
 from durable._workflow_handlers import _name_and_ret_type
 from durable.exceptions import DeadlineExceededError, DurableError, InvalidArgumentError
 from durable.v1 import common_pb2, history_pb2, service_pb2
@@ -140,10 +141,13 @@ class WorkflowUpdateHandle(Generic[ReturnType]):
         """The run the update went to, if known."""
         return self._run_id
 
-    async def result(self, *, rpc_timeout: timedelta | None = None) -> ReturnType:
+    async def result(self, *,
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the update's outcome.
 
         Args:
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
             rpc_timeout: Give up after this long (``DeadlineExceededError``); None = wait.
 
         Returns:
@@ -153,6 +157,10 @@ class WorkflowUpdateHandle(Generic[ReturnType]):
             WorkflowUpdateFailedError: The update was rejected or its handler failed.
             durable.exceptions.NotFoundError: No such update or workflow.
         """
+        with _rpc_options.rpc_options(rpc_metadata):  # rpc_timeout bounds the whole wait
+            return await self._result(rpc_timeout)
+
+    async def _result(self, rpc_timeout: timedelta | None) -> ReturnType:
         client = self._handle._client
         loop = asyncio.get_running_loop()
         deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None

@@ -19,7 +19,9 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf import json_format
 
-from durable import _transport
+from durable import _rpc_options, _transport
+from durable._history_events import (WorkflowHistoryEventAsyncIterator,
+                                     WorkflowHistoryEventFilterType)
 from durable._description import (
     PendingActivityInfo,
     PendingActivityState,
@@ -137,6 +139,8 @@ __all__ = [
     "WorkflowFailureError",
     "WorkflowHandle",
     "WorkflowHistory",
+    "WorkflowHistoryEventAsyncIterator",
+    "WorkflowHistoryEventFilterType",
     "WorkflowQueryFailedError",
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
@@ -356,6 +360,8 @@ class Client:
         start_signal_args: Sequence[Any] = (),
         search_attributes: TypedSearchAttributes | None = None,
         cron_schedule: str = "",
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -386,6 +392,10 @@ class Client:
             cron_schedule: Legacy cron (prefer :meth:`create_schedule`): the first run waits
                 for the next time of this cron string; each run that completes, fails or
                 times out is followed by a new run of the same id at the next time.
+            rpc_metadata: gRPC metadata of the call, replacing the connection's value of
+                the same key (as on every client call; the embedded engine ignores it).
+            rpc_timeout: gRPC deadline of the call (``DeadlineExceededError``; the embedded
+                engine ignores it).
 
         Returns:
             A handle to the run.
@@ -416,7 +426,7 @@ class Client:
                                                             TypedSearchAttributes):
             raise TypeError("search_attributes must be a TypedSearchAttributes, got "
                             f"{type(search_attributes).__name__}")
-        return await self._outbound.start_workflow(StartWorkflowInput(
+        input = StartWorkflowInput(
             workflow=name, args=args, id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
@@ -424,7 +434,9 @@ class Client:
             search_attributes=search_attributes, start_delay=start_delay, headers={},
             start_signal=signal_name, start_signal_args=list(start_signal_args),
             ret_type=result_type if result_type is not None else ret_type,
-            request_id=request_id, cron_schedule=cron_schedule))
+            request_id=request_id, cron_schedule=cron_schedule)
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            return await self._outbound.start_workflow(input)
 
     async def _start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
         """The start itself, at the end of the interceptor chain."""
@@ -721,11 +733,13 @@ class WorkflowHandle(Generic[ReturnType]):
                                             else (self._run_id or ""))
 
     async def result(self, *, follow_runs: bool = True,
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                      rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the workflow to close and return its result.
 
         Args:
             follow_runs: Follow continue-as-new and retry chains to the last run.
+            rpc_metadata: gRPC metadata of each call (over the embedded engine: ignored).
             rpc_timeout: Give up after this long (``DeadlineExceededError``); None = wait.
 
         Returns:
@@ -738,6 +752,10 @@ class WorkflowHandle(Generic[ReturnType]):
             WorkflowContinuedAsNewError: It continued as new and ``follow_runs`` is False.
             durable.exceptions.NotFoundError: No such workflow.
         """
+        with _rpc_options.rpc_options(rpc_metadata):  # rpc_timeout bounds the whole wait
+            return await self._result(follow_runs, rpc_timeout)
+
+    async def _result(self, follow_runs: bool, rpc_timeout: timedelta | None) -> ReturnType:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
         run_id = self._result_run_id or ""
@@ -800,31 +818,83 @@ class WorkflowHandle(Generic[ReturnType]):
                 continue
             raise RuntimeError(f"unexpected close event {kind} for workflow {self._id}")
 
-    async def describe(self) -> WorkflowExecutionDescription:
+    async def describe(self, *, rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                       rpc_timeout: timedelta | None = None) -> WorkflowExecutionDescription:
         """Status, type, times, history length of the run.
 
+        ``rpc_metadata`` / ``rpc_timeout``: gRPC metadata and deadline of the call (over the
+        embedded engine: checked and ignored), as on every call of the client.
+
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
+            durable.exceptions.DeadlineExceededError: ``rpc_timeout`` passed.
         """
-        resp = await self._client.transport.call_async(
-            "describe_workflow_execution",
-            service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            resp = await self._client.transport.call_async(
+                "describe_workflow_execution",
+                service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
         return await WorkflowExecutionDescription._from_proto(resp, self._client.data_converter)
 
-    async def fetch_history(self) -> WorkflowHistory:
-        """The run's full event history so far.
+    async def fetch_history(
+        self, *,
+        event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
+        skip_archival: bool = False,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> WorkflowHistory:
+        """The run's event history so far.
+
+        Args:
+            event_filter_type: ``ALL_EVENT``, or ``CLOSE_EVENT`` for only the event that
+                closed the run (none while it is open).
+            skip_archival: Accepted; durable has no archival.
+            rpc_metadata: gRPC metadata of the call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of the call (embedded engine: ignored).
 
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        resp = await self._client.transport.call_async(
-            "get_workflow_execution_history",
-            service_pb2.GetWorkflowExecutionHistoryRequest(execution=self._execution()))
-        return WorkflowHistory(workflow_id=self._id, events=list(resp.history.events),
+        event_filter_type = WorkflowHistoryEventFilterType(event_filter_type)
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            resp = await self._client.transport.call_async(
+                "get_workflow_execution_history",
+                service_pb2.GetWorkflowExecutionHistoryRequest(execution=self._execution()))
+        events = list(resp.history.events)
+        if event_filter_type == WorkflowHistoryEventFilterType.CLOSE_EVENT:
+            events = [e for e in events if _is_close_event(e)]
+        return WorkflowHistory(workflow_id=self._id, events=events,
                                run_id=resp.run_id or (self._run_id or ""))
 
+    def fetch_history_events(
+        self, *,
+        page_size: int | None = None,
+        next_page_token: bytes | None = None,
+        wait_new_event: bool = False,
+        event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
+        skip_archival: bool = False,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> WorkflowHistoryEventAsyncIterator:
+        """The run's history events as an async iterator (no call until iterated).
+
+        Args:
+            page_size: Events per page (all of them when None).
+            next_page_token: Resume from a page token of an earlier iterator.
+            wait_new_event: Keep iterating, waiting for new events, until the run closes.
+            event_filter_type: ``ALL_EVENT`` or ``CLOSE_EVENT``.
+            skip_archival: Accepted; durable has no archival.
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of each call (embedded engine: ignored).
+        """
+        return WorkflowHistoryEventAsyncIterator(
+            self._client, id=self._id, run_id=self._run_id, page_size=page_size,
+            next_page_token=next_page_token, wait_new_event=wait_new_event,
+            event_filter_type=event_filter_type, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout)
+
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
-                     args: Sequence[Any] = ()) -> None:
+                     args: Sequence[Any] = (), rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> None:
         """Send a signal to the workflow (recorded in its history, delivered in order).
 
         Args:
@@ -840,9 +910,10 @@ class WorkflowHandle(Generic[ReturnType]):
         from durable._workflow_handlers import _name_and_ret_type
 
         name = _name_and_ret_type(signal, "signal")[0]
-        await self._client._outbound.signal_workflow(SignalWorkflowInput(
-            id=self._id, run_id=self._run_id, signal=name,
-            args=_client_messages._args(arg, args, _arg_unset), headers={}))
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._client._outbound.signal_workflow(SignalWorkflowInput(
+                id=self._id, run_id=self._run_id, signal=name,
+                args=_client_messages._args(arg, args, _arg_unset), headers={}))
 
     async def _signal(self, input: SignalWorkflowInput) -> None:
         payloads = await self._client.data_converter.encode(list(input.args))
@@ -856,6 +927,7 @@ class WorkflowHandle(Generic[ReturnType]):
 
     async def query(self, query: str | Callable[..., Any], arg: Any = _arg_unset, *,
                     args: Sequence[Any] = (), result_type: Any = None,
+                    rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                     rpc_timeout: timedelta | None = None) -> Any:
         """Ask the workflow a query; a worker answers from the workflow's state.
 
@@ -878,12 +950,14 @@ class WorkflowHandle(Generic[ReturnType]):
             durable.exceptions.DeadlineExceededError: No worker answered in time.
             durable.exceptions.NotFoundError: No such workflow.
         """
-        return await _client_messages.query(self, query, arg, args, _arg_unset, result_type,
-                                            rpc_timeout)
+        with _rpc_options.rpc_options(rpc_metadata):
+            return await _client_messages.query(self, query, arg, args, _arg_unset,
+                                                result_type, rpc_timeout)
 
     async def execute_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                              args: Sequence[Any] = (), id: str | None = None,
                              result_type: Any = None,
+                             rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                              rpc_timeout: timedelta | None = None) -> Any:
         """Send an update and wait for its result.
 
@@ -905,12 +979,13 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         handle = await self.start_update(update, arg, args=args, id=id, result_type=result_type,
                                          wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                                         rpc_timeout=rpc_timeout)
-        return await handle.result(rpc_timeout=rpc_timeout)
+                                         rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        return await handle.result(rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
     async def start_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
                            id: str | None = None, result_type: Any = None,
+                           rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
         """Send an update and return once it reached ``wait_for_stage``.
 
@@ -932,9 +1007,10 @@ class WorkflowHandle(Generic[ReturnType]):
             ValueError: ``wait_for_stage`` is ADMITTED (not supported), bad arguments.
             durable.exceptions.FailedPreconditionError: The workflow is closed.
         """
-        return await _client_messages.start_update(
-            self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
-            result_type=result_type, rpc_timeout=rpc_timeout)
+        with _rpc_options.rpc_options(rpc_metadata):
+            return await _client_messages.start_update(
+                self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
+                result_type=result_type, rpc_timeout=rpc_timeout)
 
     def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
                           result_type: Any = None) -> WorkflowUpdateHandle[Any]:
@@ -948,15 +1024,27 @@ class WorkflowHandle(Generic[ReturnType]):
         return WorkflowUpdateHandle(self, id, workflow_run_id=workflow_run_id or self._run_id,
                                     result_type=result_type)
 
-    async def cancel(self, *, reason: str = "") -> None:
+    def get_update_handle_for(self, update: Callable[..., Any], id: str, *,
+                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle[Any]:
+        """:meth:`get_update_handle` typed by the ``@workflow.update`` method: the result
+        decodes into its return annotation (no call is made)."""
+        from durable._workflow_handlers import _name_and_ret_type
+
+        return self.get_update_handle(id, workflow_run_id=workflow_run_id,
+                                      result_type=_name_and_ret_type(update, "update")[1])
+
+    async def cancel(self, *, reason: str = "",
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> None:
         """Request cancellation (the workflow decides how to react).
 
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        await self._client._outbound.cancel_workflow(CancelWorkflowInput(
-            id=self._id, run_id=self._run_id,
-            first_execution_run_id=self._first_execution_run_id, reason=reason))
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._client._outbound.cancel_workflow(CancelWorkflowInput(
+                id=self._id, run_id=self._run_id,
+                first_execution_run_id=self._first_execution_run_id, reason=reason))
 
     async def _cancel(self, input: CancelWorkflowInput) -> None:
         await self._client.transport.call_async(
@@ -965,16 +1053,19 @@ class WorkflowHandle(Generic[ReturnType]):
                 workflow_execution=self._execution(), identity=self._client.identity,
                 reason=input.reason, request_id=str(uuid.uuid4())))
 
-    async def terminate(self, *args: Any, reason: str | None = None) -> None:
+    async def terminate(self, *args: Any, reason: str | None = None,
+                        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                        rpc_timeout: timedelta | None = None) -> None:
         """Terminate the run at once (no workflow code runs).
 
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
-            id=self._id, run_id=self._run_id,
-            first_execution_run_id=self._first_execution_run_id, args=list(args),
-            reason=reason))
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
+                id=self._id, run_id=self._run_id,
+                first_execution_run_id=self._first_execution_run_id, args=list(args),
+                reason=reason))
 
     async def _terminate(self, input: TerminateWorkflowInput) -> None:
         payloads = (await self._client.data_converter.encode(list(input.args))
