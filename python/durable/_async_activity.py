@@ -9,9 +9,11 @@ by ``durable.client`` (mirrors ``temporalio.client.AsyncActivityHandle``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
+from durable import _rpc_options
 from durable.exceptions import DurableError
 from durable.v1 import common_pb2, service_pb2
 
@@ -67,13 +69,20 @@ class AsyncActivityHandle:
             service_pb2.GetActivityTaskTokenRequest(activity=self._by_id))
         return bytes(resp.task_token)
 
-    async def complete(self, result: Any = None) -> None:
-        """Complete the activity with ``result``.
+    async def complete(self, result: Any = None, *,
+                       rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                       rpc_timeout: timedelta | None = None) -> None:
+        """Complete the activity with ``result`` (``rpc_metadata`` / ``rpc_timeout``: as
+        on every client call, ignored by the embedded engine).
 
         Raises:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
             durable.exceptions.PayloadConversionError: ``result`` cannot be converted.
         """
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._complete(result)
+
+    async def _complete(self, result: Any) -> None:
         payloads = await self._client.data_converter.encode([result])
         await self._client.transport.call_async(
             "respond_activity_task_completed",
@@ -83,7 +92,9 @@ class AsyncActivityHandle:
                 identity=self._client.identity))
 
     async def fail(self, error: BaseException, *,
-                   last_heartbeat_details: Sequence[Any] = ()) -> None:
+                   last_heartbeat_details: Sequence[Any] = (),
+                   rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                   rpc_timeout: timedelta | None = None) -> None:
         """Fail this attempt with ``error``; the engine retries per the retry policy.
 
         Args:
@@ -97,6 +108,10 @@ class AsyncActivityHandle:
         """
         if not isinstance(error, BaseException):
             raise TypeError(f"fail() needs an exception, got {error!r}")
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._fail(error, last_heartbeat_details)
+
+    async def _fail(self, error: BaseException, last_heartbeat_details: Sequence[Any]) -> None:
         dc = self._client.data_converter
         req = service_pb2.RespondActivityTaskFailedRequest(
             task_token=await self._resolve_token(), failure=await dc.encode_failure(error),
@@ -106,7 +121,9 @@ class AsyncActivityHandle:
                 await dc.encode(list(last_heartbeat_details)))
         await self._client.transport.call_async("respond_activity_task_failed", req)
 
-    async def heartbeat(self, *details: Any) -> None:
+    async def heartbeat(self, *details: Any,
+                        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                        rpc_timeout: timedelta | None = None) -> None:
         """Record a heartbeat (not throttled: every call is one request).
 
         Raises:
@@ -114,6 +131,10 @@ class AsyncActivityHandle:
                 with :meth:`report_cancellation`.
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._heartbeat(details)
+
+    async def _heartbeat(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))
         resp = await self._client.transport.call_async(
             "record_activity_task_heartbeat",
@@ -124,12 +145,18 @@ class AsyncActivityHandle:
         if resp.cancel_requested:
             raise AsyncActivityCancelledError()
 
-    async def report_cancellation(self, *details: Any) -> None:
+    async def report_cancellation(self, *details: Any,
+                                  rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                                  rpc_timeout: timedelta | None = None) -> None:
         """Report that the activity stopped after its cancellation was requested.
 
         Raises:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            await self._report_cancellation(details)
+
+    async def _report_cancellation(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))
         await self._client.transport.call_async(
             "respond_activity_task_canceled",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from durable import _rpc_options
 from durable._description import WorkflowExecutionStatus
 from durable._search_attributes import TypedSearchAttributes, _from_value
 from durable.v1 import service_pb2
@@ -104,8 +105,9 @@ class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
     """
 
     def __init__(self, client: Client, query: str, *, page_size: int, limit: int | None,
-                 next_page_token: bytes | None) -> None:
+                 next_page_token: bytes | None, rpc: tuple[Any, Any] = ({}, None)) -> None:
         self._client = client
+        self._rpc = rpc  # (rpc_metadata, rpc_timeout) of each call
         self._query = query
         self._page_size = page_size
         self._limit = limit
@@ -120,7 +122,8 @@ class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
         req = service_pb2.ListWorkflowExecutionsRequest(
             query=self._query, page_size=page_size or self._page_size,
             next_page_token=self.next_page_token or b"", namespace=self._client.namespace)
-        resp = await self._client.transport.call_async("list_workflow_executions", req)
+        with _rpc_options.rpc_options(*self._rpc):
+            resp = await self._client.transport.call_async("list_workflow_executions", req)
         self.current_page = [WorkflowExecution._from_proto(i, self._client.data_converter)
                              for i in resp.executions]
         self._index = 0

@@ -493,8 +493,9 @@ class Client:
         return await handle.result()
 
     def list_workflows(self, query: str | None = None, *, limit: int | None = None,
-                       page_size: int = 1000,
-                       next_page_token: bytes | None = None) -> WorkflowExecutionAsyncIterator:
+                       page_size: int = 1000, next_page_token: bytes | None = None,
+                       rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                       rpc_timeout: timedelta | None = None) -> WorkflowExecutionAsyncIterator:
         """Runs matching ``query`` (Temporal's list filter, docs/visibility.md), lazily paged.
 
             async for wf in client.list_workflows("WorkflowType = 'Order' AND "
@@ -507,6 +508,8 @@ class Client:
             limit: Stop after this many runs.
             page_size: Runs fetched per call (at most 10,000).
             next_page_token: Resume from a page token of an earlier iterator.
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of each call (embedded engine: ignored).
 
         Returns:
             An async iterator of :class:`WorkflowExecution` (its first page is fetched on
@@ -522,19 +525,27 @@ class Client:
             raise ValueError(f"page_size must be a positive int, got {page_size!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+        _rpc_options._check(rpc_metadata, rpc_timeout)
         return WorkflowExecutionAsyncIterator(self, query or "", page_size=page_size,
-                                              limit=limit, next_page_token=next_page_token)
+                                              limit=limit, next_page_token=next_page_token,
+                                              rpc=(rpc_metadata, rpc_timeout))
 
-    async def count_workflows(self, query: str | None = None) -> WorkflowExecutionCount:
+    async def count_workflows(
+            self, query: str | None = None,
+            rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+            rpc_timeout: timedelta | None = None) -> WorkflowExecutionCount:
         """How many runs match ``query``; ``... GROUP BY ExecutionStatus`` also counts each status.
+
+        ``rpc_metadata`` / ``rpc_timeout``: as on every client call (embedded: ignored).
 
         Raises:
             durable.exceptions.InvalidArgumentError: A malformed query (as list_workflows).
         """
-        resp = await self._transport.call_async(
-            "count_workflow_executions",
-            service_pb2.CountWorkflowExecutionsRequest(query=query or "",
-                                                       namespace=self._namespace))
+        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
+            resp = await self._transport.call_async(
+                "count_workflow_executions",
+                service_pb2.CountWorkflowExecutionsRequest(query=query or "",
+                                                           namespace=self._namespace))
         return WorkflowExecutionCount._from_proto(resp)
 
     async def add_search_attributes(self, keys: Sequence[SearchAttributeKey[Any]]) -> None:

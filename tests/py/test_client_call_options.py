@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from durable import workflow
+from durable import activity, workflow
 from durable._server_process import ServerProcess
+from durable.common import RetryPolicy
 from durable.client import (Client, WorkflowHistoryEventAsyncIterator,
                             WorkflowHistoryEventFilterType, WorkflowUpdateStage)
-from durable.exceptions import DeadlineExceededError, UnauthenticatedError
+from durable.exceptions import (ActivityError, ApplicationError, DeadlineExceededError,
+                                NotFoundError, UnauthenticatedError)
 from durable.worker import Worker
 
 
@@ -46,6 +48,55 @@ class Counter:
 
 META = {"x-request-source": "test"}
 LONG = timedelta(seconds=30)
+
+
+@activity.defn
+async def finished_elsewhere() -> str:
+    activity.raise_complete_async()
+
+
+@workflow.defn
+class AsyncActivities:
+    @workflow.run
+    async def run(self) -> list[str]:
+        out = []
+        for i in range(2):
+            try:
+                out.append(await workflow.execute_activity(
+                    finished_elsewhere, activity_id=f"a{i}",
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=RetryPolicy(maximum_attempts=1)))
+            except ActivityError as e:
+                out.append(str(e.cause))
+        return out
+
+
+async def test_async_activity_handle_and_visibility_take_rpc_options(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[AsyncActivities],
+                      activities=[finished_elsewhere]):
+        handle = await client.start_workflow(AsyncActivities.run, id=f"{task_queue}-async",
+                                             task_queue=task_queue)
+        for i, finish in enumerate(("complete", "fail")):
+            ahandle = client.get_async_activity_handle(workflow_id=handle.id,
+                                                       activity_id=f"a{i}")
+            while True:  # until the attempt is pending
+                try:
+                    await ahandle.heartbeat("working", rpc_metadata=META, rpc_timeout=LONG)
+                    break
+                except NotFoundError:
+                    await asyncio.sleep(0.05)
+            if finish == "complete":
+                await ahandle.complete("done", rpc_metadata=META, rpc_timeout=LONG)
+            else:
+                await ahandle.fail(ApplicationError("refused"), rpc_metadata=META,
+                                   rpc_timeout=LONG)
+        assert await handle.result() == ["done", "refused"]
+    query = f"WorkflowId = '{handle.id}'"
+    listed = [w.id async for w in client.list_workflows(query, rpc_metadata=META,
+                                                          rpc_timeout=LONG)]
+    assert listed == [handle.id]
+    assert (await client.count_workflows(query, META, LONG)).count == 1
 
 
 async def test_every_handle_call_takes_rpc_options(client: Client, task_queue: str) -> None:
@@ -103,6 +154,11 @@ async def test_rpc_options_reach_durable_server(tmp_path: Path, task_queue: str)
             with pytest.raises(DeadlineExceededError):
                 await events.fetch_next_page()
             await handle.terminate()  # ends the poll the server still parks (quick stop)
+            with pytest.raises(UnauthenticatedError, match="unknown API key"):
+                await client.count_workflows(rpc_metadata={"authorization": "Bearer k-bad"})
+            with pytest.raises(UnauthenticatedError, match="unknown API key"):
+                await client.get_async_activity_handle(task_token=b"t").heartbeat(
+                    rpc_metadata={"authorization": "Bearer k-bad"})
             assert (await handle.describe()).id == handle.id  # the connection is fine
         finally:
             await client.close()
