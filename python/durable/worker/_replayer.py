@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -183,6 +183,45 @@ class Replayer:
             for h in histories:
                 await one(h)
         return WorkflowReplayResults(replay_failures=failures)
+
+    def workflow_replay_iterator(
+        self, histories: AsyncIterable[Any] | Iterable[Any],
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]:
+        """Replay histories as they come, one result each (as temporalio)::
+
+            async with replayer.workflow_replay_iterator(histories) as results:
+                async for result in results:
+                    assert result.replay_failure is None, result.replay_failure
+
+        Each result carries its failure (``replay_failure``) instead of raising it.
+
+        Args:
+            histories: ``WorkflowHistory`` objects (or ``durable.v1.History``), as an async
+                iterable (e.g. ``client.list_workflows(...).map_histories()``) or an
+                iterable.
+
+        Raises:
+            ValueError: (while iterating) a history is malformed or of a workflow type not
+                in ``workflows``.
+        """
+        return self._replay_iterator(histories)
+
+    @contextlib.asynccontextmanager
+    async def _replay_iterator(self, histories: AsyncIterable[Any] | Iterable[Any]
+                               ) -> AsyncIterator[AsyncIterator[WorkflowReplayResult]]:
+        async def results() -> AsyncIterator[WorkflowReplayResult]:
+            if isinstance(histories, AsyncIterable):
+                async for h in histories:
+                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+            else:
+                for h in histories:
+                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+
+        gen = results()
+        try:
+            yield gen
+        finally:
+            await gen.aclose()
 
     async def _replay_watched(self, history: Any, timeout: float) -> BaseException | None:
         """``_replay_sync`` on a daemon thread watched by a deadlock detector; the first
