@@ -50,6 +50,23 @@ class WorkflowQueryFailedError(DurableError):
         self.message = message
 
 
+class WorkflowQueryRejectedError(DurableError):
+    """The query was refused by its ``reject_condition`` (the run's status meets it).
+
+    Attributes:
+        status: The run's ``WorkflowExecutionStatus``.
+    """
+
+    def __init__(self, status: Any) -> None:
+        super().__init__(f"Query rejected, status: {status}")
+        self._status = status
+
+    @property
+    def status(self) -> Any:
+        """The run's status that made the query rejected."""
+        return self._status
+
+
 class WorkflowUpdateFailedError(DurableError):
     """The update was rejected (its validator raised, or no handler) or its handler failed.
 
@@ -77,13 +94,14 @@ def _args(arg: Any, args: Sequence[Any], unset: Any) -> list[Any]:
 
 
 async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequence[Any],
-                unset: Any, result_type: Any, rpc_timeout: timedelta | None) -> Any:
+                unset: Any, result_type: Any, rpc_timeout: timedelta | None,
+                reject_condition: Any = None) -> Any:
     from durable._client_interceptor import QueryWorkflowInput
 
     name, ret_type = _name_and_ret_type(query, "query")
     return await handle._client._outbound.query_workflow(QueryWorkflowInput(
         id=handle.id, run_id=handle.run_id, query=name, args=_args(arg, args, unset),
-        reject_condition=None, headers={},
+        reject_condition=reject_condition, headers={},
         ret_type=result_type if result_type is not None else ret_type,
         rpc_timeout=rpc_timeout))
 
@@ -91,6 +109,7 @@ async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequenc
 async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
     """The query itself, at the end of the client's interceptor chain."""
     client = handle._client
+    await _check_reject_condition(handle, input.reject_condition)
     payloads = await client.data_converter.encode(list(input.args))
     from durable.common import timedelta_to_us
 
@@ -109,6 +128,25 @@ async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
         return None
     decoded = await client.data_converter.decode(values, [input.ret_type])
     return decoded[0]
+
+
+async def _check_reject_condition(handle: WorkflowHandle[Any], condition: Any) -> None:
+    """Refuse the query when the run's status meets ``condition``: checked by the client
+    with a describe just before the query (the engine has no reject conditions)."""
+    from durable._description import WorkflowExecutionStatus
+    from durable.common import QueryRejectCondition
+
+    if condition is None or QueryRejectCondition(condition) == QueryRejectCondition.NONE:
+        return
+    resp = await handle._client.transport.call_async(
+        "describe_workflow_execution",
+        service_pb2.DescribeWorkflowExecutionRequest(execution=handle._execution()))
+    status = WorkflowExecutionStatus(resp.info.status)
+    if status == WorkflowExecutionStatus.RUNNING:
+        return
+    if (QueryRejectCondition(condition) == QueryRejectCondition.NOT_OPEN
+            or status != WorkflowExecutionStatus.COMPLETED):
+        raise WorkflowQueryRejectedError(status)
 
 
 class WorkflowUpdateHandle(Generic[ReturnType]):

@@ -61,7 +61,8 @@ from durable._visibility import (
     WorkflowExecutionCount,
     WorkflowExecutionCountAggregationGroup,
 )
-from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+from durable.common import (QueryRejectCondition, RetryPolicy, WorkflowIdConflictPolicy,
+                            WorkflowIdReusePolicy)
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
     AlreadyExistsError,
@@ -87,6 +88,7 @@ from durable._client_interceptor import (
 )
 from durable._client_messages import (
     WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
@@ -142,6 +144,7 @@ __all__ = [
     "WorkflowHistoryEventAsyncIterator",
     "WorkflowHistoryEventFilterType",
     "WorkflowQueryFailedError",
+    "WorkflowQueryRejectedError",
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",
@@ -938,6 +941,7 @@ class WorkflowHandle(Generic[ReturnType]):
 
     async def query(self, query: str | Callable[..., Any], arg: Any = _arg_unset, *,
                     args: Sequence[Any] = (), result_type: Any = None,
+                    reject_condition: QueryRejectCondition | None = None,
                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                     rpc_timeout: timedelta | None = None) -> Any:
         """Ask the workflow a query; a worker answers from the workflow's state.
@@ -949,6 +953,9 @@ class WorkflowHandle(Generic[ReturnType]):
             arg: The single argument (or use ``args``).
             args: Several arguments.
             result_type: Type to decode the answer into (default: the method's annotation).
+            reject_condition: Refuse the query (``WorkflowQueryRejectedError``) when the run
+                is closed (``NOT_OPEN``) or closed other than by completing
+                (``NOT_COMPLETED_CLEANLY``); checked by the client just before the query.
             rpc_timeout: How long to wait for a worker to answer (the engine's default).
 
         Returns:
@@ -963,7 +970,7 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         with _rpc_options.rpc_options(rpc_metadata):
             return await _client_messages.query(self, query, arg, args, _arg_unset,
-                                                result_type, rpc_timeout)
+                                                result_type, rpc_timeout, reject_condition)
 
     async def execute_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                              args: Sequence[Any] = (), id: str | None = None,
