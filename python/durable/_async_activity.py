@@ -10,6 +10,7 @@ by ``durable.client`` (mirrors ``temporalio.client.AsyncActivityHandle``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,17 @@ from durable import _rpc_options
 from durable.exceptions import DurableError
 from durable.v1 import common_pb2, service_pb2
 
-__all__ = ["AsyncActivityCancelledError", "AsyncActivityHandle"]
+__all__ = ["AsyncActivityCancelledError", "AsyncActivityHandle", "AsyncActivityIDReference"]
+
+
+@dataclass(frozen=True)
+class AsyncActivityIDReference:
+    """An activity attempt named by its ids (as temporalio's): what the client's
+    interceptors see as ``id_or_token`` when the handle was made from ids."""
+
+    workflow_id: str | None
+    run_id: str | None
+    activity_id: str
 
 
 class AsyncActivityCancelledError(DurableError):
@@ -61,6 +72,13 @@ class AsyncActivityHandle:
         """The task token this handle was made with, if any."""
         return self._token
 
+    def _id_or_token(self) -> bytes | AsyncActivityIDReference:
+        if self._token is not None:
+            return self._token
+        return AsyncActivityIDReference(workflow_id=self._by_id.workflow_id or None,
+                                        run_id=self._by_id.run_id or None,
+                                        activity_id=self._by_id.activity_id)
+
     async def _resolve_token(self) -> bytes:
         if self._token is not None:
             return self._token
@@ -79,8 +97,12 @@ class AsyncActivityHandle:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
             durable.exceptions.PayloadConversionError: ``result`` cannot be converted.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._complete(result)
+        from durable._client_interceptor import CompleteAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.complete_async_activity(CompleteAsyncActivityInput(
+            id_or_token=self._id_or_token(), result=result, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
 
     async def _complete(self, result: Any) -> None:
         payloads = await self._client.data_converter.encode([result])
@@ -108,8 +130,13 @@ class AsyncActivityHandle:
         """
         if not isinstance(error, BaseException):
             raise TypeError(f"fail() needs an exception, got {error!r}")
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._fail(error, last_heartbeat_details)
+        from durable._client_interceptor import FailAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.fail_async_activity(FailAsyncActivityInput(
+            id_or_token=self._id_or_token(), error=error,
+            last_heartbeat_details=list(last_heartbeat_details), rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
 
     async def _fail(self, error: BaseException, last_heartbeat_details: Sequence[Any]) -> None:
         dc = self._client.data_converter
@@ -131,8 +158,12 @@ class AsyncActivityHandle:
                 with :meth:`report_cancellation`.
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._heartbeat(details)
+        from durable._client_interceptor import HeartbeatAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.heartbeat_async_activity(HeartbeatAsyncActivityInput(
+            id_or_token=self._id_or_token(), details=list(details), rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
 
     async def _heartbeat(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))
@@ -153,8 +184,13 @@ class AsyncActivityHandle:
         Raises:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._report_cancellation(details)
+        from durable._client_interceptor import ReportCancellationAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.report_cancellation_async_activity(
+            ReportCancellationAsyncActivityInput(
+                id_or_token=self._id_or_token(), details=list(details),
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _report_cancellation(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))

@@ -95,7 +95,8 @@ def _args(arg: Any, args: Sequence[Any], unset: Any) -> list[Any]:
 
 async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequence[Any],
                 unset: Any, result_type: Any, rpc_timeout: timedelta | None,
-                reject_condition: Any = None) -> Any:
+                reject_condition: Any = None,
+                rpc_metadata: Mapping[str, str | bytes] | None = None) -> Any:
     from durable._client_interceptor import QueryWorkflowInput
 
     name, ret_type = _name_and_ret_type(query, "query")
@@ -103,7 +104,7 @@ async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequenc
         id=handle.id, run_id=handle.run_id, query=name, args=_args(arg, args, unset),
         reject_condition=reject_condition, headers={},
         ret_type=result_type if result_type is not None else ret_type,
-        rpc_timeout=rpc_timeout))
+        rpc_metadata=rpc_metadata or {}, rpc_timeout=rpc_timeout))
 
 
 async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
@@ -237,7 +238,8 @@ async def _decode_outcome(handle: WorkflowHandle[Any], outcome: history_pb2.Upda
 
 async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args: Sequence[Any],
                        unset: Any, *, wait_for_stage: WorkflowUpdateStage, id: str | None,
-                       result_type: Any, rpc_timeout: timedelta | None
+                       result_type: Any, rpc_timeout: timedelta | None,
+                       rpc_metadata: Mapping[str, str | bytes] | None = None
                        ) -> WorkflowUpdateHandle[Any]:
     name, ret_type = _name_and_ret_type(update, "update")
     if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
@@ -252,7 +254,7 @@ async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args:
         first_execution_run_id=handle.first_execution_run_id, update_id=id or str(uuid.uuid4()),
         update=name, args=_args(arg, args, unset), wait_for_stage=wait_for_stage, headers={},
         ret_type=result_type if result_type is not None else ret_type,
-        rpc_timeout=rpc_timeout))
+        rpc_metadata=rpc_metadata or {}, rpc_timeout=rpc_timeout))
 
 
 async def _start_update(handle: WorkflowHandle[Any], input: Any) -> WorkflowUpdateHandle[Any]:

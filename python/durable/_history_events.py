@@ -79,6 +79,7 @@ class WorkflowHistoryEventAsyncIterator:
         self._current_page: Sequence[history_pb2.HistoryEvent] | None = None
         self._current_page_index = 0
         self._closed = False  # the close event was returned: nothing comes after it
+        self._resp_run_id = ""  # the run the engine answered for (the latest when run_id None)
 
     @property
     def current_page_index(self) -> int:
@@ -107,6 +108,7 @@ class WorkflowHistoryEventAsyncIterator:
         with _rpc_options.rpc_options(*self._rpc):
             resp = await self._client.transport.call_async(
                 "get_workflow_execution_history", req, long_poll=self._wait)
+        self._resp_run_id = resp.run_id or self._resp_run_id
         events = [e for e in resp.history.events if e.event_id >= self._next_event_id]
         if close_only:
             events = [e for e in events if is_close_event(e)]

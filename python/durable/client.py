@@ -29,7 +29,8 @@ from durable._description import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
 )
-from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
+from durable._async_activity import (AsyncActivityCancelledError, AsyncActivityHandle,
+                                     AsyncActivityIDReference)
 from durable._search_attributes import (
     SearchAttributeIndexedValueType,
     SearchAttributeKey,
@@ -77,6 +78,14 @@ from durable.v1 import common_pb2, history_pb2, service_pb2
 from durable import _client_messages
 from durable._client_interceptor import (
     CancelWorkflowInput,
+    CompleteAsyncActivityInput,
+    CountWorkflowsInput,
+    DescribeWorkflowInput,
+    FailAsyncActivityInput,
+    FetchWorkflowHistoryEventsInput,
+    HeartbeatAsyncActivityInput,
+    ListWorkflowsInput,
+    ReportCancellationAsyncActivityInput,
     Interceptor,
     OutboundInterceptor,
     QueryWorkflowInput,
@@ -97,6 +106,15 @@ from durable._client_messages import (
 __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
+    "AsyncActivityIDReference",
+    "CompleteAsyncActivityInput",
+    "CountWorkflowsInput",
+    "DescribeWorkflowInput",
+    "FailAsyncActivityInput",
+    "FetchWorkflowHistoryEventsInput",
+    "HeartbeatAsyncActivityInput",
+    "ListWorkflowsInput",
+    "ReportCancellationAsyncActivityInput",
     "CancelWorkflowInput",
     "Client",
     "Interceptor",
@@ -437,9 +455,9 @@ class Client:
             search_attributes=search_attributes, start_delay=start_delay, headers={},
             start_signal=signal_name, start_signal_args=list(start_signal_args),
             ret_type=result_type if result_type is not None else ret_type,
-            request_id=request_id, cron_schedule=cron_schedule)
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            return await self._outbound.start_workflow(input)
+            request_id=request_id, cron_schedule=cron_schedule, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout)
+        return await self._outbound.start_workflow(input)
 
     async def _start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
         """The start itself, at the end of the interceptor chain."""
@@ -529,9 +547,9 @@ class Client:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
         _rpc_options._check(rpc_metadata, rpc_timeout)
-        return WorkflowExecutionAsyncIterator(self, query or "", page_size=page_size,
-                                              limit=limit, next_page_token=next_page_token,
-                                              rpc=(rpc_metadata, rpc_timeout))
+        return self._outbound.list_workflows(ListWorkflowsInput(
+            query=query, page_size=page_size, next_page_token=next_page_token,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, limit=limit))
 
     async def count_workflows(
             self, query: str | None = None,
@@ -544,11 +562,14 @@ class Client:
         Raises:
             durable.exceptions.InvalidArgumentError: A malformed query (as list_workflows).
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            resp = await self._transport.call_async(
-                "count_workflow_executions",
-                service_pb2.CountWorkflowExecutionsRequest(query=query or "",
-                                                           namespace=self._namespace))
+        return await self._outbound.count_workflows(CountWorkflowsInput(
+            query=query, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _count_workflows(self, query: str | None) -> WorkflowExecutionCount:
+        resp = await self._transport.call_async(
+            "count_workflow_executions",
+            service_pb2.CountWorkflowExecutionsRequest(query=query or "",
+                                                       namespace=self._namespace))
         return WorkflowExecutionCount._from_proto(resp)
 
     async def add_search_attributes(self, keys: Sequence[SearchAttributeKey[Any]]) -> None:
@@ -843,10 +864,14 @@ class WorkflowHandle(Generic[ReturnType]):
             durable.exceptions.NotFoundError: No such workflow.
             durable.exceptions.DeadlineExceededError: ``rpc_timeout`` passed.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            resp = await self._client.transport.call_async(
-                "describe_workflow_execution",
-                service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
+        return await self._client._outbound.describe_workflow(DescribeWorkflowInput(
+            id=self._id, run_id=self._run_id, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _describe(self) -> WorkflowExecutionDescription:
+        resp = await self._client.transport.call_async(
+            "describe_workflow_execution",
+            service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
         return await WorkflowExecutionDescription._from_proto(resp, self._client.data_converter)
 
     async def fetch_history(
@@ -868,16 +893,13 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        event_filter_type = WorkflowHistoryEventFilterType(event_filter_type)
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            resp = await self._client.transport.call_async(
-                "get_workflow_execution_history",
-                service_pb2.GetWorkflowExecutionHistoryRequest(execution=self._execution()))
-        events = list(resp.history.events)
-        if event_filter_type == WorkflowHistoryEventFilterType.CLOSE_EVENT:
-            events = [e for e in events if _is_close_event(e)]
+        # As temporalio: the whole iterator of fetch_history_events (intercepted there).
+        it = self.fetch_history_events(event_filter_type=event_filter_type,
+                                       skip_archival=skip_archival, rpc_metadata=rpc_metadata,
+                                       rpc_timeout=rpc_timeout)
+        events = [e async for e in it]
         return WorkflowHistory(workflow_id=self._id, events=events,
-                               run_id=resp.run_id or (self._run_id or ""))
+                               run_id=getattr(it, "_resp_run_id", "") or (self._run_id or ""))
 
     def fetch_history_events(
         self, *,
@@ -900,11 +922,13 @@ class WorkflowHandle(Generic[ReturnType]):
             rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
             rpc_timeout: gRPC deadline of each call (embedded engine: ignored).
         """
-        return WorkflowHistoryEventAsyncIterator(
-            self._client, id=self._id, run_id=self._run_id, page_size=page_size,
-            next_page_token=next_page_token, wait_new_event=wait_new_event,
-            event_filter_type=event_filter_type, rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout)
+        return self._client._outbound.fetch_workflow_history_events(
+            FetchWorkflowHistoryEventsInput(
+                id=self._id, run_id=self._run_id, page_size=page_size,
+                next_page_token=next_page_token, wait_new_event=wait_new_event,
+                event_filter_type=WorkflowHistoryEventFilterType(event_filter_type),
+                skip_archival=skip_archival, rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout))
 
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
                      args: Sequence[Any] = (), rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
@@ -924,10 +948,10 @@ class WorkflowHandle(Generic[ReturnType]):
         from durable._workflow_handlers import _name_and_ret_type
 
         name = _name_and_ret_type(signal, "signal")[0]
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._client._outbound.signal_workflow(SignalWorkflowInput(
-                id=self._id, run_id=self._run_id, signal=name,
-                args=_client_messages._args(arg, args, _arg_unset), headers={}))
+        await self._client._outbound.signal_workflow(SignalWorkflowInput(
+            id=self._id, run_id=self._run_id, signal=name,
+            args=_client_messages._args(arg, args, _arg_unset), headers={},
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _signal(self, input: SignalWorkflowInput) -> None:
         payloads = await self._client.data_converter.encode(list(input.args))
@@ -968,9 +992,8 @@ class WorkflowHandle(Generic[ReturnType]):
             durable.exceptions.DeadlineExceededError: No worker answered in time.
             durable.exceptions.NotFoundError: No such workflow.
         """
-        with _rpc_options.rpc_options(rpc_metadata):
-            return await _client_messages.query(self, query, arg, args, _arg_unset,
-                                                result_type, rpc_timeout, reject_condition)
+        return await _client_messages.query(self, query, arg, args, _arg_unset, result_type,
+                                            rpc_timeout, reject_condition, rpc_metadata)
 
     async def execute_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                              args: Sequence[Any] = (), id: str | None = None,
@@ -1025,10 +1048,9 @@ class WorkflowHandle(Generic[ReturnType]):
             ValueError: ``wait_for_stage`` is ADMITTED (not supported), bad arguments.
             durable.exceptions.FailedPreconditionError: The workflow is closed.
         """
-        with _rpc_options.rpc_options(rpc_metadata):
-            return await _client_messages.start_update(
-                self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
-                result_type=result_type, rpc_timeout=rpc_timeout)
+        return await _client_messages.start_update(
+            self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
+            result_type=result_type, rpc_timeout=rpc_timeout, rpc_metadata=rpc_metadata)
 
     def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
                           result_type: Any = None) -> WorkflowUpdateHandle[Any]:
@@ -1059,10 +1081,10 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._client._outbound.cancel_workflow(CancelWorkflowInput(
-                id=self._id, run_id=self._run_id,
-                first_execution_run_id=self._first_execution_run_id, reason=reason))
+        await self._client._outbound.cancel_workflow(CancelWorkflowInput(
+            id=self._id, run_id=self._run_id,
+            first_execution_run_id=self._first_execution_run_id, reason=reason,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _cancel(self, input: CancelWorkflowInput) -> None:
         await self._client.transport.call_async(
@@ -1079,11 +1101,10 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        with _rpc_options.rpc_options(rpc_metadata, rpc_timeout):
-            await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
-                id=self._id, run_id=self._run_id,
-                first_execution_run_id=self._first_execution_run_id, args=list(args),
-                reason=reason))
+        await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
+            id=self._id, run_id=self._run_id,
+            first_execution_run_id=self._first_execution_run_id, args=list(args),
+            reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _terminate(self, input: TerminateWorkflowInput) -> None:
         payloads = (await self._client.data_converter.encode(list(input.args))
