@@ -736,15 +736,15 @@ def has_last_completion_result() -> bool:
 
 
 def get_last_completion_result(type_hint: Any = None) -> Any:
-    """The result of the previous run of a cron or scheduled workflow, decoded with
-    ``type_hint`` when given; None without one (durable records none yet:
-    docs/temporal-compatibility.md)."""
+    """The result of the last completed run of a cron chain (``cron_schedule=``), decoded
+    with ``type_hint`` when given; None without one (runs started by a schedule get none
+    yet: docs/temporal-compatibility.md)."""
     return _Runtime.current().workflow_last_completion_result(type_hint)
 
 
 def get_last_failure() -> BaseException | None:
-    """The failure of the previous attempt when this run is a retry of a failed one
-    (the workflow's retry policy), else None."""
+    """The failure of the previous attempt when this run is a retry of a failed one (the
+    workflow's retry policy), or of the previous run of a cron chain; else None."""
     return _Runtime.current().workflow_last_failure()
 
 
