@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from durable import _rpc_options
 from durable.v1 import schedule_pb2, service_pb2
 
 M = TypeVar("M", bound=Message)
@@ -80,8 +81,11 @@ class Transport:
         self._long = concurrent.futures.ThreadPoolExecutor(
             max_workers=64, thread_name_prefix="durable-longpoll")
 
-    def call(self, rpc: str, request: Message) -> Any:
+    def call(self, rpc: str, request: Message, options: _rpc_options.Options | None = None) -> Any:
         """Make one call, blocking this thread.
+
+        Args:
+            options: The client call's ``rpc_metadata`` / ``rpc_timeout`` (_rpc_options).
 
         Raises:
             durable.exceptions.RPCError: The engine refused (subclass says why).
@@ -89,10 +93,11 @@ class Transport:
         raise NotImplementedError
 
     async def call_async(self, rpc: str, request: Message, *, long_poll: bool = False) -> Any:
-        """Make one call from a thread and await it (the loop never blocks)."""
+        """Make one call from a thread and await it (the loop never blocks), with the
+        options of the client call in progress."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._long if long_poll else self._unary,
-                                          self.call, rpc, request)
+                                          self.call, rpc, request, _rpc_options.current())
 
     @property
     def target(self) -> str:
@@ -138,10 +143,13 @@ class CoreTransport(Transport):
     def target(self) -> str:
         return self._target
 
-    def call(self, rpc: str, request: Message) -> Any:
+    def call(self, rpc: str, request: Message, options: _rpc_options.Options | None = None) -> Any:
         response_cls = _RESPONSES[rpc]
         if rpc in _ADMIN_RPCS:
             data = getattr(self._root, rpc)(request.SerializeToString())
+        elif options is not None:
+            data = getattr(self._engine, rpc)(request.SerializeToString(),
+                                              metadata=list(options[0]), timeout_us=options[1])
         else:
             data = getattr(self._engine, rpc)(request.SerializeToString())
         return response_cls.FromString(data)

@@ -518,7 +518,7 @@ void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::A
     row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
     row.set_scheduled_event_id(id);
     row.set_attempt(1);
-    row.set_key("act/" + std::to_string(id) + "/1/s2s");
+    row.set_key(keys::timer::ActivityScheduleToStart(id, 1));
     AddDurableTimer(txn, std::move(row));
   }
   if (ai.expiration_time_us() > 0) {
@@ -528,7 +528,7 @@ void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::A
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(ai.expiration_time_us());
     row.set_scheduled_event_id(id);
-    row.set_key("act/" + std::to_string(id) + "/s2c");
+    row.set_key(keys::timer::ActivityScheduleToClose(id));
     AddDurableTimer(txn, std::move(row));
   }
 }

@@ -176,7 +176,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       a->set_workflow_task_completed_event_id(cc.completed_id);
       CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_COMPLETED, std::move(ev));
       cc.closed = true;
-      return ContinueCron(txn, ms, &cc.new_run);  // legacy cron: the next run
+      // Legacy cron: the next run, which gets this result as its last completion result.
+      return ContinueCron(txn, ms, &cc.new_run, &c.complete_workflow_execution().result());
     }
     case v1::Command::kFailWorkflowExecution: {
       DURABLE_RETURN_IF_ERROR(FailOrRetryRun(txn, ms, c.fail_workflow_execution().failure(),

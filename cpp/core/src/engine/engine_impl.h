@@ -434,9 +434,13 @@ class EngineImpl : public Engine {
   void NotifyScheduleOfClose(Txn& txn, const v1::ExecutionState& ms);
   void OnScheduleTimer(const v1::TimerRow& row, const std::string& key);
   // Legacy cron: after `ms` closed (completed, failed or timed out without a retry), creates
-  // its next run, whose first workflow task waits for the next cron time.
+  // its next run, whose first workflow task waits for the next cron time. The next run
+  // starts with `result` as its last completion result (else the one `ms` started with)
+  // and `failure` as its continued failure (as Temporal: workflow.get_last_completion_result
+  // / get_last_failure).
   Status ContinueCron(Txn& txn, const v1::ExecutionState& ms,
-                      std::optional<v1::ExecutionState>* new_run);
+                      std::optional<v1::ExecutionState>* new_run,
+                      const v1::Payloads* result = nullptr, const v1::Failure* failure = nullptr);
 
   // ---- outbox (outbox.cc) ----
   void OnOutbox(const v1::TimerRow& row, const std::string& key);

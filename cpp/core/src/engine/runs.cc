@@ -209,7 +209,8 @@ Status EngineImpl::FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Fa
   CloseRun(txn, ms,
            timed_out ? v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT : v1::WORKFLOW_EXECUTION_STATUS_FAILED,
            std::move(ev));
-  if (!d.retry) return ContinueCron(txn, ms, new_run);  // legacy cron: the next run
+  // Legacy cron: the next run, which gets this failure as its last failure.
+  if (!d.retry) return ContinueCron(txn, ms, new_run, nullptr, &failure);
   NewRunParams p;
   p.workflow_id = ms.workflow_id();
   p.run_id = new_run_id;

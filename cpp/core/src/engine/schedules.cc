@@ -329,7 +329,8 @@ Result<int64_t> CronDelay(const std::string& cron, int64_t now_us) {
 }
 
 Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
-                                std::optional<v1::ExecutionState>* new_run) {
+                                std::optional<v1::ExecutionState>* new_run,
+                                const v1::Payloads* result, const v1::Failure* failure) {
   const std::string& cron = ms.started().cron_schedule();
   if (cron.empty()) return Status::OK();
   auto delay = CronDelay(cron, txn.now_us);
@@ -340,6 +341,8 @@ Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
   p.started.set_attempt(1);
   p.started.set_continued_execution_run_id(ms.run_id());
   p.started.clear_continued_failure();
+  if (result != nullptr) *p.started.mutable_last_completion_result() = *result;
+  if (failure != nullptr) *p.started.mutable_continued_failure() = *failure;
   p.started.set_identity("");
   *p.started.mutable_search_attributes() = ms.search_attributes();
   *p.started.mutable_memo() = ms.memo();
