@@ -59,6 +59,7 @@ from durable._visibility import (
     WorkflowExecutionCount,
     WorkflowExecutionCountAggregationGroup,
 )
+from durable._workflow_service import WorkflowService
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
@@ -329,6 +330,12 @@ class Client:
     def transport(self) -> _transport.Transport:
         """The transport (internal)."""
         return self._transport
+
+    @property
+    def workflow_service(self) -> WorkflowService:
+        """Raw service calls with ``durable.v1`` protobuf messages, for what temporalio also
+        offers only that way (batch operations: ``start_batch_operation``, ...)."""
+        return WorkflowService(self._transport, self._namespace)
 
     async def close(self) -> None:
         """Release the engine (closed when the last client on its directory closes)."""
