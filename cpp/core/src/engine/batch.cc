@@ -16,6 +16,7 @@
 
 #include "engine/engine_impl.h"
 #include "store/keys.h"
+#include "visibility/query.h"
 
 namespace durable {
 
@@ -171,6 +172,11 @@ void EngineImpl::OnBatchTimer(const v1::TimerRow& row, const std::string& key) {
       lreq.set_next_page_token(rec.next_page_token());
       v1::ListWorkflowExecutionsResponse lresp;
       Status ls = visibility_->List(lreq, &lresp);
+      if (ls.code() == StatusCode::kInvalidArgument) {  // validated at start: never expected
+        rec.set_state(v1::BATCH_OPERATION_STATE_FAILED);
+        rec.set_stop_reason("the query does not list any more: " + ls.message());
+        break;
+      }
       if (!ls.ok()) {  // a storage error: this step is taken again later
         next_fire = Now() + kRetryUs;
         break;
@@ -194,7 +200,10 @@ void EngineImpl::OnBatchTimer(const v1::TimerRow& row, const std::string& key) {
   Txn txn(Now());
   txn.batch.Delete(ColumnFamily::kTimers, key);
   rec.clear_timer_key();
-  if (rec.listed_all() && rec.next_index() >= rec.page_size()) {
+  if (rec.state() == v1::BATCH_OPERATION_STATE_FAILED) {
+    rec.set_close_time_us(txn.now_us);
+    rec.clear_page();
+  } else if (rec.listed_all() && rec.next_index() >= rec.page_size()) {
     rec.set_state(v1::BATCH_OPERATION_STATE_COMPLETED);
     rec.set_close_time_us(txn.now_us);
     rec.clear_page();
@@ -232,6 +241,12 @@ Status EngineImpl::StartBatchOperation(const v1::StartBatchOperationRequest& req
     const auto& s = req.signal_operation();
     if (s.signal().empty()) return Status::InvalidArgument(what + ": the signal name is empty");
     DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "signal '" + s.signal() + "' input", ""));
+  }
+  // The cursor follows the start-time order: a query's own order could move a row that the
+  // batch changes (CloseTime, ExecutionStatus) past the cursor.
+  auto parsed = visibility::ParseQuery(req.visibility_query());
+  if (parsed.ok() && (!parsed.value().order_by.empty() || parsed.value().group_by)) {
+    return Status::InvalidArgument(what + ": the query may not have ORDER BY or GROUP BY");
   }
   // Validates the query too (kInvalidArgument naming the token).
   v1::CountWorkflowExecutionsRequest creq;
