@@ -225,3 +225,23 @@ async def test_thousand_workflow_batch_survives_a_server_sigkill(tmp_path: Path)
         await client.close()
     finally:
         proc.stop()
+
+
+async def test_workflow_commands_take_a_query_as_the_temporal_cli(client: Any, cli: Cli,
+                                                                  task_queue: str) -> None:
+    handles = await _start_many(client, task_queue, 2, "wq")
+    query = f"TaskQueue='{task_queue}'"
+    code, out, err = await cli("workflow", "signal", "-q", query, "--name", "poke", "-j", "wq-s")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "Batch wq-s completed: 2/2 done, 0 failed"
+    final = await cli.json("workflow", "terminate", "--query", query, "--reason", "done",
+                           "--job-id", "wq-t", "--yes")
+    assert (final["operationType"], final["completeOperationCount"]) == ("TERMINATE", 2)
+    for h in handles:
+        kinds = await event_types(h)
+        assert kinds.count("workflow_execution_signaled") == 1
+        assert kinds.count("workflow_execution_terminated") == 1
+    code, _, err = await cli("workflow", "cancel", "-q", query, "-w", "wq-0")
+    assert code == 2 and "cannot be combined with -w" in err
+    code, _, err = await cli("workflow", "terminate")
+    assert code == 2 and err == "durable: give --workflow-id/-w or --query/-q\n"

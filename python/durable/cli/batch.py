@@ -54,7 +54,7 @@ def add_parser(commands: Any) -> None:
             ("signal", "signal", "durable batch signal -q \"WorkflowType='Ns'\" --name retry "
                                  "-i '{\"force\": true}' --reason 'after the fix'")):
         p = cmd(name, f"{verb} every workflow matching a query, at a limited rate", example,
-                _start)
+                start)
         p.set_defaults(operation=name)
         p.add_argument("--query", "-q", required=True, help="visibility query (docs/visibility.md)")
         p.add_argument("--reason", help="recorded with each action (default: who and how)")
@@ -133,7 +133,9 @@ def _progress(d: dict[str, Any]) -> str:
             f"{d['failureOperationCount']} failed")
 
 
-async def _start(args: argparse.Namespace, client: Any) -> int:
+async def start(args: argparse.Namespace, client: Any) -> int:
+    """Start the batch the flags describe and wait for its end (also for ``durable workflow
+    terminate|cancel|signal --query``)."""
     req = await _request(args, client)
     await client.workflow_service.start_batch_operation(req)
     out: Output = args.out_factory(args.output)
