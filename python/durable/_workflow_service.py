@@ -1,27 +1,44 @@
-"""``client.workflow_service``: raw service calls taking and returning the protobuf messages
-of ``durable.v1`` (as temporalio's ``client.workflow_service.<rpc>(request)``), for the calls
-temporalio offers only that way: batch operations (docs/batch.md).
+"""``client.workflow_service``: raw service calls shaped like temporalio's
+``client.workflow_service.<rpc>(Request)``, for what the high-level client does not wrap:
+``reset_workflow_execution`` (docs/reset.md) and the batch operations
+(``start_batch_operation``, ``describe_batch_operation``, ``list_batch_operations``,
+``stop_batch_operation``; docs/batch.md). Requests and responses are durable's protobuf
+messages (also under ``durable.api.workflowservice.v1``), whose fields follow Temporal's.
 
 Thread-safe.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from durable.v1 import batch_pb2
-
-if TYPE_CHECKING:
-    from durable._transport import Transport
+from durable import _transport
+from durable.v1 import batch_pb2, service_pb2
 
 
 class WorkflowService:
-    """Raw calls on one client's namespace. An empty ``namespace`` in a request means the
-    client's; another one is refused (connect a client to that namespace instead)."""
+    """The raw workflow service of one client (its transport and namespace)."""
 
-    def __init__(self, transport: Transport, namespace: str) -> None:
+    def __init__(self, transport: _transport.Transport, namespace: str) -> None:
         self._transport = transport
         self._namespace = namespace
+
+    async def reset_workflow_execution(
+        self, req: service_pb2.ResetWorkflowExecutionRequest,
+    ) -> service_pb2.ResetWorkflowExecutionResponse:
+        """A new run of the workflow from the end of an earlier workflow task (docs/reset.md);
+        the current run, if open, is terminated naming the new run. Returns the new run id in
+        ``run_id``.
+
+        Raises:
+            ValueError: ``req.namespace`` is not this client's namespace.
+            durable.exceptions.NotFoundError: Unknown workflow, run or event.
+            durable.exceptions.InvalidArgumentError: The event does not end a workflow task.
+            durable.exceptions.FailedPreconditionError: A child workflow or external
+                signal/cancel is pending at the reset point, or the run is a child.
+        """
+        if req.namespace and req.namespace != self._namespace:
+            raise ValueError(f"ResetWorkflowExecutionRequest.namespace is {req.namespace!r} but "
+                             f"this client is connected to namespace {self._namespace!r}")
+        return await self._transport.call_async("reset_workflow_execution", req)
 
     def _check(self, req: object, cls: type) -> None:
         if not isinstance(req, cls):

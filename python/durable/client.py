@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf import json_format
 
 from durable import _transport
+from durable._workflow_service import WorkflowService
 from durable._description import (
     PendingActivityInfo,
     PendingActivityState,
@@ -59,7 +60,6 @@ from durable._visibility import (
     WorkflowExecutionCount,
     WorkflowExecutionCountAggregationGroup,
 )
-from durable._workflow_service import WorkflowService
 from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
@@ -317,6 +317,12 @@ class Client:
         return self._namespace
 
     @property
+    def workflow_service(self) -> WorkflowService:
+        """Raw service calls, as temporalio's ``client.workflow_service``:
+        ``reset_workflow_execution`` and the batch operations (``start_batch_operation``, ...)."""
+        return WorkflowService(self._transport, self._namespace)
+
+    @property
     def identity(self) -> str:
         """Identity recorded with this client's (and its workers') actions."""
         return self._identity
@@ -330,12 +336,6 @@ class Client:
     def transport(self) -> _transport.Transport:
         """The transport (internal)."""
         return self._transport
-
-    @property
-    def workflow_service(self) -> WorkflowService:
-        """Raw service calls with ``durable.v1`` protobuf messages, for what temporalio also
-        offers only that way (batch operations: ``start_batch_operation``, ...)."""
-        return WorkflowService(self._transport, self._namespace)
 
     async def close(self) -> None:
         """Release the engine (closed when the last client on its directory closes)."""
