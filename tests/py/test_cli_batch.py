@@ -128,8 +128,11 @@ async def test_cancel_and_signal_batches(client: Any, cli: Cli, task_queue: str)
 async def test_stop_through_the_cli_after_a_start_through_workflow_service(
         client: Any, cli: Cli, task_queue: str) -> None:
     await _start_many(client, task_queue, 4, "st")
+    from durable.api.workflowservice.v1 import StartBatchOperationRequest
+
+    assert StartBatchOperationRequest is batch_pb2.StartBatchOperationRequest  # temporalio's path
     svc = client.workflow_service
-    req = batch_pb2.StartBatchOperationRequest(
+    req = StartBatchOperationRequest(
         visibility_query=f"TaskQueue='{task_queue}'", job_id="job-stop", reason="slow",
         max_operations_per_second=0.5)  # a step every 2 s: the stop lands before the 2nd
     req.termination_operation.SetInParent()
