@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "durable/engine.h"
 #include "durable/namespaces.h"
@@ -35,6 +37,7 @@ namespace {
     case StatusCode::kCancelled: cls = "RPCCancelledError"; break;
     case StatusCode::kUnauthenticated: cls = "UnauthenticatedError"; break;
     case StatusCode::kPermissionDenied: cls = "PermissionDeniedError"; break;
+    case StatusCode::kDataLoss: cls = "DataLossError"; break;
     case StatusCode::kInternal:
     case StatusCode::kOk: break;
   }
@@ -128,23 +131,31 @@ void WithoutGil(const std::shared_ptr<Root>& root, Fn fn) {
   CheckOk(status);
 }
 
-// Binds one Service method as `name(request_bytes) -> response_bytes`.
+// Binds one Service method as `name(request_bytes, metadata=[], timeout_us=0) ->
+// response_bytes`; metadata and timeout are the call's options (durable::CallOptions).
 template <typename Req, typename Resp>
 void BindRpc(py::class_<ServiceHandle>& cls, const char* name,
              Status (durable::Service::*method)(const Req&, Resp*)) {
-  cls.def(name, [method, name](ServiceHandle& self, const py::bytes& data) {
-    Req req = Parse<Req>(data, name);
-    Resp resp;
-    std::string out;
-    std::shared_ptr<Root> root = self.root->Get();
-    WithoutGil(root, [&](Root& r) {
-      DURABLE_ASSIGN_OR_RETURN(durable::Service * svc, r.ServiceFor(self.ns));
-      Status status = (svc->*method)(req, &resp);
-      if (status.ok()) resp.SerializeToString(&out);
-      return status;
-    });
-    return py::bytes(out);
-  });
+  cls.def(
+      name,
+      [method, name](ServiceHandle& self, const py::bytes& data,
+                     std::vector<std::pair<std::string, std::string>> metadata,
+                     int64_t timeout_us) {
+        Req req = Parse<Req>(data, name);
+        Resp resp;
+        std::string out;
+        std::shared_ptr<Root> root = self.root->Get();
+        WithoutGil(root, [&](Root& r) {
+          durable::CallOptionsScope scope({std::move(metadata), timeout_us});
+          DURABLE_ASSIGN_OR_RETURN(durable::Service * svc, r.ServiceFor(self.ns));
+          Status status = (svc->*method)(req, &resp);
+          if (status.ok()) resp.SerializeToString(&out);
+          return status;
+        });
+        return py::bytes(out);
+      },
+      py::arg("request"), py::arg("metadata") = std::vector<std::pair<std::string, std::string>>{},
+      py::arg("timeout_us") = 0);
 }
 
 // Binds one namespace-administration call on the root handle.
@@ -181,9 +192,11 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "open_data_dir",
-      [](const std::string& directory, bool sync_writes, bool virtual_clock) {
+      [](const std::string& directory, bool sync_writes, bool virtual_clock,
+         bool accept_data_loss) {
         durable::NamespacesOptions options;
         options.engine.sync_writes = sync_writes;
+        options.engine.accept_data_loss = accept_data_loss;
         // A test clock that flows with real time and jumps when skipping (Temporal's).
         options.engine.clock =
             virtual_clock ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
@@ -200,7 +213,8 @@ PYBIND11_MODULE(_core, m) {
         CheckOk(status);
         return std::make_shared<RootHandle>(std::move(r));
       },
-      py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false);
+      py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false,
+      py::arg("accept_data_loss") = false);
 
   m.def(
       "connect_remote",

@@ -67,13 +67,30 @@ class Channel {
     auto backoff = std::chrono::milliseconds(50);
     while (true) {
       grpc::ClientContext ctx;
-      const int64_t timeout_us =
+      const CallOptions* call = CallOptionsScope::Current();
+      int64_t timeout_us =
           long_poll_us > 0 ? long_poll_us + kLongPollMarginUs : options_.rpc_timeout_us;
+      if (call != nullptr && call->timeout_us > 0) timeout_us = call->timeout_us;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(timeout_us));
       ctx.AddMetadata("durable-namespace", ns.empty() ? "default" : ns);
       ctx.AddMetadata("durable-protocol", std::to_string(kProtocolVersion));
-      if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
-      for (const auto& [k, v] : options_.metadata) ctx.AddMetadata(k, v);
+      // The call's own metadata replaces the connection's for the same key.
+      auto overridden = [call](const std::string& key) {
+        if (call == nullptr) return false;
+        for (const auto& kv : call->metadata) {
+          if (kv.first == key) return true;
+        }
+        return false;
+      };
+      if (!options_.api_key.empty() && !overridden("authorization")) {
+        ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
+      }
+      for (const auto& [k, v] : options_.metadata) {
+        if (!overridden(k)) ctx.AddMetadata(k, v);
+      }
+      if (call != nullptr) {
+        for (const auto& [k, v] : call->metadata) ctx.AddMetadata(k, v);
+      }
       resp->Clear();
       grpc::Status gs = (stub_.get()->*method)(&ctx, req, resp);
       if (gs.error_code() != grpc::StatusCode::UNAVAILABLE || Clock::now() + backoff > give_up) {
@@ -209,6 +226,19 @@ class RemoteClientImpl : public RemoteClient {
 };
 
 }  // namespace
+
+namespace {
+thread_local const CallOptions* current_call_options = nullptr;
+}  // namespace
+
+CallOptionsScope::CallOptionsScope(CallOptions options)
+    : options_(std::move(options)), previous_(current_call_options) {
+  current_call_options = &options_;
+}
+
+CallOptionsScope::~CallOptionsScope() { current_call_options = previous_; }
+
+const CallOptions* CallOptionsScope::Current() { return current_call_options; }
 
 Result<std::unique_ptr<RemoteClient>> ConnectRemote(const RemoteOptions& options) {
   auto client = std::make_unique<RemoteClientImpl>(options);

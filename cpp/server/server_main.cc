@@ -24,6 +24,8 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
                         ('*' = every namespace); clients send 'authorization: Bearer <key>'
   --relaxed-writes      do not sync the WAL on every transition (tests and benchmarks only:
                         a machine crash may lose the last transitions)
+  --accept-data-loss    open even if a write-ahead log is corrupt: keep the records before
+                        the damage, drop those after it (default: refuse, naming the file)
   --retention-sweep-interval SECONDS
                         how often closed runs past their namespace's retention are deleted
                         (default 60)
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
       options.api_keys = value();
     } else if (name == "--relaxed-writes") {
       options.sync_writes = false;
+    } else if (name == "--accept-data-loss") {
+      options.accept_data_loss = true;
     } else if (name == "--retention-sweep-interval") {
       const std::string v = value();
       char* end = nullptr;

@@ -9,13 +9,26 @@ by ``durable.client`` (mirrors ``temporalio.client.AsyncActivityHandle``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from durable import _rpc_options
 from durable.exceptions import DurableError
 from durable.v1 import common_pb2, service_pb2
 
-__all__ = ["AsyncActivityCancelledError", "AsyncActivityHandle"]
+__all__ = ["AsyncActivityCancelledError", "AsyncActivityHandle", "AsyncActivityIDReference"]
+
+
+@dataclass(frozen=True)
+class AsyncActivityIDReference:
+    """An activity attempt named by its ids (as temporalio's): what the client's
+    interceptors see as ``id_or_token`` when the handle was made from ids."""
+
+    workflow_id: str | None
+    run_id: str | None
+    activity_id: str
 
 
 class AsyncActivityCancelledError(DurableError):
@@ -59,6 +72,13 @@ class AsyncActivityHandle:
         """The task token this handle was made with, if any."""
         return self._token
 
+    def _id_or_token(self) -> bytes | AsyncActivityIDReference:
+        if self._token is not None:
+            return self._token
+        return AsyncActivityIDReference(workflow_id=self._by_id.workflow_id or None,
+                                        run_id=self._by_id.run_id or None,
+                                        activity_id=self._by_id.activity_id)
+
     async def _resolve_token(self) -> bytes:
         if self._token is not None:
             return self._token
@@ -67,13 +87,24 @@ class AsyncActivityHandle:
             service_pb2.GetActivityTaskTokenRequest(activity=self._by_id))
         return bytes(resp.task_token)
 
-    async def complete(self, result: Any = None) -> None:
-        """Complete the activity with ``result``.
+    async def complete(self, result: Any = None, *,
+                       rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                       rpc_timeout: timedelta | None = None) -> None:
+        """Complete the activity with ``result`` (``rpc_metadata`` / ``rpc_timeout``: as
+        on every client call, ignored by the embedded engine).
 
         Raises:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
             durable.exceptions.PayloadConversionError: ``result`` cannot be converted.
         """
+        from durable._client_interceptor import CompleteAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.complete_async_activity(CompleteAsyncActivityInput(
+            id_or_token=self._id_or_token(), result=result, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _complete(self, result: Any) -> None:
         payloads = await self._client.data_converter.encode([result])
         await self._client.transport.call_async(
             "respond_activity_task_completed",
@@ -83,7 +114,9 @@ class AsyncActivityHandle:
                 identity=self._client.identity))
 
     async def fail(self, error: BaseException, *,
-                   last_heartbeat_details: Sequence[Any] = ()) -> None:
+                   last_heartbeat_details: Sequence[Any] = (),
+                   rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                   rpc_timeout: timedelta | None = None) -> None:
         """Fail this attempt with ``error``; the engine retries per the retry policy.
 
         Args:
@@ -97,6 +130,15 @@ class AsyncActivityHandle:
         """
         if not isinstance(error, BaseException):
             raise TypeError(f"fail() needs an exception, got {error!r}")
+        from durable._client_interceptor import FailAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.fail_async_activity(FailAsyncActivityInput(
+            id_or_token=self._id_or_token(), error=error,
+            last_heartbeat_details=list(last_heartbeat_details), rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _fail(self, error: BaseException, last_heartbeat_details: Sequence[Any]) -> None:
         dc = self._client.data_converter
         req = service_pb2.RespondActivityTaskFailedRequest(
             task_token=await self._resolve_token(), failure=await dc.encode_failure(error),
@@ -106,7 +148,9 @@ class AsyncActivityHandle:
                 await dc.encode(list(last_heartbeat_details)))
         await self._client.transport.call_async("respond_activity_task_failed", req)
 
-    async def heartbeat(self, *details: Any) -> None:
+    async def heartbeat(self, *details: Any,
+                        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                        rpc_timeout: timedelta | None = None) -> None:
         """Record a heartbeat (not throttled: every call is one request).
 
         Raises:
@@ -114,6 +158,14 @@ class AsyncActivityHandle:
                 with :meth:`report_cancellation`.
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
+        from durable._client_interceptor import HeartbeatAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.heartbeat_async_activity(HeartbeatAsyncActivityInput(
+            id_or_token=self._id_or_token(), details=list(details), rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _heartbeat(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))
         resp = await self._client.transport.call_async(
             "record_activity_task_heartbeat",
@@ -124,12 +176,23 @@ class AsyncActivityHandle:
         if resp.cancel_requested:
             raise AsyncActivityCancelledError()
 
-    async def report_cancellation(self, *details: Any) -> None:
+    async def report_cancellation(self, *details: Any,
+                                  rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                                  rpc_timeout: timedelta | None = None) -> None:
         """Report that the activity stopped after its cancellation was requested.
 
         Raises:
             durable.exceptions.NotFoundError: The attempt is no longer pending.
         """
+        from durable._client_interceptor import ReportCancellationAsyncActivityInput
+
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        await self._client._outbound.report_cancellation_async_activity(
+            ReportCancellationAsyncActivityInput(
+                id_or_token=self._id_or_token(), details=list(details),
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _report_cancellation(self, details: Sequence[Any]) -> None:
         payloads = await self._client.data_converter.encode(list(details))
         await self._client.transport.call_async(
             "respond_activity_task_canceled",

@@ -6,8 +6,10 @@ dataclass and passes it down the chain; the innermost link (``_ClientImpl``) sen
 ``headers`` are carried with the call (workflow start, signal, query, update) and arrive
 in the worker's inbound interceptors; an ``Interceptor`` that is also a
 ``durable.worker.Interceptor`` is used by workers built on this client too.
-Fields temporalio has and durable does not use (summaries,
-``rpc_metadata``, ``priority``, ...) exist with defaults and are ignored.
+``rpc_metadata`` / ``rpc_timeout`` of an input are those of the call (an interceptor may
+change them); the end of the chain sends them with the call's rpcs (docs/server.md).
+Fields temporalio has and durable does not use (summaries, ``priority``, ...) exist with
+defaults and are ignored.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from durable._rpc_options import rpc_options
 from durable.v1.common_pb2 import Payload
 
 if TYPE_CHECKING:
+    from durable._async_activity import AsyncActivityHandle
     from durable._client_messages import WorkflowUpdateHandle, WorkflowUpdateStage
+    from durable._description import WorkflowExecutionDescription
+    from durable._history_events import WorkflowHistoryEventAsyncIterator
+    from durable._visibility import WorkflowExecutionAsyncIterator, WorkflowExecutionCount
     from durable.client import Client, WorkflowHandle
     from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
 
@@ -126,6 +133,97 @@ class TerminateWorkflowInput:
     rpc_timeout: timedelta | None = None
 
 
+@dataclass
+class DescribeWorkflowInput:
+    """Input for :meth:`OutboundInterceptor.describe_workflow`."""
+
+    id: str
+    run_id: str | None
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+
+
+@dataclass
+class FetchWorkflowHistoryEventsInput:
+    """Input for :meth:`OutboundInterceptor.fetch_workflow_history_events`."""
+
+    id: str
+    run_id: str | None
+    page_size: int | None
+    next_page_token: bytes | None
+    wait_new_event: bool
+    event_filter_type: Any
+    skip_archival: bool
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+
+
+@dataclass
+class ListWorkflowsInput:
+    """Input for :meth:`OutboundInterceptor.list_workflows`."""
+
+    query: str | None
+    page_size: int
+    next_page_token: bytes | None
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+    limit: int | None = None
+
+
+@dataclass
+class CountWorkflowsInput:
+    """Input for :meth:`OutboundInterceptor.count_workflows`."""
+
+    query: str | None
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+
+
+@dataclass
+class HeartbeatAsyncActivityInput:
+    """Input for :meth:`OutboundInterceptor.heartbeat_async_activity`."""
+
+    id_or_token: Any  # AsyncActivityIDReference or the task token
+    details: Sequence[Any]
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+    data_converter_override: Any = None
+
+
+@dataclass
+class CompleteAsyncActivityInput:
+    """Input for :meth:`OutboundInterceptor.complete_async_activity`."""
+
+    id_or_token: Any
+    result: Any
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+    data_converter_override: Any = None
+
+
+@dataclass
+class FailAsyncActivityInput:
+    """Input for :meth:`OutboundInterceptor.fail_async_activity`."""
+
+    id_or_token: Any
+    error: BaseException
+    last_heartbeat_details: Sequence[Any]
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+    data_converter_override: Any = None
+
+
+@dataclass
+class ReportCancellationAsyncActivityInput:
+    """Input for :meth:`OutboundInterceptor.report_cancellation_async_activity`."""
+
+    id_or_token: Any
+    details: Sequence[Any]
+    rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
+    rpc_timeout: timedelta | None = None
+    data_converter_override: Any = None
+
+
 class Interceptor:
     """Intercepts client calls; override :meth:`intercept_client`."""
 
@@ -165,6 +263,42 @@ class OutboundInterceptor:
         """Terminate a workflow."""
         await self.next.terminate_workflow(input)
 
+    async def describe_workflow(self, input: DescribeWorkflowInput
+                                ) -> WorkflowExecutionDescription:
+        """Describe a workflow (``WorkflowHandle.describe``)."""
+        return await self.next.describe_workflow(input)
+
+    def fetch_workflow_history_events(self, input: FetchWorkflowHistoryEventsInput
+                                      ) -> WorkflowHistoryEventAsyncIterator:
+        """Iterate a workflow's history (``WorkflowHandle.fetch_history_events``, and
+        ``fetch_history``, which reads the whole iterator)."""
+        return self.next.fetch_workflow_history_events(input)
+
+    def list_workflows(self, input: ListWorkflowsInput) -> WorkflowExecutionAsyncIterator:
+        """List workflows (``Client.list_workflows``)."""
+        return self.next.list_workflows(input)
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
+        """Count workflows (``Client.count_workflows``)."""
+        return await self.next.count_workflows(input)
+
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        """``AsyncActivityHandle.heartbeat``."""
+        await self.next.heartbeat_async_activity(input)
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        """``AsyncActivityHandle.complete``."""
+        await self.next.complete_async_activity(input)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        """``AsyncActivityHandle.fail``."""
+        await self.next.fail_async_activity(input)
+
+    async def report_cancellation_async_activity(
+            self, input: ReportCancellationAsyncActivityInput) -> None:
+        """``AsyncActivityHandle.report_cancellation``."""
+        await self.next.report_cancellation_async_activity(input)
+
 
 class _ClientImpl(OutboundInterceptor):
     """The end of the chain: does the call."""
@@ -173,16 +307,19 @@ class _ClientImpl(OutboundInterceptor):
         self._client = client
 
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
-        return await self._client._start_workflow(input)
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            return await self._client._start_workflow(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:
-        await self._client.get_workflow_handle(input.id, run_id=input.run_id)._signal(input)
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._client.get_workflow_handle(input.id, run_id=input.run_id)._signal(input)
 
     async def query_workflow(self, input: QueryWorkflowInput) -> Any:
         from durable import _client_messages
 
         handle = self._client.get_workflow_handle(input.id, run_id=input.run_id)
-        return await _client_messages._query(handle, input)
+        with rpc_options(input.rpc_metadata):  # rpc_timeout: the engine's wait for an answer
+            return await _client_messages._query(handle, input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
                                     ) -> WorkflowUpdateHandle[Any]:
@@ -190,13 +327,71 @@ class _ClientImpl(OutboundInterceptor):
 
         handle = self._client.get_workflow_handle(
             input.id, run_id=input.run_id, first_execution_run_id=input.first_execution_run_id)
-        return await _client_messages._start_update(handle, input)
+        with rpc_options(input.rpc_metadata):  # rpc_timeout bounds the wait for the stage
+            return await _client_messages._start_update(handle, input)
 
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
-        await self._client.get_workflow_handle(input.id, run_id=input.run_id)._cancel(input)
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._client.get_workflow_handle(input.id, run_id=input.run_id)._cancel(input)
 
     async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
-        await self._client.get_workflow_handle(input.id, run_id=input.run_id)._terminate(input)
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._client.get_workflow_handle(
+                input.id, run_id=input.run_id)._terminate(input)
+
+    async def describe_workflow(self, input: DescribeWorkflowInput
+                                ) -> WorkflowExecutionDescription:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            return await self._client.get_workflow_handle(
+                input.id, run_id=input.run_id)._describe()
+
+    def fetch_workflow_history_events(self, input: FetchWorkflowHistoryEventsInput
+                                      ) -> WorkflowHistoryEventAsyncIterator:
+        from durable._history_events import WorkflowHistoryEventAsyncIterator
+
+        return WorkflowHistoryEventAsyncIterator(
+            self._client, id=input.id, run_id=input.run_id, page_size=input.page_size,
+            next_page_token=input.next_page_token, wait_new_event=input.wait_new_event,
+            event_filter_type=input.event_filter_type, rpc_metadata=input.rpc_metadata,
+            rpc_timeout=input.rpc_timeout)
+
+    def list_workflows(self, input: ListWorkflowsInput) -> WorkflowExecutionAsyncIterator:
+        from durable._visibility import WorkflowExecutionAsyncIterator
+
+        return WorkflowExecutionAsyncIterator(
+            self._client, input.query or "", page_size=input.page_size, limit=input.limit,
+            next_page_token=input.next_page_token, rpc=(input.rpc_metadata, input.rpc_timeout))
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            return await self._client._count_workflows(input.query)
+
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._async_handle(input.id_or_token)._heartbeat(input.details)
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._async_handle(input.id_or_token)._complete(input.result)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._async_handle(input.id_or_token)._fail(input.error,
+                                                              input.last_heartbeat_details)
+
+    async def report_cancellation_async_activity(
+            self, input: ReportCancellationAsyncActivityInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._async_handle(input.id_or_token)._report_cancellation(input.details)
+
+    def _async_handle(self, id_or_token: Any) -> AsyncActivityHandle:
+        from durable._async_activity import AsyncActivityHandle
+
+        if isinstance(id_or_token, (bytes, bytearray)):
+            return AsyncActivityHandle(self._client, task_token=bytes(id_or_token))
+        return AsyncActivityHandle(self._client, workflow_id=id_or_token.workflow_id,
+                                   run_id=id_or_token.run_id,
+                                   activity_id=id_or_token.activity_id)
 
 
 def build_chain(client: Client, interceptors: Sequence[Interceptor]) -> OutboundInterceptor:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from durable import _rpc_options
 from durable._workflow_handlers import _name_and_ret_type
 from durable.exceptions import DeadlineExceededError, DurableError, InvalidArgumentError
 from durable.v1 import common_pb2, history_pb2, service_pb2
@@ -49,6 +50,23 @@ class WorkflowQueryFailedError(DurableError):
         self.message = message
 
 
+class WorkflowQueryRejectedError(DurableError):
+    """The query was refused by its ``reject_condition`` (the run's status meets it).
+
+    Attributes:
+        status: The run's ``WorkflowExecutionStatus``.
+    """
+
+    def __init__(self, status: Any) -> None:
+        super().__init__(f"Query rejected, status: {status}")
+        self._status = status
+
+    @property
+    def status(self) -> Any:
+        """The run's status that made the query rejected."""
+        return self._status
+
+
 class WorkflowUpdateFailedError(DurableError):
     """The update was rejected (its validator raised, or no handler) or its handler failed.
 
@@ -76,20 +94,23 @@ def _args(arg: Any, args: Sequence[Any], unset: Any) -> list[Any]:
 
 
 async def query(handle: WorkflowHandle[Any], query: Any, arg: Any, args: Sequence[Any],
-                unset: Any, result_type: Any, rpc_timeout: timedelta | None) -> Any:
+                unset: Any, result_type: Any, rpc_timeout: timedelta | None,
+                reject_condition: Any = None,
+                rpc_metadata: Mapping[str, str | bytes] | None = None) -> Any:
     from durable._client_interceptor import QueryWorkflowInput
 
     name, ret_type = _name_and_ret_type(query, "query")
     return await handle._client._outbound.query_workflow(QueryWorkflowInput(
         id=handle.id, run_id=handle.run_id, query=name, args=_args(arg, args, unset),
-        reject_condition=None, headers={},
+        reject_condition=reject_condition, headers={},
         ret_type=result_type if result_type is not None else ret_type,
-        rpc_timeout=rpc_timeout))
+        rpc_metadata=rpc_metadata or {}, rpc_timeout=rpc_timeout))
 
 
 async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
     """The query itself, at the end of the client's interceptor chain."""
     client = handle._client
+    await _check_reject_condition(handle, input.reject_condition)
     payloads = await client.data_converter.encode(list(input.args))
     from durable.common import timedelta_to_us
 
@@ -108,6 +129,25 @@ async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
         return None
     decoded = await client.data_converter.decode(values, [input.ret_type])
     return decoded[0]
+
+
+async def _check_reject_condition(handle: WorkflowHandle[Any], condition: Any) -> None:
+    """Refuse the query when the run's status meets ``condition``: checked by the client
+    with a describe just before the query (the engine has no reject conditions)."""
+    from durable._description import WorkflowExecutionStatus
+    from durable.common import QueryRejectCondition
+
+    if condition is None or QueryRejectCondition(condition) == QueryRejectCondition.NONE:
+        return
+    resp = await handle._client.transport.call_async(
+        "describe_workflow_execution",
+        service_pb2.DescribeWorkflowExecutionRequest(execution=handle._execution()))
+    status = WorkflowExecutionStatus(resp.info.status)
+    if status == WorkflowExecutionStatus.RUNNING:
+        return
+    if (QueryRejectCondition(condition) == QueryRejectCondition.NOT_OPEN
+            or status != WorkflowExecutionStatus.COMPLETED):
+        raise WorkflowQueryRejectedError(status)
 
 
 class WorkflowUpdateHandle(Generic[ReturnType]):
@@ -140,10 +180,13 @@ class WorkflowUpdateHandle(Generic[ReturnType]):
         """The run the update went to, if known."""
         return self._run_id
 
-    async def result(self, *, rpc_timeout: timedelta | None = None) -> ReturnType:
+    async def result(self, *,
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the update's outcome.
 
         Args:
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
             rpc_timeout: Give up after this long (``DeadlineExceededError``); None = wait.
 
         Returns:
@@ -153,6 +196,10 @@ class WorkflowUpdateHandle(Generic[ReturnType]):
             WorkflowUpdateFailedError: The update was rejected or its handler failed.
             durable.exceptions.NotFoundError: No such update or workflow.
         """
+        with _rpc_options.rpc_options(rpc_metadata):  # rpc_timeout bounds the whole wait
+            return await self._result(rpc_timeout)
+
+    async def _result(self, rpc_timeout: timedelta | None) -> ReturnType:
         client = self._handle._client
         loop = asyncio.get_running_loop()
         deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
@@ -191,7 +238,8 @@ async def _decode_outcome(handle: WorkflowHandle[Any], outcome: history_pb2.Upda
 
 async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args: Sequence[Any],
                        unset: Any, *, wait_for_stage: WorkflowUpdateStage, id: str | None,
-                       result_type: Any, rpc_timeout: timedelta | None
+                       result_type: Any, rpc_timeout: timedelta | None,
+                       rpc_metadata: Mapping[str, str | bytes] | None = None
                        ) -> WorkflowUpdateHandle[Any]:
     name, ret_type = _name_and_ret_type(update, "update")
     if wait_for_stage not in (WorkflowUpdateStage.ACCEPTED, WorkflowUpdateStage.COMPLETED):
@@ -206,7 +254,7 @@ async def start_update(handle: WorkflowHandle[Any], update: Any, arg: Any, args:
         first_execution_run_id=handle.first_execution_run_id, update_id=id or str(uuid.uuid4()),
         update=name, args=_args(arg, args, unset), wait_for_stage=wait_for_stage, headers={},
         ret_type=result_type if result_type is not None else ret_type,
-        rpc_timeout=rpc_timeout))
+        rpc_metadata=rpc_metadata or {}, rpc_timeout=rpc_timeout))
 
 
 async def _start_update(handle: WorkflowHandle[Any], input: Any) -> WorkflowUpdateHandle[Any]:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from durable import _rpc_options
 from durable.v1 import batch_pb2, schedule_pb2, service_pb2
 
 M = TypeVar("M", bound=Message)
@@ -84,8 +85,11 @@ class Transport:
         self._long = concurrent.futures.ThreadPoolExecutor(
             max_workers=64, thread_name_prefix="durable-longpoll")
 
-    def call(self, rpc: str, request: Message) -> Any:
+    def call(self, rpc: str, request: Message, options: _rpc_options.Options | None = None) -> Any:
         """Make one call, blocking this thread.
+
+        Args:
+            options: The client call's ``rpc_metadata`` / ``rpc_timeout`` (_rpc_options).
 
         Raises:
             durable.exceptions.RPCError: The engine refused (subclass says why).
@@ -93,10 +97,11 @@ class Transport:
         raise NotImplementedError
 
     async def call_async(self, rpc: str, request: Message, *, long_poll: bool = False) -> Any:
-        """Make one call from a thread and await it (the loop never blocks)."""
+        """Make one call from a thread and await it (the loop never blocks), with the
+        options of the client call in progress."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._long if long_poll else self._unary,
-                                          self.call, rpc, request)
+                                          self.call, rpc, request, _rpc_options.current())
 
     @property
     def target(self) -> str:
@@ -142,10 +147,13 @@ class CoreTransport(Transport):
     def target(self) -> str:
         return self._target
 
-    def call(self, rpc: str, request: Message) -> Any:
+    def call(self, rpc: str, request: Message, options: _rpc_options.Options | None = None) -> Any:
         response_cls = _RESPONSES[rpc]
         if rpc in _ADMIN_RPCS:
             data = getattr(self._root, rpc)(request.SerializeToString())
+        elif options is not None:
+            data = getattr(self._engine, rpc)(request.SerializeToString(),
+                                              metadata=list(options[0]), timeout_us=options[1])
         else:
             data = getattr(self._engine, rpc)(request.SerializeToString())
         return response_cls.FromString(data)
@@ -184,7 +192,8 @@ def is_server_address(target: str) -> bool:
 def open_transport(target: str, *, namespace: str = "default", sync_writes: bool = True,
                    virtual_clock: bool = False, tls: Any = None, api_key: str | None = None,
                    rpc_metadata: Mapping[str, str] | None = None,
-                   connect_timeout: float | None = None) -> Transport:
+                   connect_timeout: float | None = None,
+                   accept_data_loss: bool = False) -> Transport:
     """Open the transport named by ``target`` (blocking: call it from a thread).
 
     ``path`` or ``embedded:path`` opens (or shares, within this process) the embedded engines
@@ -194,6 +203,8 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
         ValueError: ``target`` is empty or not a string, or TLS options are unusable.
         durable.exceptions.UnavailableError: The directory is locked by another process, or
             the server does not answer.
+        durable.exceptions.DataLossError: The directory's write-ahead log is corrupt and
+            ``accept_data_loss`` is False.
         durable.exceptions.NotFoundError: ``namespace`` is not registered.
     """
     if not isinstance(target, str) or not target.strip():
@@ -211,13 +222,19 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
         if not directory:
             raise ValueError("'embedded:' needs a directory, e.g. 'embedded:/var/lib/durable'")
         directory = os.path.abspath(os.path.expanduser(directory))
-        key, label = "dir:" + directory, f"embedded:{directory}"
+        # Keyed by the real path: a symlink shares the open engines (the core refuses a
+        # second open of one directory, whatever path names it).
+        key, label = "dir:" + os.path.realpath(directory), f"embedded:{directory}"
 
         def opener() -> Any:
             os.makedirs(directory, exist_ok=True)
             return _core.open_data_dir(directory, sync_writes=sync_writes,
-                                       virtual_clock=virtual_clock)
+                                       virtual_clock=virtual_clock,
+                                       accept_data_loss=accept_data_loss)
     else:
+        if accept_data_loss:
+            raise ValueError(f"accept_data_loss applies to an embedded directory, not to a "
+                             f"durable-server ({target!r}), which takes --accept-data-loss")
         tls_args = _tls_args(tls)
         metadata = sorted((str(k).lower(), str(v)) for k, v in (rpc_metadata or {}).items())
         key = "grpc:" + repr((target, tls_args, api_key, metadata))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from durable import _rpc_options
+from durable._history_events import WorkflowHistoryEventFilterType
 from durable._description import WorkflowExecutionStatus
 from durable._search_attributes import TypedSearchAttributes, _from_value
 from durable.v1 import service_pb2
@@ -96,35 +98,62 @@ class WorkflowExecution:
 
 
 class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
-    """Pages through ``ListWorkflowExecutions``; ``async for wf in client.list_workflows(q)``.
-
-    Attributes:
-        current_page: The executions of the page being iterated (None before the first).
-        next_page_token: Token of the page after the current one (None at the end).
-    """
+    """Pages through ``ListWorkflowExecutions``; ``async for wf in client.list_workflows(q)``
+    (built by ``Client.list_workflows``; its constructor is internal)."""
 
     def __init__(self, client: Client, query: str, *, page_size: int, limit: int | None,
-                 next_page_token: bytes | None) -> None:
+                 next_page_token: bytes | None, rpc: tuple[Any, Any] = ({}, None)) -> None:
         self._client = client
+        self._rpc = rpc  # (rpc_metadata, rpc_timeout) of each call
         self._query = query
         self._page_size = page_size
         self._limit = limit
         self._yielded = 0
         self._index = 0
         self._done = False
-        self.current_page: list[WorkflowExecution] | None = None
-        self.next_page_token: bytes | None = next_page_token
+        self._current_page: list[WorkflowExecution] | None = None
+        self._next_page_token: bytes | None = next_page_token
+
+    @property
+    def current_page(self) -> list[WorkflowExecution] | None:
+        """The executions of the page being iterated (None before the first)."""
+        return self._current_page
+
+    @property
+    def current_page_index(self) -> int:
+        """Index in :attr:`current_page` of the execution the next ``__anext__`` returns."""
+        return self._index
+
+    @property
+    def next_page_token(self) -> bytes | None:
+        """Token of the page after the current one (None at the end)."""
+        return self._next_page_token
 
     async def fetch_next_page(self, *, page_size: int | None = None) -> None:
         """Fetch the next page into ``current_page`` (empty at the end)."""
         req = service_pb2.ListWorkflowExecutionsRequest(
             query=self._query, page_size=page_size or self._page_size,
-            next_page_token=self.next_page_token or b"", namespace=self._client.namespace)
-        resp = await self._client.transport.call_async("list_workflow_executions", req)
-        self.current_page = [WorkflowExecution._from_proto(i, self._client.data_converter)
-                             for i in resp.executions]
+            next_page_token=self._next_page_token or b"", namespace=self._client.namespace)
+        with _rpc_options.rpc_options(*self._rpc):
+            resp = await self._client.transport.call_async("list_workflow_executions", req)
+        self._current_page = [WorkflowExecution._from_proto(i, self._client.data_converter)
+                              for i in resp.executions]
         self._index = 0
-        self.next_page_token = resp.next_page_token or None
+        self._next_page_token = resp.next_page_token or None
+
+    async def map_histories(
+        self, *,
+        event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
+        skip_archival: bool = False,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> AsyncIterator[Any]:
+        """The history of each listed run (``WorkflowHandle.fetch_history`` on each, same
+        options), e.g. for ``Replayer.workflow_replay_iterator``."""
+        async for wf in self:
+            yield await self._client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history(
+                event_filter_type=event_filter_type,
+                skip_archival=skip_archival, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
     def __aiter__(self) -> WorkflowExecutionAsyncIterator:
         return self
@@ -132,13 +161,13 @@ class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
     async def __anext__(self) -> WorkflowExecution:
         if self._limit is not None and self._yielded >= self._limit:
             raise StopAsyncIteration
-        while self.current_page is None or self._index >= len(self.current_page):
-            if self._done or (self.current_page is not None and self.next_page_token is None):
+        while self._current_page is None or self._index >= len(self._current_page):
+            if self._done or (self._current_page is not None and self._next_page_token is None):
                 raise StopAsyncIteration
             await self.fetch_next_page()
-            if self.next_page_token is None:
-                self._done = not self.current_page
-        wf = self.current_page[self._index]
+            if self._next_page_token is None:
+                self._done = not self._current_page
+        wf = self._current_page[self._index]
         self._index += 1
         self._yielded += 1
         return wf

@@ -27,6 +27,7 @@ __all__ = [
     "ActivityCancellationDetails",
     "Info",
     "cancellation_details",
+    "client",
     "defn",
     "heartbeat",
     "in_activity",
@@ -35,6 +36,7 @@ __all__ = [
     "is_worker_shutdown",
     "logger",
     "metric_meter",
+    "payload_converter",
     "raise_complete_async",
     "shield_thread_cancel_exception",
     "wait_for_cancelled",
@@ -46,6 +48,7 @@ __all__ = [
 CallableType = TypeVar("CallableType", bound=Callable[..., Any])
 
 _DEFN_ATTR = "__durable_activity_definition"
+_DYNAMIC_KEY = ""  # where workers file the dynamic activity (no activity has an empty name)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class _Definition:
     arg_types: list[Any] | None
     ret_type: Any
     no_thread_cancel_exception: bool = False
+    dynamic: bool = False  # runs activity types no other activity of the worker has
 
     @staticmethod
     def from_callable(fn: Any) -> _Definition | None:
@@ -66,6 +70,10 @@ class _Definition:
             d = getattr(fn.__func__, _DEFN_ATTR, None)
         if not isinstance(d, _Definition):
             return None
+        if isinstance(d.fn, type) and isinstance(fn, d.fn):
+            # @activity.defn on a callable class, registered as an instance
+            # (activities=[MyActivity(db)]): call the instance.
+            return dataclasses.replace(d, fn=fn)
         if inspect.ismethod(fn) and d.fn is fn.__func__:
             # @activity.defn on a method, registered bound (activities=[obj.method]): call
             # the bound method, and type the arguments without ``self``.
@@ -107,13 +115,17 @@ def defn(
         no_thread_cancel_exception: For a sync activity in a thread pool: do not raise
             ``CancelledError`` inside its thread when it is cancelled (it then only sees
             :func:`is_cancelled`).
-        dynamic: Not supported (durable has no dynamic activities); True is refused.
+        dynamic: A dynamic activity (as temporalio): the worker runs it for every activity
+            type it has no other activity for. It takes one parameter, a
+            ``Sequence[RawValue]`` (decode with :func:`payload_converter`); its type is
+            ``info().activity_type``. Not with ``name``.
 
     Returns:
         The function, unchanged but for the attached definition.
 
     Raises:
-        ValueError: ``fn`` is not callable, is an async generator, or the name is empty.
+        ValueError: ``fn`` is not callable, is an async generator, the name is empty, or a
+            dynamic activity has a name or does not take exactly one parameter.
     """
 
     def decorator(f: CallableType) -> CallableType:
@@ -128,18 +140,26 @@ def defn(
             )
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"activity name must be a non-empty string, got {name!r}")
-        if dynamic:
-            raise ValueError("dynamic activities are not supported by durable "
-                             "(docs/temporal-compatibility.md)")
         target = f.__call__ if not inspect.isfunction(f) and not inspect.ismethod(f) else f
         is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(f)
-        arg_types, ret_type = _type_hints(target, skip_first=inspect.ismethod(target))
+        # A callable class: type the arguments of __call__ without self.
+        arg_types, ret_type = _type_hints(
+            target, skip_first=inspect.ismethod(target) or isinstance(f, type))
+        if dynamic:
+            if name is not None:
+                raise ValueError(f"dynamic activity {getattr(f, '__qualname__', f)!r} cannot "
+                                 "also have a name")
+            if arg_types is None or len(arg_types) != 1:
+                raise ValueError(f"dynamic activity {getattr(f, '__qualname__', f)!r} must take "
+                                 "one parameter: args: Sequence[RawValue]")
+            arg_types = None  # the worker passes the undecoded payloads
         act_name = name or getattr(f, "__name__", None)
         if not act_name:
             raise ValueError(f"activity {f!r} has no __name__: pass name=")
         d = _Definition(name=act_name, fn=f, is_async=is_async, arg_types=arg_types,
                         ret_type=ret_type,
-                        no_thread_cancel_exception=bool(no_thread_cancel_exception))
+                        no_thread_cancel_exception=bool(no_thread_cancel_exception),
+                        dynamic=bool(dynamic))
         setattr(f, _DEFN_ATTR, d)
         return f
 
@@ -217,6 +237,8 @@ class _Context:
         self.worker_shutdown: _EventLike = (
             worker_shutdown if worker_shutdown is not None else threading.Event())
         self.cancel_reason = ""  # "cancel_requested", "timed_out", "not_found", "worker_shutdown"
+        self.client: Any = None  # the worker's client, for async activities (client())
+        self.payload_converter: Any = None  # the worker's (payload_converter())
         # Set by a worker that raises CancelledError inside sync activity threads: a context
         # manager delaying that exception to the end of the block. None: nothing to shield.
         self.shield_thread_cancel_exception: Callable[[], contextlib.AbstractContextManager[None]] | None = None
@@ -250,6 +272,35 @@ def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]])
     for loop, fut in waiters:
         loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
     waiters.clear()
+
+
+def client() -> Any:
+    """The client of the worker running this activity (a ``durable.client.Client``), to
+    start, signal or query workflows from the activity.
+
+    Only in ``async def`` activities, as in temporalio; in tests pass ``client=`` to
+    ``testing.ActivityEnvironment``.
+
+    Raises:
+        RuntimeError: Not in an activity, or no client is available (a ``def`` activity).
+    """
+    c = _Context.current().client
+    if c is None:
+        raise RuntimeError("no client available: the client is only available in `async def` "
+                           "activities, not in `def` activities (in tests pass client= to "
+                           "ActivityEnvironment)")
+    return c
+
+
+def payload_converter() -> Any:
+    """The payload converter of the worker running this activity (to decode the
+    ``RawValue`` arguments of a dynamic activity)."""
+    pc = _Context.current().payload_converter
+    if pc is None:
+        from durable.converter import DataConverter
+
+        pc = DataConverter.default.payload_converter
+    return pc
 
 
 def in_activity() -> bool:

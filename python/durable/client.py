@@ -19,7 +19,9 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf import json_format
 
-from durable import _transport
+from durable import _rpc_options, _transport
+from durable._history_events import (WorkflowHistoryEventAsyncIterator,
+                                     WorkflowHistoryEventFilterType)
 from durable._workflow_service import WorkflowService
 from durable._description import (
     PendingActivityInfo,
@@ -28,7 +30,8 @@ from durable._description import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
 )
-from durable._async_activity import AsyncActivityCancelledError, AsyncActivityHandle
+from durable._async_activity import (AsyncActivityCancelledError, AsyncActivityHandle,
+                                     AsyncActivityIDReference)
 from durable._search_attributes import (
     SearchAttributeIndexedValueType,
     SearchAttributeKey,
@@ -60,7 +63,8 @@ from durable._visibility import (
     WorkflowExecutionCount,
     WorkflowExecutionCountAggregationGroup,
 )
-from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
+from durable.common import (QueryRejectCondition, RetryPolicy, WorkflowIdConflictPolicy,
+                            WorkflowIdReusePolicy)
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
     AlreadyExistsError,
@@ -75,6 +79,14 @@ from durable.v1 import common_pb2, history_pb2, service_pb2
 from durable import _client_messages
 from durable._client_interceptor import (
     CancelWorkflowInput,
+    CompleteAsyncActivityInput,
+    CountWorkflowsInput,
+    DescribeWorkflowInput,
+    FailAsyncActivityInput,
+    FetchWorkflowHistoryEventsInput,
+    HeartbeatAsyncActivityInput,
+    ListWorkflowsInput,
+    ReportCancellationAsyncActivityInput,
     Interceptor,
     OutboundInterceptor,
     QueryWorkflowInput,
@@ -86,6 +98,7 @@ from durable._client_interceptor import (
 )
 from durable._client_messages import (
     WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
@@ -94,6 +107,15 @@ from durable._client_messages import (
 __all__ = [
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
+    "AsyncActivityIDReference",
+    "CompleteAsyncActivityInput",
+    "CountWorkflowsInput",
+    "DescribeWorkflowInput",
+    "FailAsyncActivityInput",
+    "FetchWorkflowHistoryEventsInput",
+    "HeartbeatAsyncActivityInput",
+    "ListWorkflowsInput",
+    "ReportCancellationAsyncActivityInput",
     "CancelWorkflowInput",
     "Client",
     "Interceptor",
@@ -138,7 +160,10 @@ __all__ = [
     "WorkflowFailureError",
     "WorkflowHandle",
     "WorkflowHistory",
+    "WorkflowHistoryEventAsyncIterator",
+    "WorkflowHistoryEventFilterType",
     "WorkflowQueryFailedError",
+    "WorkflowQueryRejectedError",
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",
@@ -207,6 +232,7 @@ class Client:
         identity: str | None = None,
         sync_writes: bool = True,
         interceptors: Sequence[Interceptor] = (),
+        accept_data_loss: bool = False,
         **ignored: Any,
     ) -> Client:
         """Connect to durable.
@@ -230,6 +256,10 @@ class Client:
             sync_writes: Sync the embedded engine's write-ahead log on each commit (the
                 durable default); False only for tests and benchmarks. The server decides
                 for itself (``--relaxed-writes``).
+            accept_data_loss: Open an embedded directory whose write-ahead log is corrupt,
+                keeping the records before the damage and dropping those after it (written
+                to stderr). Without it such a directory raises DataLossError. The server
+                decides for itself (``--accept-data-loss``). docs/storage.md.
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
                 ``lazy``, ``runtime``, ``plugins``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
@@ -240,8 +270,10 @@ class Client:
 
         Raises:
             ValueError: ``target_host`` is empty, or TLS settings are unusable.
-            durable.exceptions.UnavailableError: Another process holds the directory, or the
-                server does not answer.
+            durable.exceptions.UnavailableError: The directory is already open (by another
+                process, or by this one under another path), or the server does not answer.
+            durable.exceptions.DataLossError: The directory's write-ahead log is corrupt
+                (the message names the file and offset); see ``accept_data_loss``.
             durable.exceptions.UnauthenticatedError: The server wants an API key.
             durable.exceptions.NotFoundError: The namespace is not registered.
         """
@@ -249,7 +281,7 @@ class Client:
         transport = await loop.run_in_executor(
             None, lambda: _transport.open_transport(
                 target_host, namespace=namespace, sync_writes=sync_writes, tls=tls,
-                api_key=api_key, rpc_metadata=rpc_metadata))
+                api_key=api_key, rpc_metadata=rpc_metadata, accept_data_loss=accept_data_loss))
         return Client(transport, namespace=namespace, data_converter=data_converter,
                       identity=identity, interceptors=interceptors)
 
@@ -363,6 +395,8 @@ class Client:
         start_signal_args: Sequence[Any] = (),
         search_attributes: TypedSearchAttributes | None = None,
         cron_schedule: str = "",
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -393,6 +427,10 @@ class Client:
             cron_schedule: Legacy cron (prefer :meth:`create_schedule`): the first run waits
                 for the next time of this cron string; each run that completes, fails or
                 times out is followed by a new run of the same id at the next time.
+            rpc_metadata: gRPC metadata of the call, replacing the connection's value of
+                the same key (as on every client call; the embedded engine ignores it).
+            rpc_timeout: gRPC deadline of the call (``DeadlineExceededError``; the embedded
+                engine ignores it).
 
         Returns:
             A handle to the run.
@@ -423,7 +461,7 @@ class Client:
                                                             TypedSearchAttributes):
             raise TypeError("search_attributes must be a TypedSearchAttributes, got "
                             f"{type(search_attributes).__name__}")
-        return await self._outbound.start_workflow(StartWorkflowInput(
+        input = StartWorkflowInput(
             workflow=name, args=args, id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
@@ -431,7 +469,9 @@ class Client:
             search_attributes=search_attributes, start_delay=start_delay, headers={},
             start_signal=signal_name, start_signal_args=list(start_signal_args),
             ret_type=result_type if result_type is not None else ret_type,
-            request_id=request_id, cron_schedule=cron_schedule))
+            request_id=request_id, cron_schedule=cron_schedule, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout)
+        return await self._outbound.start_workflow(input)
 
     async def _start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
         """The start itself, at the end of the interceptor chain."""
@@ -488,8 +528,9 @@ class Client:
         return await handle.result()
 
     def list_workflows(self, query: str | None = None, *, limit: int | None = None,
-                       page_size: int = 1000,
-                       next_page_token: bytes | None = None) -> WorkflowExecutionAsyncIterator:
+                       page_size: int = 1000, next_page_token: bytes | None = None,
+                       rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                       rpc_timeout: timedelta | None = None) -> WorkflowExecutionAsyncIterator:
         """Runs matching ``query`` (Temporal's list filter, docs/visibility.md), lazily paged.
 
             async for wf in client.list_workflows("WorkflowType = 'Order' AND "
@@ -502,6 +543,8 @@ class Client:
             limit: Stop after this many runs.
             page_size: Runs fetched per call (at most 10,000).
             next_page_token: Resume from a page token of an earlier iterator.
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of each call (embedded engine: ignored).
 
         Returns:
             An async iterator of :class:`WorkflowExecution` (its first page is fetched on
@@ -517,15 +560,26 @@ class Client:
             raise ValueError(f"page_size must be a positive int, got {page_size!r}")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-        return WorkflowExecutionAsyncIterator(self, query or "", page_size=page_size,
-                                              limit=limit, next_page_token=next_page_token)
+        _rpc_options._check(rpc_metadata, rpc_timeout)
+        return self._outbound.list_workflows(ListWorkflowsInput(
+            query=query, page_size=page_size, next_page_token=next_page_token,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, limit=limit))
 
-    async def count_workflows(self, query: str | None = None) -> WorkflowExecutionCount:
+    async def count_workflows(
+            self, query: str | None = None,
+            rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+            rpc_timeout: timedelta | None = None) -> WorkflowExecutionCount:
         """How many runs match ``query``; ``... GROUP BY ExecutionStatus`` also counts each status.
+
+        ``rpc_metadata`` / ``rpc_timeout``: as on every client call (embedded: ignored).
 
         Raises:
             durable.exceptions.InvalidArgumentError: A malformed query (as list_workflows).
         """
+        return await self._outbound.count_workflows(CountWorkflowsInput(
+            query=query, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _count_workflows(self, query: str | None) -> WorkflowExecutionCount:
         resp = await self._transport.call_async(
             "count_workflow_executions",
             service_pb2.CountWorkflowExecutionsRequest(query=query or "",
@@ -728,11 +782,13 @@ class WorkflowHandle(Generic[ReturnType]):
                                             else (self._run_id or ""))
 
     async def result(self, *, follow_runs: bool = True,
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                      rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the workflow to close and return its result.
 
         Args:
             follow_runs: Follow continue-as-new and retry chains to the last run.
+            rpc_metadata: gRPC metadata of each call (over the embedded engine: ignored).
             rpc_timeout: Give up after this long (``DeadlineExceededError``); None = wait.
 
         Returns:
@@ -745,6 +801,10 @@ class WorkflowHandle(Generic[ReturnType]):
             WorkflowContinuedAsNewError: It continued as new and ``follow_runs`` is False.
             durable.exceptions.NotFoundError: No such workflow.
         """
+        with _rpc_options.rpc_options(rpc_metadata):  # rpc_timeout bounds the whole wait
+            return await self._result(follow_runs, rpc_timeout)
+
+    async def _result(self, follow_runs: bool, rpc_timeout: timedelta | None) -> ReturnType:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
         run_id = self._result_run_id or ""
@@ -807,31 +867,86 @@ class WorkflowHandle(Generic[ReturnType]):
                 continue
             raise RuntimeError(f"unexpected close event {kind} for workflow {self._id}")
 
-    async def describe(self) -> WorkflowExecutionDescription:
+    async def describe(self, *, rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                       rpc_timeout: timedelta | None = None) -> WorkflowExecutionDescription:
         """Status, type, times, history length of the run.
+
+        ``rpc_metadata`` / ``rpc_timeout``: gRPC metadata and deadline of the call (over the
+        embedded engine: checked and ignored), as on every call of the client.
 
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
+            durable.exceptions.DeadlineExceededError: ``rpc_timeout`` passed.
         """
+        return await self._client._outbound.describe_workflow(DescribeWorkflowInput(
+            id=self._id, run_id=self._run_id, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _describe(self) -> WorkflowExecutionDescription:
         resp = await self._client.transport.call_async(
             "describe_workflow_execution",
             service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
         return await WorkflowExecutionDescription._from_proto(resp, self._client.data_converter)
 
-    async def fetch_history(self) -> WorkflowHistory:
-        """The run's full event history so far.
+    async def fetch_history(
+        self, *,
+        event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
+        skip_archival: bool = False,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> WorkflowHistory:
+        """The run's event history so far.
+
+        Args:
+            event_filter_type: ``ALL_EVENT``, or ``CLOSE_EVENT`` for only the event that
+                closed the run (none while it is open).
+            skip_archival: Accepted; durable has no archival.
+            rpc_metadata: gRPC metadata of the call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of the call (embedded engine: ignored).
 
         Raises:
             durable.exceptions.NotFoundError: No such workflow.
         """
-        resp = await self._client.transport.call_async(
-            "get_workflow_execution_history",
-            service_pb2.GetWorkflowExecutionHistoryRequest(execution=self._execution()))
-        return WorkflowHistory(workflow_id=self._id, events=list(resp.history.events),
-                               run_id=resp.run_id or (self._run_id or ""))
+        # As temporalio: the whole iterator of fetch_history_events (intercepted there).
+        it = self.fetch_history_events(event_filter_type=event_filter_type,
+                                       skip_archival=skip_archival, rpc_metadata=rpc_metadata,
+                                       rpc_timeout=rpc_timeout)
+        events = [e async for e in it]
+        return WorkflowHistory(workflow_id=self._id, events=events,
+                               run_id=getattr(it, "_resp_run_id", "") or (self._run_id or ""))
+
+    def fetch_history_events(
+        self, *,
+        page_size: int | None = None,
+        next_page_token: bytes | None = None,
+        wait_new_event: bool = False,
+        event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
+        skip_archival: bool = False,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> WorkflowHistoryEventAsyncIterator:
+        """The run's history events as an async iterator (no call until iterated).
+
+        Args:
+            page_size: Events per page (all of them when None).
+            next_page_token: Resume from a page token of an earlier iterator.
+            wait_new_event: Keep iterating, waiting for new events, until the run closes.
+            event_filter_type: ``ALL_EVENT`` or ``CLOSE_EVENT``.
+            skip_archival: Accepted; durable has no archival.
+            rpc_metadata: gRPC metadata of each call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of each call (embedded engine: ignored).
+        """
+        return self._client._outbound.fetch_workflow_history_events(
+            FetchWorkflowHistoryEventsInput(
+                id=self._id, run_id=self._run_id, page_size=page_size,
+                next_page_token=next_page_token, wait_new_event=wait_new_event,
+                event_filter_type=WorkflowHistoryEventFilterType(event_filter_type),
+                skip_archival=skip_archival, rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout))
 
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
-                     args: Sequence[Any] = ()) -> None:
+                     args: Sequence[Any] = (), rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> None:
         """Send a signal to the workflow (recorded in its history, delivered in order).
 
         Args:
@@ -849,7 +964,8 @@ class WorkflowHandle(Generic[ReturnType]):
         name = _name_and_ret_type(signal, "signal")[0]
         await self._client._outbound.signal_workflow(SignalWorkflowInput(
             id=self._id, run_id=self._run_id, signal=name,
-            args=_client_messages._args(arg, args, _arg_unset), headers={}))
+            args=_client_messages._args(arg, args, _arg_unset), headers={},
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _signal(self, input: SignalWorkflowInput) -> None:
         payloads = await self._client.data_converter.encode(list(input.args))
@@ -863,6 +979,8 @@ class WorkflowHandle(Generic[ReturnType]):
 
     async def query(self, query: str | Callable[..., Any], arg: Any = _arg_unset, *,
                     args: Sequence[Any] = (), result_type: Any = None,
+                    reject_condition: QueryRejectCondition | None = None,
+                    rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                     rpc_timeout: timedelta | None = None) -> Any:
         """Ask the workflow a query; a worker answers from the workflow's state.
 
@@ -873,6 +991,9 @@ class WorkflowHandle(Generic[ReturnType]):
             arg: The single argument (or use ``args``).
             args: Several arguments.
             result_type: Type to decode the answer into (default: the method's annotation).
+            reject_condition: Refuse the query (``WorkflowQueryRejectedError``) when the run
+                is closed (``NOT_OPEN``) or closed other than by completing
+                (``NOT_COMPLETED_CLEANLY``); checked by the client just before the query.
             rpc_timeout: How long to wait for a worker to answer (the engine's default).
 
         Returns:
@@ -886,11 +1007,12 @@ class WorkflowHandle(Generic[ReturnType]):
             durable.exceptions.NotFoundError: No such workflow.
         """
         return await _client_messages.query(self, query, arg, args, _arg_unset, result_type,
-                                            rpc_timeout)
+                                            rpc_timeout, reject_condition, rpc_metadata)
 
     async def execute_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                              args: Sequence[Any] = (), id: str | None = None,
                              result_type: Any = None,
+                             rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                              rpc_timeout: timedelta | None = None) -> Any:
         """Send an update and wait for its result.
 
@@ -912,12 +1034,13 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         handle = await self.start_update(update, arg, args=args, id=id, result_type=result_type,
                                          wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                                         rpc_timeout=rpc_timeout)
-        return await handle.result(rpc_timeout=rpc_timeout)
+                                         rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        return await handle.result(rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
     async def start_update(self, update: str | Callable[..., Any], arg: Any = _arg_unset, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
                            id: str | None = None, result_type: Any = None,
+                           rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
                            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
         """Send an update and return once it reached ``wait_for_stage``.
 
@@ -941,7 +1064,7 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         return await _client_messages.start_update(
             self, update, arg, args, _arg_unset, wait_for_stage=wait_for_stage, id=id,
-            result_type=result_type, rpc_timeout=rpc_timeout)
+            result_type=result_type, rpc_timeout=rpc_timeout, rpc_metadata=rpc_metadata)
 
     def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
                           result_type: Any = None) -> WorkflowUpdateHandle[Any]:
@@ -955,7 +1078,18 @@ class WorkflowHandle(Generic[ReturnType]):
         return WorkflowUpdateHandle(self, id, workflow_run_id=workflow_run_id or self._run_id,
                                     result_type=result_type)
 
-    async def cancel(self, *, reason: str = "") -> None:
+    def get_update_handle_for(self, update: Callable[..., Any], id: str, *,
+                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle[Any]:
+        """:meth:`get_update_handle` typed by the ``@workflow.update`` method: the result
+        decodes into its return annotation (no call is made)."""
+        from durable._workflow_handlers import _name_and_ret_type
+
+        return self.get_update_handle(id, workflow_run_id=workflow_run_id,
+                                      result_type=_name_and_ret_type(update, "update")[1])
+
+    async def cancel(self, *, reason: str = "",
+                     rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                     rpc_timeout: timedelta | None = None) -> None:
         """Request cancellation (the workflow decides how to react).
 
         Raises:
@@ -963,7 +1097,8 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         await self._client._outbound.cancel_workflow(CancelWorkflowInput(
             id=self._id, run_id=self._run_id,
-            first_execution_run_id=self._first_execution_run_id, reason=reason))
+            first_execution_run_id=self._first_execution_run_id, reason=reason,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _cancel(self, input: CancelWorkflowInput) -> None:
         await self._client.transport.call_async(
@@ -972,7 +1107,9 @@ class WorkflowHandle(Generic[ReturnType]):
                 workflow_execution=self._execution(), identity=self._client.identity,
                 reason=input.reason, request_id=str(uuid.uuid4())))
 
-    async def terminate(self, *args: Any, reason: str | None = None) -> None:
+    async def terminate(self, *args: Any, reason: str | None = None,
+                        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+                        rpc_timeout: timedelta | None = None) -> None:
         """Terminate the run at once (no workflow code runs).
 
         Raises:
@@ -981,7 +1118,7 @@ class WorkflowHandle(Generic[ReturnType]):
         await self._client._outbound.terminate_workflow(TerminateWorkflowInput(
             id=self._id, run_id=self._run_id,
             first_execution_run_id=self._first_execution_run_id, args=list(args),
-            reason=reason))
+            reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _terminate(self, input: TerminateWorkflowInput) -> None:
         payloads = (await self._client.data_converter.encode(list(input.args))

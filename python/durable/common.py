@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from durable.v1 import common_pb2
 
 __all__ = [
+    "QueryRejectCondition",
     "MetricAttributes",
     "MetricCommon",
     "MetricCounter",
@@ -337,6 +338,15 @@ class WorkflowIdReusePolicy(IntEnum):
     """Never allowed."""
     TERMINATE_IF_RUNNING = 4
     """Terminate a running workflow with this id, then start (prefer the conflict policy)."""
+
+
+class QueryRejectCondition(IntEnum):
+    """When a query is refused instead of answered (``WorkflowHandle.query(reject_condition=)``,
+    values as Temporal's)."""
+
+    NONE = 1  # always answered
+    NOT_OPEN = 2  # refused once the run is closed
+    NOT_COMPLETED_CLEANLY = 3  # refused once the run closed other than by completing
 
 
 class WorkflowIdConflictPolicy(IntEnum):

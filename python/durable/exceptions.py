@@ -66,11 +66,13 @@ class NondeterminismError(RPCError):
 
 
 class ResourceExhaustedError(RPCError):
-    """A limit was hit (history length, payload size)."""
+    """A limit was hit (history length, payload size), or the data directory's disk is full
+    (new work is refused until space is freed; nothing stored is lost)."""
 
 
 class UnavailableError(RPCError):
-    """The engine is closed, shutting down, or its directory is locked by another process."""
+    """The engine is closed, shutting down, or its directory is already open (by this process
+    under another path, or by another process)."""
 
 
 class DeadlineExceededError(RPCError):
@@ -91,6 +93,14 @@ class UnauthenticatedError(RPCError):
 
 class PermissionDeniedError(RPCError):
     """durable-server refused the call: the API key does not cover this namespace."""
+
+
+class DataLossError(RPCError):
+    """The data directory is corrupt: opening it would silently drop recorded work. The
+    message names the file, the offset and how much lies after the damage; opening with
+    ``accept_data_loss=True`` (``--accept-data-loss``) keeps what precedes it. durable
+    extension: temporalio has no such class (its server reports corruption as an internal
+    error)."""
 
 
 # --- Data conversion ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 from durable import _workflow_guard
 from durable._metrics import MetricMeter
 from durable._workflow_asyncio import as_completed, wait
+from durable._workflow_configs import ActivityConfig, ChildWorkflowConfig, LocalActivityConfig
 from durable._search_attributes import SearchAttributeUpdate, TypedSearchAttributes
 
 _workflow_guard.install()  # non-deterministic calls raise inside workflow code (see there)
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from durable.common import RetryPolicy, WorkflowIdReusePolicy
 
 __all__ = [
+    "ActivityConfig",
+    "ChildWorkflowConfig",
+    "DynamicWorkflowConfig",
+    "dynamic_config",
+    "LocalActivityConfig",
     "HandlerUnfinishedPolicy",
     "UnfinishedSignalHandlersWarning",
     "UnfinishedUpdateHandlersWarning",
@@ -49,6 +55,16 @@ __all__ = [
     "metric_meter",
     "time_ns",
     "uuid7",
+    "cancellation_reason",
+    "get_current_details",
+    "get_last_completion_result",
+    "get_last_failure",
+    "has_last_completion_result",
+    "is_failure_exception",
+    "new_random",
+    "random_seed",
+    "register_random_seed_callback",
+    "set_current_details",
     "wait",
     "ActivityCancellationType",
     "ActivityHandle",
@@ -67,7 +83,11 @@ __all__ = [
     "defn",
     "deprecate_patch",
     "execute_activity",
+    "execute_activity_class",
     "execute_activity_method",
+    "execute_local_activity_class",
+    "start_activity_class",
+    "start_local_activity_class",
     "execute_child_workflow",
     "execute_local_activity",
     "execute_local_activity_method",
@@ -120,6 +140,8 @@ _RUN_ATTR = "__durable_workflow_run"
 _DEFN_ATTR = "__durable_workflow_definition"
 _RUNTIME_ATTR = "__durable_workflow_runtime"
 _INIT_ATTR = "__durable_workflow_init"
+_DYNAMIC_CONFIG_ATTR = "__durable_workflow_dynamic_config"
+_DYNAMIC_KEY = ""  # where workers file the dynamic workflow (no workflow has an empty name)
 
 
 class _ArgUnset:
@@ -139,7 +161,7 @@ def defn(cls: ClassType) -> ClassType: ...
 
 @overload
 def defn(
-    *, name: str | None = None, sandboxed: bool = True,
+    *, name: str | None = None, sandboxed: bool = True, dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = ()
 ) -> Callable[[ClassType], ClassType]: ...
 
@@ -149,6 +171,7 @@ def defn(
     *,
     name: str | None = None,
     sandboxed: bool = True,
+    dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (),
 ) -> ClassType | Callable[[ClassType], ClassType]:
     """Decorate a class as a workflow definition.
@@ -159,6 +182,11 @@ def defn(
         sandboxed: Accepted for temporalio code and ignored: durable has no sandbox (its
             determinism guard always applies; ``workflow.unsafe.sandbox_unrestricted()``
             lifts it for a block).
+        dynamic: A dynamic workflow (as temporalio): the worker runs it for every workflow
+            type it has no other workflow for. Its run method takes one parameter, a
+            ``Sequence[RawValue]`` (decode with :func:`payload_converter`); its type is
+            ``info().workflow_type``; a :func:`dynamic_config` method may set its options.
+            Not with ``name``.
         failure_exception_types: Exception classes that, raised by workflow code, fail the
             *workflow* instead of the workflow *task*. ``FailureError`` (e.g.
             ``ApplicationError``) always fails the workflow; any other exception fails the
@@ -175,7 +203,7 @@ def defn(
         raise ValueError(f"sandboxed must be True or False, got {sandboxed!r}")
 
     def decorator(c: ClassType) -> ClassType:
-        _Definition._apply(c, name, tuple(failure_exception_types), sandboxed)
+        _Definition._apply(c, name, tuple(failure_exception_types), sandboxed, bool(dynamic))
         return c
 
     if cls is not None:
@@ -274,6 +302,13 @@ class _Definition:
     failure_exception_types: tuple[type[BaseException], ...] = ()
     init_takes_args: bool = False  # __init__ is marked @workflow.init
     sandboxed: bool = True  # as given to @workflow.defn; durable has no sandbox
+    dynamic: bool = False  # runs the workflow types no other workflow of the worker has
+    dynamic_config_fn: Callable[[Any], DynamicWorkflowConfig] | None = None
+
+    @property
+    def key(self) -> str:
+        """Where workers file the definition: its name, or the dynamic key."""
+        return _DYNAMIC_KEY if self.dynamic else self.name
 
     @staticmethod
     def from_class(cls: type) -> _Definition | None:
@@ -297,9 +332,11 @@ class _Definition:
 
     @staticmethod
     def _apply(cls: type, name: str | None, failure_types: tuple[type[BaseException], ...],
-               sandboxed: bool = True) -> None:
+               sandboxed: bool = True, dynamic: bool = False) -> None:
         if not isinstance(cls, type):
             raise ValueError(f"@workflow.defn decorates a class, got {cls!r}")
+        if dynamic and name is not None:
+            raise ValueError(f"dynamic workflow {cls.__qualname__} cannot also have a name")
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"workflow name must be a non-empty string, got {name!r}")
         run_fns: dict[str, Callable[..., Any]] = {}
@@ -331,6 +368,16 @@ class _Definition:
                 f"same parameters as the @workflow.run method {run_fn.__name__} (names may "
                 f"differ): {inspect.signature(init_fn)} vs {inspect.signature(run_fn)}")
         arg_types, ret_type = _type_hints(run_fn, skip_first=True)
+        config_fns = [v for klass in reversed(cls.__mro__) for v in vars(klass).values()
+                      if callable(v) and getattr(v, _DYNAMIC_CONFIG_ATTR, False)]
+        if config_fns and not dynamic:
+            raise ValueError(f"workflow class {cls.__qualname__}: @workflow.dynamic_config is "
+                             "only for dynamic workflows (@workflow.defn(dynamic=True))")
+        if dynamic:
+            if arg_types is None or len(arg_types) != 1:
+                raise ValueError(f"dynamic workflow {cls.__qualname__}: the run method must "
+                                 "take one parameter: args: Sequence[RawValue]")
+            arg_types = None  # the worker passes the undecoded payloads
         d = _Definition(
             name=name or cls.__name__,
             cls=cls,
@@ -340,6 +387,8 @@ class _Definition:
             failure_exception_types=failure_types,
             init_takes_args=init_takes_args,
             sandboxed=sandboxed,
+            dynamic=dynamic,
+            dynamic_config_fn=config_fns[-1] if config_fns else None,
         )
         from durable._workflow_handlers import _collect
 
@@ -347,6 +396,39 @@ class _Definition:
         _workflow_guard.guard_module(cls.__module__)
         setattr(cls, _DEFN_ATTR, d)
         setattr(run_fn, _DEFN_ATTR, d)
+
+
+@dataclass(frozen=True)
+class DynamicWorkflowConfig:
+    """What a :func:`dynamic_config` method returns: options of a dynamic workflow that
+    override those of :func:`defn` (as temporalio).
+
+    Attributes:
+        failure_exception_types: When not None, replaces the definition's
+            ``failure_exception_types`` (the worker's still apply).
+        versioning_behavior: Accepted and ignored: durable has no worker versioning.
+    """
+
+    failure_exception_types: Sequence[type[BaseException]] | None = None
+    versioning_behavior: Any = None
+
+
+def dynamic_config(fn: CallableType) -> CallableType:
+    """Decorate the method of a dynamic workflow that returns its
+    :class:`DynamicWorkflowConfig`; it is called with only ``self``, after ``__init__`` and
+    before the run method.
+
+    Raises:
+        ValueError: ``fn`` is async or takes other parameters than ``self``.
+    """
+    if inspect.iscoroutinefunction(fn):
+        raise ValueError(f"the dynamic_config method {getattr(fn, '__qualname__', fn)!r} "
+                         "must not be async")
+    if len(inspect.signature(fn).parameters) != 1:
+        raise ValueError(f"the dynamic_config method {getattr(fn, '__qualname__', fn)!r} "
+                         "must take only self")
+    setattr(fn, _DYNAMIC_CONFIG_ATTR, True)
+    return fn
 
 
 # --- Info -----------------------------------------------------------------------------------
@@ -492,6 +574,35 @@ class _Runtime(ABC):
     @abstractmethod
     def workflow_instance(self) -> Any: ...
 
+    # What the run knows of itself (worker/_workflow_run_context.py).
+
+    @abstractmethod
+    def workflow_random_seed(self) -> int: ...
+
+    @abstractmethod
+    def workflow_register_random_seed_callback(self, callback: Callable[[int], None]) -> None: ...
+
+    @abstractmethod
+    def workflow_cancellation_reason(self) -> str | None: ...
+
+    @abstractmethod
+    def workflow_is_failure_exception(self, err: BaseException) -> bool: ...
+
+    @abstractmethod
+    def workflow_get_current_details(self) -> str: ...
+
+    @abstractmethod
+    def workflow_set_current_details(self, details: str) -> None: ...
+
+    @abstractmethod
+    def workflow_has_last_completion_result(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_last_completion_result(self, type_hint: Any) -> Any: ...
+
+    @abstractmethod
+    def workflow_last_failure(self) -> BaseException | None: ...
+
     def workflow_upsert_search_attributes(self, updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
         raise NotImplementedError("search attributes are not supported by this runtime")
 
@@ -562,6 +673,79 @@ def memo_value(key: str, default: Any = _arg_unset, *, type_hint: Any = None) ->
 def random() -> _random_module.Random:
     """A ``random.Random`` seeded deterministically for this run (same values on replay)."""
     return _Runtime.current().workflow_random()
+
+
+def random_seed() -> int:
+    """The seed of :func:`random` for this run (recorded with its start; same on replay)."""
+    return _Runtime.current().workflow_random_seed()
+
+
+def register_random_seed_callback(callback: Callable[[int], None]) -> None:
+    """Register ``callback(seed)`` to be called when the run's random seed changes.
+
+    durable's seed is fixed for the whole run (temporalio's changes on a reset), so the
+    callback is kept and never called; code written for temporalio still works.
+    """
+    _Runtime.current().workflow_register_random_seed_callback(callback)
+
+
+def new_random(name: str | None = None) -> _random_module.Random:
+    """A new ``random.Random`` seeded from :func:`random_seed` (as temporalio).
+
+    Args:
+        name: Mixed into the seed when given, so that differently named generators and
+            :func:`random` draw different sequences; without it the generator starts out
+            identical to :func:`random`.
+    """
+    def seed_for(seed: int) -> int | str:
+        return seed if name is None else f"{seed}:{name}"
+
+    rng = _random_module.Random(seed_for(random_seed()))
+    register_random_seed_callback(lambda seed: rng.seed(seed_for(seed)))
+    return rng
+
+
+def cancellation_reason() -> str | None:
+    """The reason sent with the workflow's cancellation request (maybe empty), or None
+    while no cancellation was requested (cancels of inner tasks do not count)."""
+    return _Runtime.current().workflow_cancellation_reason()
+
+
+def is_failure_exception(err: BaseException) -> bool:
+    """Whether ``err``, raised by the run method, fails the workflow (a ``FailureError``
+    such as ``ApplicationError``, or one of the ``failure_exception_types`` of the
+    definition or the worker) rather than its workflow task."""
+    return _Runtime.current().workflow_is_failure_exception(err)
+
+
+def get_current_details() -> str:
+    """The run's current details, as last set by :func:`set_current_details` (empty at
+    first). durable keeps them in the workflow; no UI shows them."""
+    return _Runtime.current().workflow_get_current_details()
+
+
+def set_current_details(description: str) -> None:
+    """Set the run's current details (see :func:`get_current_details`)."""
+    _Runtime.current().workflow_set_current_details(description)
+
+
+def has_last_completion_result() -> bool:
+    """Whether the run started with a last completion result (see
+    :func:`get_last_completion_result`)."""
+    return _Runtime.current().workflow_has_last_completion_result()
+
+
+def get_last_completion_result(type_hint: Any = None) -> Any:
+    """The result of the last completed run of a cron chain (``cron_schedule=``), decoded
+    with ``type_hint`` when given; None without one (runs started by a schedule get none
+    yet: docs/temporal-compatibility.md)."""
+    return _Runtime.current().workflow_last_completion_result(type_hint)
+
+
+def get_last_failure() -> BaseException | None:
+    """The failure of the previous attempt when this run is a retry of a failed one (the
+    workflow's retry policy), or of the previous run of a cron chain; else None."""
+    return _Runtime.current().workflow_last_failure()
 
 
 def uuid4() -> uuid.UUID:
@@ -1130,6 +1314,35 @@ async def execute_local_activity_method(activity: Callable[..., Any], arg: Any =
     Raises:
         durable.exceptions.ActivityError: As :func:`execute_local_activity`.
     """
+    return await start_local_activity(activity, arg, args=args, **kwargs)
+
+
+def start_activity_class(activity: type, arg: Any = _arg_unset, *, args: Sequence[Any] = (),
+                         **kwargs: Any) -> ActivityHandle[Any]:
+    """:func:`start_activity` for a callable-class activity (``@activity.defn`` on a class
+    with ``__call__``): the worker registers an instance (``activities=[MyActivity(db)]``),
+    workflow code names the class. Takes the same options as :func:`start_activity`."""
+    return start_activity(activity, arg, args=args, **kwargs)
+
+
+async def execute_activity_class(activity: type, arg: Any = _arg_unset, *,
+                                 args: Sequence[Any] = (), **kwargs: Any) -> Any:
+    """:func:`execute_activity` for a callable-class activity (see
+    :func:`start_activity_class`)."""
+    return await start_activity(activity, arg, args=args, **kwargs)
+
+
+def start_local_activity_class(activity: type, arg: Any = _arg_unset, *,
+                               args: Sequence[Any] = (), **kwargs: Any) -> ActivityHandle[Any]:
+    """:func:`start_local_activity` for a callable-class activity (see
+    :func:`start_activity_class`)."""
+    return start_local_activity(activity, arg, args=args, **kwargs)
+
+
+async def execute_local_activity_class(activity: type, arg: Any = _arg_unset, *,
+                                       args: Sequence[Any] = (), **kwargs: Any) -> Any:
+    """:func:`execute_local_activity` for a callable-class activity (see
+    :func:`start_activity_class`)."""
     return await start_local_activity(activity, arg, args=args, **kwargs)
 
 

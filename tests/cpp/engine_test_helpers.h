@@ -38,10 +38,18 @@ class TempDir {
 
 // Wraps a store; while fail_writes is set every Write fails before touching the store.
 // Counts the writes that reach the store, and those of them asking for a WAL sync.
+// fail_execution_reads > 0: that many next reads of a run's mutable state (Get on the
+// executions family, what the engine's LoadState does) fail with kInternal, one each.
 class FailingStore : public Store {
  public:
   explicit FailingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
   Status Get(ColumnFamily cf, std::string_view key, std::string* value) override {
+    if (cf == ColumnFamily::kExecutions) {
+      int left = fail_execution_reads->load();
+      while (left > 0 && !fail_execution_reads->compare_exchange_weak(left, left - 1)) {
+      }
+      if (left > 0) return Status::Internal("injected read failure");
+    }
     return inner_->Get(cf, key, value);
   }
   Status Iterate(ColumnFamily cf, std::string_view start, std::string_view end,
@@ -57,6 +65,7 @@ class FailingStore : public Store {
   std::shared_ptr<std::atomic<bool>> fail_writes = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<std::atomic<int>> writes = std::make_shared<std::atomic<int>>(0);
   std::shared_ptr<std::atomic<int>> synced_writes = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> fail_execution_reads = std::make_shared<std::atomic<int>>(0);
 
  private:
   std::unique_ptr<Store> inner_;

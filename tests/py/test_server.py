@@ -59,7 +59,8 @@ def test_second_server_on_the_same_directory_fails_clearly(server: ServerProcess
     proc = subprocess.run([server_binary(), "--db", server.db, "--listen", "127.0.0.1:0"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1
-    assert server.db in proc.stderr and "lock" in proc.stderr.lower(), proc.stderr
+    assert server.db in proc.stderr and "already open by another process" in proc.stderr, \
+        proc.stderr
 
 
 def test_usage_errors_exit_2_with_the_reason(tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::string tls_cert, tls_key, client_ca;
   std::string api_keys;     // --api-keys file (see server/api_keys.h). Default: none.
   bool sync_writes = true;  // WAL sync per transition. Default: true.
+  // Open a data directory whose write-ahead log is corrupt, dropping what follows the
+  // damage (EngineOptions::accept_data_loss). Default: false.
+  bool accept_data_loss = false;
   int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
 };
 

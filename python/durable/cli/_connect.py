@@ -21,6 +21,9 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--db", metavar="DIR",
                    help="open the embedded engine on this data directory (no server); only "
                         "one process may open a directory")
+    g.add_argument("--accept-data-loss", action="store_true", default=False,
+                   help="with --db: open even if the write-ahead log is corrupt, keeping what "
+                        "precedes the damage (docs/storage.md)")
     g.add_argument("--address", metavar="HOST:PORT",
                    help="durable-server address (default: the profile's, else localhost:7233)")
     g.add_argument("--namespace", "-n", help="namespace (default: the profile's, else default)")
@@ -54,10 +57,15 @@ def connect_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         db = Path(args.db)
         if not db.is_dir():  # a typo must not create an empty engine
             raise UsageError(f"--db {args.db}: no such directory")
-        if not (db / "CURRENT").exists() and any(db.iterdir()):
+        if not (db / "CURRENT").exists() and any(p.name != "durable.lock" for p in db.iterdir()):
             raise UsageError(f"--db {args.db}: not a durable data directory (no RocksDB "
                              f"CURRENT file, and not empty)")
-        return {"target_host": args.db, "namespace": args.namespace or "default"}
+        kwargs: dict[str, Any] = {"target_host": args.db, "namespace": args.namespace or "default"}
+        if getattr(args, "accept_data_loss", False):
+            kwargs["accept_data_loss"] = True
+        return kwargs
+    if getattr(args, "accept_data_loss", False):
+        raise UsageError("--accept-data-loss goes with --db (a server takes it at its start)")
     from durable.envconfig import ClientConfig
 
     kwargs: dict[str, Any] = dict(ClientConfig.load_client_connect_config(

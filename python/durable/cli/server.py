@@ -36,6 +36,9 @@ def add_parser(commands: Any) -> None:
                      help="server log verbosity (default info; 'never' silences it)")
     dev.add_argument("--sync-writes", action=argparse.BooleanOptionalAction, default=True,
                      help="sync the WAL on every transition (default on)")
+    dev.add_argument("--accept-data-loss", action="store_true",
+                     help="open --db-filename even if its write-ahead log is corrupt, keeping "
+                          "what precedes the damage (docs/storage.md)")
     dev.set_defaults(run=start_dev)
 
 
@@ -45,6 +48,8 @@ def start_dev(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be 1-65535, got {args.port}")
     extra = [] if args.sync_writes else ["--relaxed-writes"]
+    if args.accept_data_loss:
+        extra.append("--accept-data-loss")
     proc = ServerProcess(args.db_filename, listen=f"{args.ip}:{args.port}", args=extra)
     address = proc.start()
     stop = threading.Event()

@@ -62,14 +62,24 @@ class ActivityEnvironment:
         assert env.run(my_sync_activity, 2) == 4
     """
 
-    def __init__(self) -> None:
+    def __init__(self, client: Any = None) -> None:
+        """Args:
+            client: What ``activity.client()`` returns in ``async def`` activities (as
+                temporalio; without one it raises ``RuntimeError``).
+        """
         self.info: activity.Info = default_info()
+        self._client = client
         self.on_heartbeat: Callable[..., None] = lambda *details: None
         self._lock = threading.Lock()
         self._cancelled = False
         self._worker_shutdown = False
         self._running: list[tuple[activity._Context, asyncio.Task[Any] | None,
                                   asyncio.AbstractEventLoop | None]] = []
+
+    @staticmethod
+    def default_info() -> activity.Info:
+        """The ``activity.info()`` of a new environment (see :func:`default_info`)."""
+        return default_info()
 
     def cancel(self) -> None:
         """Request cancellation of the running activity (or of the next one to run).
@@ -126,6 +136,7 @@ class ActivityEnvironment:
         target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else getattr(
             fn, "__call__", fn)
         if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(target):
+            ctx.client = self._client  # only async activities have a client (temporalio)
             return self._run_async(ctx, fn, args, kwargs)
         entry: tuple[activity._Context, asyncio.Task[Any] | None,
                      asyncio.AbstractEventLoop | None] = (ctx, None, None)

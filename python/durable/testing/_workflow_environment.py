@@ -48,6 +48,7 @@ class WorkflowEnvironment:
         self._lock = threading.Lock()
         self._result_waiters = 0  # handle.result() calls in progress
         self._closed = False
+        self._more_clients: list[Client] = []  # made by connect_client, closed with us
 
     # --- Creation -----------------------------------------------------------------------
 
@@ -206,6 +207,43 @@ class WorkflowEnvironment:
 
         return us_to_datetime(self._engine().now_us())
 
+    async def connect_client(self, **kwargs: Any) -> Client:
+        """Another client of this environment's engine and namespace (as temporalio).
+
+        Keyword arguments are those of ``Client.connect`` and override the environment's
+        (namespace, data converter, identity, interceptors). In a time-skipping
+        environment, waiting for a result with this client skips time too. The client is
+        closed when the environment shuts down.
+
+        Raises:
+            RuntimeError: The environment is shut down.
+        """
+        self._check_open()
+        options = {"namespace": self._client.namespace,
+                   "data_converter": self._client.data_converter,
+                   "identity": self._client.identity,
+                   "interceptors": list(getattr(self._client, "_interceptors", ()))}
+        options.update(kwargs)
+        if self._directory is None:  # from_client: its transport names the engine
+            client = await Client.connect(self._client.transport.target, **options)
+        else:
+            directory, namespace = self._directory, options.pop("namespace")
+            inner = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: _transport.open_transport(
+                    directory, namespace=namespace, sync_writes=False,
+                    virtual_clock=self._time_skipping))
+            transport: _transport.Transport = inner
+            if self._time_skipping:
+                wrapped = _ResultWaitTransport(inner)
+                wrapped.env = self
+                transport = wrapped
+            for ignored in [k for k in options if k not in (
+                    "data_converter", "identity", "interceptors")]:
+                options.pop(ignored)  # connection options of a server: no meaning here
+            client = Client(transport, namespace=namespace, **options)
+        self._more_clients.append(client)
+        return client
+
     @contextlib.contextmanager
     def auto_time_skipping_disabled(self) -> Iterator[None]:
         """Within this block, waiting for results does not skip time (it flows normally).
@@ -232,6 +270,8 @@ class WorkflowEnvironment:
         if self._closed:
             return
         self._closed = True
+        for more in self._more_clients:
+            await more.close()
         await self._client.close()
         if self._directory is not None:
             directory = self._directory
@@ -313,8 +353,8 @@ class _ResultWaitTransport(_transport.Transport):
     def target(self) -> str:
         return self._inner.target
 
-    def call(self, rpc: str, request: Message) -> Any:
-        return self._inner.call(rpc, request)
+    def call(self, rpc: str, request: Message, options: Any = None) -> Any:
+        return self._inner.call(rpc, request, options)
 
     async def call_async(self, rpc: str, request: Message, *, long_poll: bool = False) -> Any:
         waits_for_result = (rpc == "get_workflow_execution_history"

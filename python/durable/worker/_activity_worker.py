@@ -32,6 +32,7 @@ from typing import Any
 
 from durable import activity
 from durable._transport import Transport
+from durable._workflow_handlers import RawValue
 from durable.exceptions import (
     ApplicationError,
     CancelledError,
@@ -106,12 +107,14 @@ class _ActivityWorker:
         max_activities_per_second: float | None = None,
         max_task_queue_activities_per_second: float | None = None,
         interceptors: Sequence[Interceptor] = (),
+        client: Any = None,
     ) -> None:
         self._transport = transport
+        self._client = client
         self._interceptors = list(interceptors)
         self._task_queue = task_queue
         self._identity = identity
-        self._defns = {d.name: d for d in activities}
+        self._defns = {(activity._DYNAMIC_KEY if d.dynamic else d.name): d for d in activities}
         self._dc = data_converter
         self._executor = executor
         self._shared = shared_state_manager
@@ -211,7 +214,8 @@ class _ActivityWorker:
         token = task.task_token
         deadline: asyncio.TimerHandle | None = None
         try:
-            defn = self._defns.get(task.activity_type)
+            defn = (self._defns.get(task.activity_type)
+                    or self._defns.get(activity._DYNAMIC_KEY))
             if defn is None:
                 raise ApplicationError(
                     f"activity type {task.activity_type!r} is not registered on this worker "
@@ -225,7 +229,10 @@ class _ActivityWorker:
             arg_types = defn.arg_types
             if arg_types is not None and len(arg_types) != len(payloads):
                 arg_types = None  # let the call report the arity mismatch
-            args = await self._dc.decode(payloads, arg_types) if payloads else []
+            if defn.dynamic:  # one argument: the payloads, codec-decoded only
+                args = [[RawValue(p) for p in await self._decode_codec(payloads)]]
+            else:
+                args = await self._dc.decode(payloads, arg_types) if payloads else []
             running.is_async = defn.is_async
             deadline = self._arm_deadline(task, running)
 
@@ -236,6 +243,8 @@ class _ActivityWorker:
             # The context is set before the chain, as in temporalio: interceptors may call
             # activity.info(); the chain's outbound heartbeat replaces the context's.
             running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
+            running.ctx.payload_converter = self._dc.payload_converter
+            running.ctx.client = self._client if defn.is_async else None
             ctx_token = activity._Context._var.set(running.ctx)
             try:
                 result = await run_intercepted(
@@ -269,6 +278,10 @@ class _ActivityWorker:
                                 task_token=token,
                                 result=common_pb2.Payloads(payloads=result_payloads),
                                 identity=self._identity))
+
+    async def _decode_codec(self, payloads: list[Any]) -> list[Any]:
+        codec = getattr(self._dc, "payload_codec", None)
+        return list(await codec.decode(payloads)) if codec is not None and payloads else payloads
 
     async def _execute(self, defn: activity._Definition, info: activity.Info,
                        running: _Running, args: list[Any], heartbeat: Any) -> Any:

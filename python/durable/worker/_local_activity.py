@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from durable import activity
+from durable._workflow_handlers import RawValue
 from durable.exceptions import (
     ApplicationError,
     CancelledError,
@@ -55,8 +56,9 @@ class LocalActivityRunner:
     def __init__(self, activities: Mapping[str, activity._Definition], data_converter: Any,
                  loop: asyncio.AbstractEventLoop,
                  executor: concurrent.futures.Executor | None,
-                 interceptors: Sequence[Interceptor] = ()) -> None:
+                 interceptors: Sequence[Interceptor] = (), client: Any = None) -> None:
         self._defns = dict(activities)
+        self._client = client  # activity.client() of async local activities
         self._interceptors = list(interceptors)
         self._dc = data_converter
         self._loop = loop
@@ -159,7 +161,7 @@ class LocalActivityRunner:
     async def _attempt(self, req: commands_pb2.ScheduleLocalActivityCommand,
                        info: activity.Info, limit: float | None,
                        timeout_type: TimeoutType) -> list[common_pb2.Payload]:
-        defn = self._defns.get(req.activity_type)
+        defn = self._defns.get(req.activity_type) or self._defns.get(activity._DYNAMIC_KEY)
         if defn is None:
             raise ApplicationError(
                 f"local activity type {req.activity_type!r} is not registered on this worker "
@@ -169,8 +171,16 @@ class LocalActivityRunner:
         arg_types = defn.arg_types
         if arg_types is not None and len(arg_types) != len(payloads):
             arg_types = None
-        args = await self._dc.decode(payloads, arg_types) if payloads else []
+        if defn.dynamic:  # one argument: the payloads, codec-decoded only
+            codec = getattr(self._dc, "payload_codec", None)
+            if codec is not None and payloads:
+                payloads = list(await codec.decode(payloads))
+            args = [[RawValue(p) for p in payloads]]
+        else:
+            args = await self._dc.decode(payloads, arg_types) if payloads else []
         ctx = activity._Context(info, _ignore_heartbeat)
+        ctx.payload_converter = self._dc.payload_converter
+        ctx.client = self._client if defn.is_async else None
         if not defn.is_async and (self._executor is None or not isinstance(
                 self._executor, concurrent.futures.ThreadPoolExecutor)):
             raise ApplicationError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -109,7 +109,7 @@ class Replayer:
         self._defns = {}
         for cls in workflows:
             d = workflow._Definition.must_from_class(cls)
-            self._defns[d.name] = d
+            self._defns[d.key] = d
         if data_converter is None:
             from durable.converter import DataConverter
 
@@ -184,6 +184,45 @@ class Replayer:
                 await one(h)
         return WorkflowReplayResults(replay_failures=failures)
 
+    def workflow_replay_iterator(
+        self, histories: AsyncIterable[Any] | Iterable[Any],
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]:
+        """Replay histories as they come, one result each (as temporalio)::
+
+            async with replayer.workflow_replay_iterator(histories) as results:
+                async for result in results:
+                    assert result.replay_failure is None, result.replay_failure
+
+        Each result carries its failure (``replay_failure``) instead of raising it.
+
+        Args:
+            histories: ``WorkflowHistory`` objects (or ``durable.v1.History``), as an async
+                iterable (e.g. ``client.list_workflows(...).map_histories()``) or an
+                iterable.
+
+        Raises:
+            ValueError: (while iterating) a history is malformed or of a workflow type not
+                in ``workflows``.
+        """
+        return self._replay_iterator(histories)
+
+    @contextlib.asynccontextmanager
+    async def _replay_iterator(self, histories: AsyncIterable[Any] | Iterable[Any]
+                               ) -> AsyncIterator[AsyncIterator[WorkflowReplayResult]]:
+        async def results() -> AsyncIterator[WorkflowReplayResult]:
+            if isinstance(histories, AsyncIterable):
+                async for h in histories:
+                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+            else:
+                for h in histories:
+                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+
+        gen = results()
+        try:
+            yield gen
+        finally:
+            await gen.aclose()
+
     async def _replay_watched(self, history: Any, timeout: float) -> BaseException | None:
         """``_replay_sync`` on a daemon thread watched by a deadlock detector; the first
         outcome wins: the replay's, or the detector's failure."""
@@ -240,7 +279,7 @@ class Replayer:
         started = events[0].workflow_execution_started
         workflow_id = workflow_id or started.workflow_id or "replay"
         run_id = run_id or started.first_execution_run_id or "replay-run"
-        defn = self._defns.get(started.workflow_type)
+        defn = self._defns.get(started.workflow_type) or self._defns.get(workflow._DYNAMIC_KEY)
         if defn is None:
             raise ValueError(f"workflow type {started.workflow_type!r} of the history is not "
                              f"among the replayer's workflows {sorted(self._defns)}")

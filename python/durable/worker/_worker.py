@@ -112,20 +112,23 @@ class Worker:
         wf_defns: dict[str, workflow._Definition] = {}
         for cls in workflows:
             d = workflow._Definition.must_from_class(cls)
-            if d.name in wf_defns:
-                raise ValueError(f"two workflows are named {d.name!r}: "
-                                 f"{wf_defns[d.name].cls.__qualname__} and {cls.__qualname__}")
-            wf_defns[d.name] = d
+            if d.key in wf_defns:
+                what = "dynamic workflows" if d.dynamic else f"workflows are named {d.name!r}"
+                raise ValueError(f"two {what}: "
+                                 f"{wf_defns[d.key].cls.__qualname__} and {cls.__qualname__}")
+            wf_defns[d.key] = d
         act_defns: dict[str, activity._Definition] = {}
         for fn in activities:
             a = activity._Definition.must_from_callable(fn)
-            if a.name in act_defns:
-                raise ValueError(f"two activities are named {a.name!r}")
+            key = activity._DYNAMIC_KEY if a.dynamic else a.name
+            if key in act_defns:
+                raise ValueError("two dynamic activities" if a.dynamic
+                                 else f"two activities are named {a.name!r}")
             if not a.is_async and activity_executor is None:
                 raise ValueError(
                     f"activity {a.name!r} is not async: pass activity_executor= (e.g. a "
                     "concurrent.futures.ThreadPoolExecutor) to run it, or make it 'async def'")
-            act_defns[a.name] = a
+            act_defns[key] = a
         if activity_executor is not None and not isinstance(activity_executor,
                                                             concurrent.futures.Executor):
             raise ValueError(f"activity_executor must be a concurrent.futures.Executor, "
@@ -194,7 +197,7 @@ class Worker:
             activities=list(act_defns.values()), activity_executor=activity_executor,
             deadlock_timeout=None if debug_mode or deadlock_detection_timeout is None
             else deadlock_detection_timeout.total_seconds(),
-            interceptor_classes=wf_classes, interceptors=chain,
+            interceptor_classes=wf_classes, interceptors=chain, client=client,
         ) if wf_defns else None
         self._activity_worker = _ActivityWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,
@@ -205,7 +208,7 @@ class Worker:
             shared_state_manager=shared_state_manager,
             max_activities_per_second=max_activities_per_second,
             max_task_queue_activities_per_second=max_task_queue_activities_per_second,
-            interceptors=chain,
+            interceptors=chain, client=client,
         ) if act_defns else None
         self._started = False
         self._shutdown_requested: asyncio.Event | None = None
@@ -226,6 +229,11 @@ class Worker:
     def is_running(self) -> bool:
         """Whether :meth:`run` is in progress."""
         return self._started and self._done is not None and not self._done.is_set()
+
+    @property
+    def is_shutdown(self) -> bool:
+        """Whether the worker has run and shut down (as temporalio)."""
+        return self._done is not None and self._done.is_set()
 
     async def run(self) -> None:
         """Poll and run tasks until :meth:`shutdown` is called.

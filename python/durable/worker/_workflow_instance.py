@@ -47,6 +47,7 @@ from durable.worker import _interceptor, _workflow_interception
 from durable.worker._workflow_children import _ChildrenMixin
 from durable import _workflow_guard
 from durable.worker._workflow_messages import _MessagesMixin
+from durable.worker._workflow_run_context import _RunContextMixin
 
 logger = logging.getLogger("durable.worker")
 _task_logger = logging.getLogger(__name__)  # durable.worker._workflow_instance
@@ -89,7 +90,8 @@ class _PendingActivity:
         self.waiting = False  # its handle's coroutine has started
 
 
-class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop,
+class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
+                       asyncio.AbstractEventLoop,
                        workflow._Runtime):
     """One workflow run's code and state, advanced one activation at a time.
 
@@ -131,6 +133,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._init_children()
         self._init_messages()
+        self._init_run_context()
         self._pending_main: tuple[Callable[..., Any], list[Any]] | None = None
 
         self._info: workflow.Info | None = None
@@ -248,6 +251,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             self._resolve_activity(job.resolve_activity)
         elif kind == "cancel_workflow":
             self._cancel_requested = True
+            self._note_cancel_requested(job.cancel_workflow.reason)
             if self._main_task is not None and not self._main_task.done():
                 self._main_task.cancel(job.cancel_workflow.reason or None)
         elif kind == "notify_has_patch":
@@ -267,7 +271,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         if self._info is not None:
             raise RuntimeError(f"workflow {self._workflow_id} initialized twice")
         s = init.started
-        self._random = random.Random(init.randomness_seed)
+        self._init_run_context_from(init)
         self._info = workflow.Info(
             attempt=s.attempt or 1,
             continued_run_id=s.continued_execution_run_id or None,
@@ -286,7 +290,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             task_queue=s.task_queue,
             task_timeout=us_to_optional_timedelta(s.task_timeout_us) or timedelta(seconds=10),
             workflow_id=init.workflow_id or self._workflow_id,
-            workflow_type=init.workflow_type or self._defn.name,
+            workflow_type=init.workflow_type or s.workflow_type or self._defn.name,
             memo=dict(s.memo),
             typed_search_attributes=TypedSearchAttributes._from_proto(s.search_attributes),
         )
@@ -296,15 +300,29 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
             # Let Python report a clear arity error at the call, decode without hints.
             arg_types = None
         try:
-            args = self._pc.from_payloads(payloads, arg_types) if payloads else []
+            if self._defn.dynamic:  # one argument: the undecoded payloads
+                args = [[workflow.RawValue(p) for p in payloads]]
+            else:
+                args = self._pc.from_payloads(payloads, arg_types) if payloads else []
         except Exception as e:
             raise RuntimeError(
                 f"cannot decode the arguments of workflow {self._defn.name!r}: {e}") from e
         # @workflow.init: __init__ takes the run's arguments (before any handler runs).
         self._object = self._defn.cls(*args) if self._defn.init_takes_args else self._defn.cls()
+        if self._defn.dynamic_config_fn is not None:
+            self._apply_dynamic_config(self._defn.dynamic_config_fn(self._object))
         # Started once the activation's other jobs are applied, so that the handlers of
         # signals and updates that came with the start run first (as in temporalio).
         self._pending_main = (self._defn.run_fn, args)
+
+    def _apply_dynamic_config(self, config: Any) -> None:
+        if not isinstance(config, workflow.DynamicWorkflowConfig):
+            raise TypeError(f"the dynamic_config method of workflow {self._defn.name!r} must "
+                            f"return a workflow.DynamicWorkflowConfig, got {config!r}")
+        if config.failure_exception_types is not None:
+            # Replaces the definition's types; the worker's still apply (as temporalio).
+            worker_types = self._failure_types[len(self._defn.failure_exception_types):]
+            self._failure_types = tuple(config.failure_exception_types) + worker_types
 
     def _start_main(self) -> None:
         if self._pending_main is None:

@@ -93,16 +93,19 @@ class _WorkflowWorker:
         deadlock_timeout: float | None = None,
         interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
         interceptors: Sequence[Interceptor] = (),
+        client: Any = None,
     ) -> None:
         self._transport = transport
+        self._client = client  # for activity.client() in local activities
         self._interceptor_classes = list(interceptor_classes)
         self._interceptors = list(interceptors)  # activity ones, for local activities
-        self._activity_defns = {d.name: d for d in activities}
+        self._activity_defns = {(activity._DYNAMIC_KEY if d.dynamic else d.name): d
+                                for d in activities}
         self._activity_executor = activity_executor
         self._local: LocalActivityRunner | None = None  # made in run() (needs the loop)
         self._task_queue = task_queue
         self._identity = identity
-        self._defns = {d.name: d for d in workflows}
+        self._defns = {d.key: d for d in workflows}
         self._dc = data_converter
         self._pc, self._fc = _converter_parts(data_converter)
         self._max_cached = max_cached_workflows
@@ -129,7 +132,8 @@ class _WorkflowWorker:
     async def run(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         self._local = LocalActivityRunner(self._activity_defns, self._dc, loop,
-                                          self._activity_executor, self._interceptors)
+                                          self._activity_executor, self._interceptors,
+                                          client=self._client)
         self._lanes_ended = asyncio.Event()
         if self._detector is not None:
             self._detector.start()
@@ -299,7 +303,7 @@ class _WorkflowWorker:
         """Process one workflow task and respond to the engine (blocking; lane thread)."""
         is_query = task.HasField("query") and bool(task.query.query_id)
         run_id = task.workflow_execution.run_id
-        defn = self._defns.get(task.workflow_type)
+        defn = self._defns.get(task.workflow_type) or self._defns.get(workflow._DYNAMIC_KEY)
         if defn is None:
             if is_query:
                 self._respond("respond_query_task_completed",

@@ -41,7 +41,10 @@ class Engine : public Service {
   virtual Result<int64_t> DeleteClosedRunsOlderThan(int64_t retention_us) = 0;
 };
 
-// Opens (creating if needed) the engine on `directory`.
+// Opens (creating if needed) the engine on `directory`. The store's errors
+// (OpenRocksDbStore): kUnavailable when the directory is already open under any path, by this
+// process or another; kDataLoss for a corrupt write-ahead log unless
+// `options.accept_data_loss`; kResourceExhausted on a full disk.
 Result<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
                                            const EngineOptions& options = {});
 

@@ -58,7 +58,9 @@ struct NamespacesOptions {
 };
 
 // Opens (creating if needed) the data directory `directory` and every registered namespace.
-// kUnavailable (naming the directory) when another process holds it.
+// kUnavailable (naming the directory) when it is already open, by this process under another
+// path or by another process; kDataLoss when a namespace's write-ahead log is corrupt (unless
+// options.engine.accept_data_loss); see OpenEngine.
 Result<std::unique_ptr<Namespaces>> OpenNamespaces(const std::string& directory,
                                                    const NamespacesOptions& options = {});
 

@@ -14,6 +14,10 @@ struct EngineOptions {
   // Sync the RocksDB WAL on every transition. false is a relaxed mode for tests and
   // benchmarks only: a machine crash may lose the last transitions. Default: true.
   bool sync_writes = true;
+  // Open even when the write-ahead log is corrupt, keeping what precedes the damage and
+  // dropping what follows (written to stderr). Without it such a directory is a kDataLoss
+  // error naming the file and offset (docs/storage.md). Default: false.
+  bool accept_data_loss = false;
   // Where time comes from. Default: nullptr = the system clock.
   std::shared_ptr<Clock> clock;
   // Largest payload (one argument, result, signal input) accepted. Default: 2 MiB.

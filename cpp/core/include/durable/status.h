@@ -23,6 +23,7 @@ enum class StatusCode {
   kInternal,            // storage failure or a bug
   kUnauthenticated,     // durable-server: no or unknown credentials (API key)
   kPermissionDenied,    // durable-server: the credentials do not cover this namespace
+  kDataLoss,            // stored data is corrupt: opening would lose recorded work
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -55,6 +56,7 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string m) {
     return {StatusCode::kPermissionDenied, std::move(m)};
   }
+  static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -77,14 +77,33 @@ class Store {
   Status IteratePrefix(ColumnFamily cf, std::string_view prefix, const Visitor& fn);
 
   // Applies the batch atomically. With `sync`, returns only once the write is durable (WAL
-  // synced); concurrent writers share syncs (group commit). kInternal on failure, in which
-  // case nothing of the batch was applied.
+  // synced); concurrent writers share syncs (group commit). On failure nothing of the batch
+  // was applied: kResourceExhausted when the disk is full, kInternal otherwise.
   virtual Status Write(const WriteBatch& batch, bool sync) = 0;
 };
 
-// Opens (creating if needed) a RocksDB store on `directory`. kUnavailable naming the
-// directory when another process holds it open; kInternal for other storage errors.
-Result<std::unique_ptr<Store>> OpenRocksDbStore(const std::string& directory);
+struct RocksDbStoreOptions {
+  // Open even when the write-ahead log is corrupt, keeping the records before the damage
+  // and dropping the ones after it (RocksDB's point-in-time recovery); what was dropped is
+  // written to stderr. Default: false (a corrupt log is a kDataLoss error).
+  bool accept_data_loss = false;
+};
+
+// Opens (creating if needed) a RocksDB store on `directory`, one per directory per machine
+// whatever path names it (a flock on `durable.lock` in its real path, see store/dir_lock.h).
+// Errors, each naming the directory or file:
+// - kUnavailable: the directory is already open, by this process or another one;
+// - kDataLoss: a write-ahead log is corrupt at an offset with records after it (opening
+//   would silently drop them), unless `accept_data_loss`; a log whose last record was cut
+//   short (a crash during an append, never acknowledged) opens silently without that record;
+// - kResourceExhausted: no space left on the device;
+// - kInternal: other storage errors.
+//
+// Writes on a full disk (or after a failed write) fail with kResourceExhausted (kInternal for
+// other I/O errors) and leave the data as it was; once space is back the next write resumes
+// the database (RocksDB's DB::Resume) and succeeds. Reads keep working meanwhile.
+Result<std::unique_ptr<Store>> OpenRocksDbStore(const std::string& directory,
+                                                const RocksDbStoreOptions& options = {});
 
 // The smallest key greater than every key starting with `prefix` ("" if none exists).
 std::string PrefixSuccessor(std::string_view prefix);

@@ -271,7 +271,7 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
       row.set_fire_time_us(txn.now_us + d.delay_us);
       row.set_scheduled_event_id(sched);
       row.set_attempt(ai.attempt());
-      row.set_key("act/" + std::to_string(sched) + "/" + std::to_string(ai.attempt()) + "/retry");
+      row.set_key(keys::timer::ActivityRetry(sched, ai.attempt()));
       AddDurableTimer(txn, std::move(row));
     }
     if (ai.scheduled().schedule_to_start_timeout_us() > 0) {
@@ -283,7 +283,7 @@ void EngineImpl::FailActivityAttempt(Txn& txn, v1::ExecutionState& ms, int64_t s
                            ai.scheduled().schedule_to_start_timeout_us());
       row.set_scheduled_event_id(sched);
       row.set_attempt(ai.attempt());
-      row.set_key("act/" + std::to_string(sched) + "/" + std::to_string(ai.attempt()) + "/s2s");
+      row.set_key(keys::timer::ActivityScheduleToStart(sched, ai.attempt()));
       AddDurableTimer(txn, std::move(row));
     }
     return;
@@ -440,26 +440,16 @@ void EngineImpl::AddAttemptTimers(const std::string& wf, const std::string& run,
 }
 
 void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  Txn txn(Now());
-  if (!key.empty()) txn.batch.Delete(ColumnFamily::kTimers, key);
-  v1::ExecutionState ms;
-  Status st = LoadState(wf, row.run_id(), &ms);
-  bool relevant = st.ok() && IsOpen(ms);
-  const v1::ActivityInfo* ai = nullptr;
-  if (relevant) {
-    auto it = ms.activities().find(row.scheduled_event_id());
-    relevant = it != ms.activities().end();
-    if (relevant) ai = &it->second;
-  }
-  v1::TimeoutType type = v1::TIMEOUT_TYPE_UNSPECIFIED;
-  bool final_timeout = false;
-  if (relevant) {
+  RunTimerTransition(row, key, RowRun(row), [this, &row](TimerFire& f) {
+    auto it = f.ms.activities().find(row.scheduled_event_id());
+    if (it == f.ms.activities().end()) return Status::OK();  // closed: only the row goes
+    const v1::ActivityInfo* ai = &it->second;
     // The attempt a start-to-close / heartbeat timer guards: still running, same dispatch.
     const bool running = ai->attempt() == row.attempt() && ai->started_dispatch_id() != 0 &&
                          ai->started_dispatch_id() == row.dispatch_id();
+    v1::TimeoutType type = v1::TIMEOUT_TYPE_UNSPECIFIED;
+    bool final_timeout = false;
+    bool relevant = false;
     switch (row.kind()) {
       case v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START:
         type = v1::TIMEOUT_TYPE_SCHEDULE_TO_START;
@@ -469,6 +459,7 @@ void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key
       case v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE:
         type = v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE;
         final_timeout = true;
+        relevant = true;
         break;
       case v1::TIMER_KIND_ACTIVITY_START_TO_CLOSE:
         type = v1::TIMEOUT_TYPE_START_TO_CLOSE;
@@ -477,48 +468,37 @@ void EngineImpl::OnActivityTimer(const v1::TimerRow& row, const std::string& key
       case v1::TIMER_KIND_ACTIVITY_HEARTBEAT:
         type = v1::TIMEOUT_TYPE_HEARTBEAT;
         relevant = running && ai->scheduled().heartbeat_timeout_us() > 0 &&
-                   txn.now_us >= HeartbeatDeadline(*ai);
+                   f.txn.now_us >= HeartbeatDeadline(*ai);
         break;
       default:
-        relevant = false;
+        break;
     }
-  }
-  if (!relevant) {
-    if (!key.empty() && (st.ok() || st.code() == StatusCode::kNotFound)) (void)Commit(txn, {});
-    return;
-  }
-  v1::Failure failure;
-  failure.set_message(std::string("activity '") + ai->scheduled().activity_id() + "' timed out (" +
-                      TimeoutName(type) + ")");
-  failure.set_source("engine");
-  auto* tf = failure.mutable_timeout_failure_info();
-  tf->set_timeout_type(type);
-  *tf->mutable_last_heartbeat_details() = ai->heartbeat_details();
-  FailActivityAttempt(txn, ms, row.scheduled_event_id(), failure, type, "", final_timeout);
-  st = Commit(txn, {&ms});
-  if (!st.ok()) RetryOutboxLater(row, key);
+    if (!relevant) return Status::OK();
+    v1::Failure failure;
+    failure.set_message(std::string("activity '") + ai->scheduled().activity_id() +
+                        "' timed out (" + TimeoutName(type) + ")");
+    failure.set_source("engine");
+    auto* tf = failure.mutable_timeout_failure_info();
+    tf->set_timeout_type(type);
+    *tf->mutable_last_heartbeat_details() = ai->heartbeat_details();
+    FailActivityAttempt(f.txn, f.ms, row.scheduled_event_id(), failure, type, "", final_timeout);
+    f.changed = true;
+    return Status::OK();
+  });
 }
 
 void EngineImpl::OnActivityRetry(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  Txn txn(Now());
-  txn.batch.Delete(ColumnFamily::kTimers, key);
-  v1::ExecutionState ms;
-  Status st = LoadState(wf, row.run_id(), &ms);
-  if (st.ok() && IsOpen(ms)) {
-    auto it = ms.mutable_activities()->find(row.scheduled_event_id());
-    if (it != ms.mutable_activities()->end() && it->second.attempt() == row.attempt() &&
-        it->second.task_seq() == 0) {
-      PutActivityTaskRow(txn, ms, it->second);
-      st = Commit(txn, {&ms});
-      if (!st.ok()) RetryOutboxLater(row, key);
-      return;
+  RunTimerTransition(row, key, RowRun(row), [this, &row](TimerFire& f) {
+    auto it = f.ms.mutable_activities()->find(row.scheduled_event_id());
+    // Only the attempt this backoff was for, not yet queued.
+    if (it == f.ms.mutable_activities()->end() || it->second.attempt() != row.attempt() ||
+        it->second.task_seq() != 0) {
+      return Status::OK();
     }
-  }
-  if (st.ok() || st.code() == StatusCode::kNotFound) st = Commit(txn, {});
-  if (!st.ok()) RetryOutboxLater(row, key);
+    PutActivityTaskRow(f.txn, f.ms, it->second);
+    f.changed = true;
+    return Status::OK();
+  });
 }
 
 void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::ActivityInfo& ai) {
@@ -538,7 +518,7 @@ void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::A
     row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
     row.set_scheduled_event_id(id);
     row.set_attempt(1);
-    row.set_key("act/" + std::to_string(id) + "/1/s2s");
+    row.set_key(keys::timer::ActivityScheduleToStart(id, 1));
     AddDurableTimer(txn, std::move(row));
   }
   if (ai.expiration_time_us() > 0) {
@@ -548,7 +528,7 @@ void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::A
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(ai.expiration_time_us());
     row.set_scheduled_event_id(id);
-    row.set_key("act/" + std::to_string(id) + "/s2c");
+    row.set_key(keys::timer::ActivityScheduleToClose(id));
     AddDurableTimer(txn, std::move(row));
   }
 }

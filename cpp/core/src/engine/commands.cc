@@ -32,6 +32,7 @@
 // commands. In-memory update effects are collected in CommandContext::notes and applied by the
 // caller after the batch is written.
 #include "engine/engine_impl.h"
+#include "store/keys.h"
 
 namespace durable {
 
@@ -141,7 +142,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_run_id(cc.run);
       row.set_fire_time_us(ti.fire_time_us());
       row.set_timer_id(timer_id);
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       AddDurableTimer(txn, std::move(row));
       (*ms.mutable_timers())[timer_id] = std::move(ti);
       return Status::OK();
@@ -162,7 +163,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       row.set_workflow_id(cc.wf);
       row.set_run_id(cc.run);
       row.set_fire_time_us(it->second.fire_time_us());
-      row.set_key("user/" + timer_id);
+      row.set_key(keys::timer::User(timer_id));
       DeleteDurableTimer(txn, row);
       ms.mutable_timers()->erase(timer_id);
       return Status::OK();
@@ -175,7 +176,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       a->set_workflow_task_completed_event_id(cc.completed_id);
       CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_COMPLETED, std::move(ev));
       cc.closed = true;
-      return ContinueCron(txn, ms, &cc.new_run);  // legacy cron: the next run
+      // Legacy cron: the next run, which gets this result as its last completion result.
+      return ContinueCron(txn, ms, &cc.new_run, &c.complete_workflow_execution().result());
     }
     case v1::Command::kFailWorkflowExecution: {
       DURABLE_RETURN_IF_ERROR(FailOrRetryRun(txn, ms, c.fail_workflow_execution().failure(),

@@ -117,7 +117,9 @@ Result<std::unique_ptr<Engine>> OpenEngineOnStore(std::unique_ptr<Store> store,
 
 Result<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
                                            const EngineOptions& options) {
-  DURABLE_ASSIGN_OR_RETURN(auto store, OpenRocksDbStore(directory));
+  RocksDbStoreOptions store_options;
+  store_options.accept_data_loss = options.accept_data_loss;
+  DURABLE_ASSIGN_OR_RETURN(auto store, OpenRocksDbStore(directory, store_options));
   return OpenEngineOnStore(std::move(store), options);
 }
 
@@ -525,12 +527,18 @@ std::string EngineImpl::TimerKey(const v1::TimerRow& row) {
   return keys::Timer(row.fire_time_us(), kNamespace, row.workflow_id(), row.run_id(), row.key());
 }
 
-void EngineImpl::AddDurableTimer(Txn& txn, v1::TimerRow row) {
+void EngineImpl::AddDurableTimer(Txn& txn, v1::TimerRow row, TimerPace pace) {
   row.set_namespace_(kNamespace);
   std::string key = TimerKey(row);
   txn.batch.Put(ColumnFamily::kTimers, key, row.SerializeAsString());
-  txn.after.push_back([this, row = std::move(row), key = std::move(key)]() mutable {
-    timers_->Add(std::move(row), std::move(key));
+  const int64_t real_delay_us = row.fire_time_us() - txn.now_us;
+  txn.after.push_back([this, row = std::move(row), key = std::move(key), pace,
+                       real_delay_us]() mutable {
+    if (pace == TimerPace::kRealTime) {
+      timers_->AddAfterRealDelay(std::move(row), std::move(key), real_delay_us);
+    } else {
+      timers_->Add(std::move(row), std::move(key));
+    }
   });
 }
 
@@ -545,7 +553,7 @@ void EngineImpl::AddOutbox(Txn& txn, const v1::ExecutionState& ms, v1::OutboxIte
   row.set_workflow_id(ms.workflow_id());
   row.set_run_id(ms.run_id());
   row.set_fire_time_us(txn.now_us + delay_us);
-  row.set_key("outbox/" + std::to_string(next_task_seq_.fetch_add(1)));
+  row.set_key(keys::timer::Outbox(next_task_seq_.fetch_add(1)));
   *row.mutable_outbox() = std::move(item);
   AddDurableTimer(txn, std::move(row));
 }

@@ -5,8 +5,9 @@
 // workflow_task.cc: workflow tasks (poll, completion, failure, timeout); commands.cc: what
 // each command of a completed workflow task writes; queries_updates.cc: queries and updates;
 // activity.cc: activity tasks, retries and timeouts; outbox.cc: children and external
-// signals/cancels; timers.cc: what each timer does when it fires; visibility.cc: records,
-// list and count; schedules.cc: schedules; batch.cc: batch operations).
+// signals/cancels; timer_frame.cc: the one frame every timer transition runs in, and its
+// retry rule; timers.cc: which action each timer kind runs; visibility.cc: records, list and
+// count; schedules.cc: schedules; batch.cc: batch operations).
 //
 // Concurrency:
 //  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
@@ -53,6 +54,31 @@ struct Txn {
   // Run keys whose visibility record changes (start, close, search attribute or memo
   // upsert): Commit rewrites their record and index keys in this batch.
   std::set<std::string> visibility_changed;
+};
+
+// What a timer kind's action works on (timer_frame.cc): the transition being built (the
+// timer row's delete already in it) and the loaded, open run; the action reports back.
+struct TimerFire {
+  Txn& txn;
+  v1::ExecutionState& ms;
+  bool changed = false;  // the action changed ms (written); else only the row is deleted
+  std::optional<v1::ExecutionState> new_run;  // a run the action created (workflow retry)
+};
+// A timer kind's action. OK: the frame commits what it wrote. An error: nothing is written
+// and the timer fires again later (RetryTimerLater).
+using TimerAction = std::function<Status(TimerFire&)>;
+
+// Which run a timer transition locks and loads, and what happens when it is gone.
+struct TimerTarget {
+  std::string workflow_id;
+  std::string run_id;             // "" = the workflow's current run
+  std::function<void()> on_gone;  // optional: the run is not found or closed
+};
+
+// How an in-memory timer of a durable row counts time (the row on disk holds workflow time).
+enum class TimerPace {
+  kWorkflowTime,  // the engine's clock: time skipping may jump to it
+  kRealTime,      // real time from now to the row's fire time, never skipped
 };
 
 // A workflow task handed to a worker (in memory only; lost on restart, the task row stays).
@@ -278,7 +304,7 @@ class EngineImpl : public Engine {
   void PutWorkflowTaskRow(Txn& txn, v1::ExecutionState& ms);
   void PutActivityTaskRow(Txn& txn, v1::ExecutionState& ms, v1::ActivityInfo& ai);
   void DeleteTaskRow(Txn& txn, const std::string& queue, int kind, int64_t seq);
-  void AddDurableTimer(Txn& txn, v1::TimerRow row);
+  void AddDurableTimer(Txn& txn, v1::TimerRow row, TimerPace pace = TimerPace::kWorkflowTime);
   void DeleteDurableTimer(Txn& txn, const v1::TimerRow& row);
   std::string TimerKey(const v1::TimerRow& row);
   void AddOutbox(Txn& txn, const v1::ExecutionState& ms, v1::OutboxItem item, int64_t delay_us = 0);
@@ -319,8 +345,11 @@ class EngineImpl : public Engine {
   // ---- workflow tasks (workflow_task.cc) ----
   Status DispatchWorkflowTask(QueuedTask task, const std::string& identity,
                               v1::PollWorkflowTaskQueueResponse* resp, bool* dispatched);
-  void OnWorkflowTaskTimeout(const v1::TimerRow& row);
+  void OnWorkflowTaskTimeout(const v1::TimerRow& row, const std::string& key);
   void OnWorkflowTaskBackoff(const v1::TimerRow& row, const std::string& key);
+  // Under time skipping, how many retries of a failing workflow task may have their backoff
+  // skipped (attempts 2 to 4: at once, 1 s, 2 s); later ones wait their backoff in real time.
+  static constexpr int32_t kSkippedWorkflowTaskRetries = 3;
   // Queues a speculative workflow task when updates wait and no task is pending or running.
   // Requires mem_mu_.
   void QueueSpeculativeLocked(RunRuntime& rt, const v1::TaskRow& row);
@@ -377,6 +406,24 @@ class EngineImpl : public Engine {
   // started; at dispatch, and on open for an attempt whose worker died with the engine).
   void AddAttemptTimers(const std::string& wf, const std::string& run, const v1::ActivityInfo& ai);
 
+  // ---- the timer-transition frame (timer_frame.cc) ----
+  // Runs one timer transition: locks the target's stripe, deletes the timer row (`key`, ""
+  // for an in-memory timer), loads the target run and, when it is open, runs `act` and
+  // commits. The one retry rule: a run not found or closed drops the timer (on_gone, then
+  // the row's delete is written); any other failure (loading, the action, the write) writes
+  // nothing and re-arms the timer with RetryTimerLater, so it fires again.
+  void RunTimerTransition(const v1::TimerRow& row, const std::string& key,
+                          const TimerTarget& target, const TimerAction& act);
+  // The target of most timers: the row's own run.
+  static TimerTarget RowRun(const v1::TimerRow& row) {
+    return TimerTarget{row.workflow_id(), row.run_id(), nullptr};
+  }
+  // Re-arms a timer whose transition failed, kTimerRetryDelayUs of real time from now (real
+  // time: under time skipping a storage fault must not become a busy loop). Its row, if
+  // durable, stays on disk, so a reopen fires it too.
+  void RetryTimerLater(const v1::TimerRow& row, const std::string& key);
+  static constexpr int64_t kTimerRetryDelayUs = 1'000'000;
+
   // ---- timers (timers.cc) ----
   void FireTimer(const v1::TimerRow& row, const std::string& key);
   void OnUserTimer(const v1::TimerRow& row, const std::string& key);
@@ -404,9 +451,13 @@ class EngineImpl : public Engine {
   void NotifyScheduleOfClose(Txn& txn, const v1::ExecutionState& ms);
   void OnScheduleTimer(const v1::TimerRow& row, const std::string& key);
   // Legacy cron: after `ms` closed (completed, failed or timed out without a retry), creates
-  // its next run, whose first workflow task waits for the next cron time.
+  // its next run, whose first workflow task waits for the next cron time. The next run
+  // starts with `result` as its last completion result (else the one `ms` started with)
+  // and `failure` as its continued failure (as Temporal: workflow.get_last_completion_result
+  // / get_last_failure).
   Status ContinueCron(Txn& txn, const v1::ExecutionState& ms,
-                      std::optional<v1::ExecutionState>* new_run);
+                      std::optional<v1::ExecutionState>* new_run,
+                      const v1::Payloads* result = nullptr, const v1::Failure* failure = nullptr);
 
   // ---- batch operations (batch.cc) ----
   std::mutex& BatchMutex(const std::string& job_id);
@@ -419,7 +470,6 @@ class EngineImpl : public Engine {
 
   // ---- outbox (outbox.cc) ----
   void OnOutbox(const v1::TimerRow& row, const std::string& key);
-  void RetryOutboxLater(const v1::TimerRow& row, const std::string& key);
 
   std::unique_ptr<Store> store_;
   EngineOptions options_;

@@ -28,9 +28,11 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
       const auto& sc = item.start_child();
       const int64_t init = item.initiated_event_id();
       std::string child_run, cause;
-      v1::ExecutionState parent;
-      Status pst = LoadState(src_wf, src_run, &parent);
-      const bool parent_wants = pst.ok() && IsOpen(parent) && parent.children().count(init) > 0;
+      // First the child (under its stripe), if the parent still wants it.
+      v1::ExecutionState seen;
+      Status pst = LoadState(src_wf, src_run, &seen);
+      if (!pst.ok() && pst.code() != StatusCode::kNotFound) return RetryTimerLater(row, key);
+      const bool parent_wants = pst.ok() && IsOpen(seen) && seen.children().count(init) > 0;
       if (parent_wants) {
         std::lock_guard<std::mutex> lock(Stripe(sc.workflow_id()));
         v1::CurrentRun cur;
@@ -49,7 +51,7 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
             cause = "workflow_already_exists";
           }
         } else if (st.code() != StatusCode::kNotFound) {
-          return RetryOutboxLater(row, key);
+          return RetryTimerLater(row, key);
         }
         if (child_run.empty() && cause.empty()) {
           Txn txn(Now());
@@ -73,15 +75,14 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           v1::ExecutionState child;
           Status cst = CreateRun(txn, std::move(p), &child);
           if (cst.ok()) cst = Commit(txn, {&child});
-          if (!cst.ok()) return RetryOutboxLater(row, key);
+          if (!cst.ok()) return RetryTimerLater(row, key);
           child_run = child.run_id();
         }
       }
-      std::lock_guard<std::mutex> lock(Stripe(src_wf));
-      Txn txn(Now());
-      txn.batch.Delete(ColumnFamily::kTimers, key);
-      Status st = LoadState(src_wf, src_run, &parent);
-      if (st.ok() && IsOpen(parent) && parent.children().count(init)) {
+      // The parent records the outcome.
+      return RunTimerTransition(row, key, RowRun(row), [&](TimerFire& f) {
+        v1::ExecutionState& parent = f.ms;
+        if (!parent.children().count(init)) return Status::OK();
         v1::HistoryEvent ev;
         if (!child_run.empty()) {
           auto* a = ev.mutable_child_workflow_execution_started();
@@ -98,27 +99,24 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           a->set_cause(cause.empty() ? "workflow_already_exists" : cause);
           parent.mutable_children()->erase(init);
         }
-        AddOrBufferEvent(txn, parent, std::move(ev));
-        st = Commit(txn, {&parent});
-      } else if (st.ok() || st.code() == StatusCode::kNotFound) {
-        st = Commit(txn, {});
-      }
-      if (!st.ok()) RetryOutboxLater(row, key);
-      return;
+        AddOrBufferEvent(f.txn, parent, std::move(ev));
+        f.changed = true;
+        return Status::OK();
+      });
     }
 
     case v1::OUTBOX_KIND_CHILD_CLOSED: {
       const std::string& pwf = item.target().workflow_id();
       const std::string& prun = item.target().run_id();
       const int64_t init = item.initiated_event_id();
-      std::lock_guard<std::mutex> lock(Stripe(pwf));
-      Txn txn(Now());
-      txn.batch.Delete(ColumnFamily::kTimers, key);
-      v1::ExecutionState parent;
-      Status st = LoadState(pwf, prun, &parent);
-      if (st.ok() && IsOpen(parent) && parent.children().count(init)) {
+      return RunTimerTransition(row, key, TimerTarget{pwf, prun, nullptr}, [&](TimerFire& f) {
+        v1::ExecutionState& parent = f.ms;
+        if (!parent.children().count(init)) return Status::OK();
         const auto& ch = parent.children().at(init);
-        if (ch.run_id().empty()) return RetryOutboxLater(row, key);  // start not recorded yet
+        if (ch.run_id().empty()) {
+          return Status::Unavailable("the start of child " + ExecName(src_wf, src_run) +
+                                     " is not recorded in its parent yet");  // retried
+        }
         const int64_t started = ch.started_event_id() > 0 ? ch.started_event_id() : -1;
         v1::WorkflowExecution exec;
         exec.set_workflow_id(src_wf);
@@ -157,13 +155,10 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           *a->mutable_workflow_execution() = exec;
         }
         parent.mutable_children()->erase(init);
-        AddOrBufferEvent(txn, parent, std::move(ev));
-        st = Commit(txn, {&parent});
-      } else if (st.ok() || st.code() == StatusCode::kNotFound) {
-        st = Commit(txn, {});
-      }
-      if (!st.ok()) RetryOutboxLater(row, key);
-      return;
+        AddOrBufferEvent(f.txn, parent, std::move(ev));
+        f.changed = true;
+        return Status::OK();
+      });
     }
 
     case v1::OUTBOX_KIND_SIGNAL_EXTERNAL:
@@ -198,18 +193,14 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
             a->mutable_external_workflow_execution()->set_run_id(src_run);
             AddOrBufferEvent(txn, target, std::move(ev));
           }
-          if (!Commit(txn, {&target}).ok()) return RetryOutboxLater(row, key);
+          if (!Commit(txn, {&target}).ok()) return RetryTimerLater(row, key);
           delivered = true;
         } else if (!st.ok() && st.code() != StatusCode::kNotFound) {
-          return RetryOutboxLater(row, key);
+          return RetryTimerLater(row, key);
         }
       }
-      std::lock_guard<std::mutex> lock(Stripe(src_wf));
-      Txn txn(Now());
-      txn.batch.Delete(ColumnFamily::kTimers, key);
-      v1::ExecutionState src;
-      Status st = LoadState(src_wf, src_run, &src);
-      if (st.ok() && IsOpen(src)) {
+      // The source records the outcome.
+      return RunTimerTransition(row, key, RowRun(row), [&](TimerFire& f) {
         v1::WorkflowExecution exec = item.target();
         v1::HistoryEvent ev;
         if (is_signal && delivered) {
@@ -229,25 +220,18 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           *a->mutable_workflow_execution() = exec;
           a->set_cause("external_workflow_execution_not_found");
         }
-        AddOrBufferEvent(txn, src, std::move(ev));
-        st = Commit(txn, {&src});
-      } else if (st.ok() || st.code() == StatusCode::kNotFound) {
-        st = Commit(txn, {});
-      }
-      if (!st.ok()) RetryOutboxLater(row, key);
-      return;
+        AddOrBufferEvent(f.txn, f.ms, std::move(ev));
+        f.changed = true;
+        return Status::OK();
+      });
     }
 
     case v1::OUTBOX_KIND_PARENT_CLOSE_POLICY: {
-      const std::string& cwf = item.target().workflow_id();
-      std::lock_guard<std::mutex> lock(Stripe(cwf));
-      Txn txn(Now());
-      txn.batch.Delete(ColumnFamily::kTimers, key);
-      v1::CurrentRun cur;
-      v1::ExecutionState child;
-      Status st = LoadCurrent(cwf, &cur);
-      if (st.ok()) st = LoadState(cwf, cur.run_id(), &child);
-      if (st.ok() && IsOpen(child) && ParentMatches(child, src_wf, src_run, 0)) {
+      // The child's current run, if it is still this parent's.
+      return RunTimerTransition(row, key, TimerTarget{item.target().workflow_id(), "", nullptr},
+                                [&](TimerFire& f) {
+        v1::ExecutionState& child = f.ms;
+        if (!ParentMatches(child, src_wf, src_run, 0)) return Status::OK();
         const std::string reason = "parent close policy: parent " + ExecName(src_wf, src_run) + " closed";
         if (item.parent_close_policy() == v1::PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
           if (!child.cancel_requested()) {
@@ -257,17 +241,14 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
             a->set_cause(reason);
             a->mutable_external_workflow_execution()->set_workflow_id(src_wf);
             a->mutable_external_workflow_execution()->set_run_id(src_run);
-            AddOrBufferEvent(txn, child, std::move(ev));
+            AddOrBufferEvent(f.txn, child, std::move(ev));
           }
         } else {
-          TerminateLocked(txn, child, reason, nullptr, "engine");
+          TerminateLocked(f.txn, child, reason, nullptr, "engine");
         }
-        st = Commit(txn, {&child});
-      } else if (st.ok() || st.code() == StatusCode::kNotFound) {
-        st = Commit(txn, {});
-      }
-      if (!st.ok()) RetryOutboxLater(row, key);
-      return;
+        f.changed = true;
+        return Status::OK();
+      });
     }
 
     default: {

@@ -181,7 +181,7 @@ Status EngineImpl::RebuildResetState(Txn& txn, const v1::History& prefix, v1::Ex
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(ti.fire_time_us());
     row.set_timer_id(timer_id);
-    row.set_key("user/" + timer_id);
+    row.set_key(keys::timer::User(timer_id));
     AddDurableTimer(txn, std::move(row));
   }
   return Status::OK();

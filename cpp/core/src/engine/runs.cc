@@ -43,7 +43,7 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
     row.set_workflow_id(ms.workflow_id());
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(txn.now_us + p.first_task_delay_us);
-    row.set_key("startdelay");
+    row.set_key(keys::timer::StartDelay());
     AddDurableTimer(txn, std::move(row));
   } else {
     ScheduleWorkflowTask(txn, ms);
@@ -73,7 +73,7 @@ void EngineImpl::AddRunTimeoutTimers(Txn& txn, const v1::ExecutionState& ms,
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(txn.now_us + std::max<int64_t>(0, first_task_delay_us) +
                          st.run_timeout_us());
-    row.set_key("runtimeout");
+    row.set_key(keys::timer::RunTimeout());
     AddDurableTimer(txn, std::move(row));
   }
   if (st.execution_expiration_time_us() > 0) {
@@ -82,7 +82,7 @@ void EngineImpl::AddRunTimeoutTimers(Txn& txn, const v1::ExecutionState& ms,
     row.set_workflow_id(ms.workflow_id());
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(st.execution_expiration_time_us());
-    row.set_key("exectimeout");
+    row.set_key(keys::timer::ExecutionTimeout());
     AddDurableTimer(txn, std::move(row));
   }
 }
@@ -108,7 +108,7 @@ void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutio
     row.set_workflow_id(ms.workflow_id());
     row.set_run_id(ms.run_id());
     row.set_fire_time_us(ti.fire_time_us());
-    row.set_key("user/" + ti.timer_id());
+    row.set_key(keys::timer::User(ti.timer_id()));
     DeleteDurableTimer(txn, row);
   }
   ms.clear_timers();
@@ -209,7 +209,8 @@ Status EngineImpl::FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Fa
   CloseRun(txn, ms,
            timed_out ? v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT : v1::WORKFLOW_EXECUTION_STATUS_FAILED,
            std::move(ev));
-  if (!d.retry) return ContinueCron(txn, ms, new_run);  // legacy cron: the next run
+  // Legacy cron: the next run, which gets this failure as its last failure.
+  if (!d.retry) return ContinueCron(txn, ms, new_run, nullptr, &failure);
   NewRunParams p;
   p.workflow_id = ms.workflow_id();
   p.run_id = new_run_id;

@@ -268,7 +268,7 @@ Status EngineImpl::SaveSchedule(v1::ScheduleRecord& rec, const std::string& fire
       row.set_kind(v1::TIMER_KIND_SCHEDULE);
       row.set_timer_id(rec.schedule_id());
       row.set_fire_time_us(spec.value().ActualTime(*next, rec.schedule_id()));
-      row.set_key("schedule/" + rec.schedule_id() + "/wake");
+      row.set_key(keys::timer::ScheduleWake(rec.schedule_id()));
       row.set_namespace_(kNamespace);
       wake = TimerKey(row);
     }
@@ -294,8 +294,8 @@ void EngineImpl::NotifyScheduleOfClose(Txn& txn, const v1::ExecutionState& ms) {
   row.set_kind(v1::TIMER_KIND_SCHEDULE);
   row.set_timer_id(it->second.string_value());
   row.set_fire_time_us(txn.now_us);
-  row.set_key("schedule/" + it->second.string_value() + "/closed/" + ms.workflow_id() + "/" +
-              ms.run_id());
+  row.set_key(keys::timer::ScheduleRunClosed(it->second.string_value(), ms.workflow_id(),
+                                             ms.run_id()));
   AddDurableTimer(txn, std::move(row));
 }
 
@@ -310,10 +310,10 @@ void EngineImpl::OnScheduleTimer(const v1::TimerRow& row, const std::string& key
     (void)Commit(txn, {});
     return;
   }
-  if (!st.ok()) return RetryOutboxLater(row, key);
+  if (!st.ok()) return RetryTimerLater(row, key);
   Status adv = AdvanceSchedule(rec, Now());
   if (closing_) return;  // the row stays; the next open takes the actions
-  if (!SaveSchedule(rec, key).ok() || !adv.ok()) RetryOutboxLater(row, key);
+  if (!SaveSchedule(rec, key).ok() || !adv.ok()) RetryTimerLater(row, key);
 }
 
 // ---- legacy cron ------------------------------------------------------------------------
@@ -329,7 +329,8 @@ Result<int64_t> CronDelay(const std::string& cron, int64_t now_us) {
 }
 
 Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
-                                std::optional<v1::ExecutionState>* new_run) {
+                                std::optional<v1::ExecutionState>* new_run,
+                                const v1::Payloads* result, const v1::Failure* failure) {
   const std::string& cron = ms.started().cron_schedule();
   if (cron.empty()) return Status::OK();
   auto delay = CronDelay(cron, txn.now_us);
@@ -340,6 +341,8 @@ Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
   p.started.set_attempt(1);
   p.started.set_continued_execution_run_id(ms.run_id());
   p.started.clear_continued_failure();
+  if (result != nullptr) *p.started.mutable_last_completion_result() = *result;
+  if (failure != nullptr) *p.started.mutable_continued_failure() = *failure;
   p.started.set_identity("");
   *p.started.mutable_search_attributes() = ms.search_attributes();
   *p.started.mutable_memo() = ms.memo();

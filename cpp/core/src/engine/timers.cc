@@ -1,5 +1,7 @@
-// What each timer does when it fires. Every fire is a transition that deletes the timer's
-// row in the same batch; a timer that no longer matches mutable state only deletes its row.
+// What each timer does when it fires: FireTimer names the handler of each kind; each
+// handler is its kind's action run in the one timer frame (timer_frame.cc), which deletes
+// the timer's row in the same batch. A timer that no longer matches mutable state only
+// deletes its row.
 #include "engine/engine_impl.h"
 
 namespace durable {
@@ -13,7 +15,7 @@ void EngineImpl::FireTimer(const v1::TimerRow& row, const std::string& key) {
     case v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE:
     case v1::TIMER_KIND_ACTIVITY_START_TO_CLOSE:
     case v1::TIMER_KIND_ACTIVITY_HEARTBEAT: return OnActivityTimer(row, key);
-    case v1::TIMER_KIND_WORKFLOW_TASK_TIMEOUT: return OnWorkflowTaskTimeout(row);
+    case v1::TIMER_KIND_WORKFLOW_TASK_TIMEOUT: return OnWorkflowTaskTimeout(row, key);
     case v1::TIMER_KIND_WORKFLOW_TASK_BACKOFF: return OnWorkflowTaskBackoff(row, key);
     case v1::TIMER_KIND_WORKFLOW_RUN_TIMEOUT:
     case v1::TIMER_KIND_WORKFLOW_EXECUTION_TIMEOUT: return OnRunTimeout(row, key);
@@ -30,85 +32,47 @@ void EngineImpl::FireTimer(const v1::TimerRow& row, const std::string& key) {
   }
 }
 
-void EngineImpl::RetryOutboxLater(const v1::TimerRow& row, const std::string& key) {
-  if (closing_) return;
-  v1::TimerRow again = row;
-  again.set_fire_time_us(Now() + 1'000'000);
-  timers_->Add(std::move(again), key);  // same row on disk; retried in memory
-}
-
 void EngineImpl::OnUserTimer(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  Txn txn(Now());
-  txn.batch.Delete(ColumnFamily::kTimers, key);
-  v1::ExecutionState ms;
-  Status st = LoadState(wf, row.run_id(), &ms);
-  if (st.ok() && IsOpen(ms)) {
-    auto it = ms.timers().find(row.timer_id());
-    if (it != ms.timers().end() && it->second.fire_time_us() == row.fire_time_us()) {
-      v1::HistoryEvent ev;
-      ev.mutable_timer_fired()->set_timer_id(row.timer_id());
-      ev.mutable_timer_fired()->set_started_event_id(it->second.started_event_id());
-      ms.mutable_timers()->erase(row.timer_id());
-      AddOrBufferEvent(txn, ms, std::move(ev));
-      if (!Commit(txn, {&ms}).ok()) RetryOutboxLater(row, key);
-      return;
+  RunTimerTransition(row, key, RowRun(row), [this, &row](TimerFire& f) {
+    auto it = f.ms.timers().find(row.timer_id());
+    // Cancelled, or a newer timer with this id: only the row goes.
+    if (it == f.ms.timers().end() || it->second.fire_time_us() != row.fire_time_us()) {
+      return Status::OK();
     }
-  }
-  if ((st.ok() || st.code() == StatusCode::kNotFound) && !Commit(txn, {}).ok()) {
-    RetryOutboxLater(row, key);
-  }
+    v1::HistoryEvent ev;
+    ev.mutable_timer_fired()->set_timer_id(row.timer_id());
+    ev.mutable_timer_fired()->set_started_event_id(it->second.started_event_id());
+    f.ms.mutable_timers()->erase(row.timer_id());
+    AddOrBufferEvent(f.txn, f.ms, std::move(ev));
+    f.changed = true;
+    return Status::OK();
+  });
 }
 
 void EngineImpl::OnRunTimeout(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  Txn txn(Now());
-  txn.batch.Delete(ColumnFamily::kTimers, key);
-  v1::ExecutionState ms;
-  Status st = LoadState(wf, row.run_id(), &ms);
-  if (st.ok() && IsOpen(ms)) {
-    txn.wft_released = RunKey(wf, row.run_id());
-    FlushBuffered(txn, ms);
-    std::optional<v1::ExecutionState> new_run;
+  RunTimerTransition(row, key, RowRun(row), [this, &row](TimerFire& f) {
+    f.txn.wft_released = RunKey(row.workflow_id(), row.run_id());
+    FlushBuffered(f.txn, f.ms);
+    f.changed = true;
     if (row.kind() == v1::TIMER_KIND_WORKFLOW_RUN_TIMEOUT) {
-      v1::Failure f;
-      f.set_message("workflow run timed out");
-      f.set_source("engine");
-      st = FailOrRetryRun(txn, ms, f, true, 0, &new_run);
-    } else {
-      v1::HistoryEvent ev;
-      ev.mutable_workflow_execution_timed_out()->set_retry_state(v1::RETRY_STATE_TIMEOUT);
-      CloseRun(txn, ms, v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT, std::move(ev));
+      v1::Failure failure;
+      failure.set_message("workflow run timed out");
+      failure.set_source("engine");
+      return FailOrRetryRun(f.txn, f.ms, failure, true, 0, &f.new_run);
     }
-    if (st.ok()) st = Commit(txn, {&ms, new_run ? &new_run.value() : nullptr});
-    if (!st.ok()) RetryOutboxLater(row, key);
-    return;
-  }
-  if ((st.ok() || st.code() == StatusCode::kNotFound) && !Commit(txn, {}).ok()) {
-    RetryOutboxLater(row, key);
-  }
+    v1::HistoryEvent ev;
+    ev.mutable_workflow_execution_timed_out()->set_retry_state(v1::RETRY_STATE_TIMEOUT);
+    CloseRun(f.txn, f.ms, v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT, std::move(ev));
+    return Status::OK();
+  });
 }
 
 void EngineImpl::OnStartDelay(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  Txn txn(Now());
-  txn.batch.Delete(ColumnFamily::kTimers, key);
-  v1::ExecutionState ms;
-  Status st = LoadState(wf, row.run_id(), &ms);
-  if (st.ok() && IsOpen(ms)) {
-    ScheduleWorkflowTask(txn, ms);
-    if (!Commit(txn, {&ms}).ok()) RetryOutboxLater(row, key);
-    return;
-  }
-  if ((st.ok() || st.code() == StatusCode::kNotFound) && !Commit(txn, {}).ok()) {
-    RetryOutboxLater(row, key);
-  }
+  RunTimerTransition(row, key, RowRun(row), [this](TimerFire& f) {
+    ScheduleWorkflowTask(f.txn, f.ms);
+    f.changed = true;
+    return Status::OK();
+  });
 }
 
 bool EngineImpl::CanSkipTime() {

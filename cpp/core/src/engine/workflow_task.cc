@@ -433,90 +433,83 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
     row.set_run_id(run);
     row.set_fire_time_us(txn.now_us + backoff_us);
     row.set_attempt(next_attempt);
-    row.set_key("wftbackoff/" + std::to_string(next_attempt));
-    AddDurableTimer(txn, std::move(row));
+    row.set_key(keys::timer::WorkflowTaskBackoff(next_attempt));
+    // Under time skipping, a task that keeps failing waits its later backoffs in real time:
+    // skipped, they would make its retries a busy loop (docs/testing.md).
+    const bool real = next_attempt > kSkippedWorkflowTaskRetries + 1 && timers_->time_skipping();
+    AddDurableTimer(txn, std::move(row), real ? TimerPace::kRealTime : TimerPace::kWorkflowTime);
   }
   const int64_t dispatch_id = d.dispatch_id;
   txn.after.push_back([this, rk, dispatch_id] { ClearWftDispatch(rk, dispatch_id); });
   return Commit(txn, {&ms});
 }
 
-void EngineImpl::OnWorkflowTaskTimeout(const v1::TimerRow& row) {
-  const std::string& wf = row.workflow_id();
-  const std::string rk = RunKey(wf, row.run_id());
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  WftDispatch d;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = runtime_.find(rk);
-    if (it == runtime_.end() || !it->second.wft || it->second.wft->dispatch_id != row.dispatch_id()) return;
-    d = *it->second.wft;
-  }
-  v1::ExecutionState ms;
-  if (!LoadState(wf, row.run_id(), &ms).ok() || !IsOpen(ms)) {
-    ClearWftDispatch(rk, d.dispatch_id);
-    return;
-  }
-  Txn txn(Now());
-  txn.wft_released = rk;
-  FlushBuffered(txn, ms);
-  ms.set_sticky_identity("");
-  auto* wt = ms.mutable_workflow_task();
-  QueuedTask requeue;
-  bool push_existing = false;
-  if (d.speculative || !wt->pending()) {
-    // A speculative task that timed out becomes a normal (transient) task.
-    wt->set_pending(true);
-    wt->set_attempt(1);
-    wt->set_scheduled_event_id(0);
-    wt->set_scheduled_time_us(txn.now_us);
-    wt->set_task_queue(ms.started().task_queue());
-    PutWorkflowTaskRow(txn, ms);
-  } else {
-    wt->set_attempt(wt->attempt() + 1);
-    requeue.row.set_kind(v1::TASK_KIND_WORKFLOW);
-    requeue.row.set_namespace_(kNamespace);
-    requeue.row.set_workflow_id(wf);
-    requeue.row.set_run_id(row.run_id());
-    requeue.row.set_scheduled_event_id(wt->scheduled_event_id());
-    requeue.row.set_attempt(wt->attempt());
-    requeue.row.set_task_queue(wt->task_queue());
-    requeue.store_key = keys::Task(kNamespace, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
-    push_existing = true;
-  }
-  const int64_t dispatch_id = d.dispatch_id;
-  txn.after.push_back([this, rk, dispatch_id, push_existing, requeue]() mutable {
-    ClearWftDispatch(rk, dispatch_id);
-    if (push_existing) {
-      std::string q = requeue.row.task_queue();
-      matching_.Push(Matching::Kind::kWorkflow, q, std::move(requeue));
+void EngineImpl::OnWorkflowTaskTimeout(const v1::TimerRow& row, const std::string& key) {
+  const std::string rk = RunKey(row.workflow_id(), row.run_id());
+  TimerTarget target = RowRun(row);
+  // The run is gone: forget the dispatch (else time skipping would wait for it forever).
+  target.on_gone = [this, rk, dispatch_id = row.dispatch_id()] { ClearWftDispatch(rk, dispatch_id); };
+  RunTimerTransition(row, key, target, [this, &row, &rk](TimerFire& f) {
+    WftDispatch d;
+    {
+      std::lock_guard<std::mutex> l(mem_mu_);
+      auto it = runtime_.find(rk);
+      // The task this timeout guards was completed or failed already: nothing to do.
+      if (it == runtime_.end() || !it->second.wft || it->second.wft->dispatch_id != row.dispatch_id()) {
+        return Status::OK();
+      }
+      d = *it->second.wft;
     }
+    Txn& txn = f.txn;
+    v1::ExecutionState& ms = f.ms;
+    txn.wft_released = rk;
+    FlushBuffered(txn, ms);
+    ms.set_sticky_identity("");
+    auto* wt = ms.mutable_workflow_task();
+    QueuedTask requeue;
+    bool push_existing = false;
+    if (d.speculative || !wt->pending()) {
+      // A speculative task that timed out becomes a normal (transient) task.
+      wt->set_pending(true);
+      wt->set_attempt(1);
+      wt->set_scheduled_event_id(0);
+      wt->set_scheduled_time_us(txn.now_us);
+      wt->set_task_queue(ms.started().task_queue());
+      PutWorkflowTaskRow(txn, ms);
+    } else {
+      wt->set_attempt(wt->attempt() + 1);
+      requeue.row.set_kind(v1::TASK_KIND_WORKFLOW);
+      requeue.row.set_namespace_(kNamespace);
+      requeue.row.set_workflow_id(row.workflow_id());
+      requeue.row.set_run_id(row.run_id());
+      requeue.row.set_scheduled_event_id(wt->scheduled_event_id());
+      requeue.row.set_attempt(wt->attempt());
+      requeue.row.set_task_queue(wt->task_queue());
+      requeue.store_key = keys::Task(kNamespace, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
+      push_existing = true;
+    }
+    const int64_t dispatch_id = d.dispatch_id;
+    txn.after.push_back([this, rk, dispatch_id, push_existing, requeue]() mutable {
+      ClearWftDispatch(rk, dispatch_id);
+      if (push_existing) {
+        std::string q = requeue.row.task_queue();
+        matching_.Push(Matching::Kind::kWorkflow, q, std::move(requeue));
+      }
+    });
+    f.changed = true;
+    return Status::OK();
   });
-  Status st = Commit(txn, {&ms});
-  if (!st.ok()) {
-    v1::TimerRow again = row;
-    again.set_fire_time_us(Now() + 1'000'000);
-    timers_->Add(std::move(again), "");
-  }
 }
 
 void EngineImpl::OnWorkflowTaskBackoff(const v1::TimerRow& row, const std::string& key) {
-  const std::string& wf = row.workflow_id();
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
-  v1::ExecutionState ms;
-  Txn txn(Now());
-  txn.batch.Delete(ColumnFamily::kTimers, key);
-  Status st = LoadState(wf, row.run_id(), &ms);
-  if (st.ok() && IsOpen(ms) && ms.workflow_task().pending() && ms.workflow_task().task_seq() == 0 &&
-      ms.workflow_task().attempt() == row.attempt()) {
-    PutWorkflowTaskRow(txn, ms);
-    st = Commit(txn, {&ms});
-  } else if (st.ok() || st.code() == StatusCode::kNotFound) {
-    st = Commit(txn, {});
-  }
-  if (!st.ok()) RetryOutboxLater(row, key);
+  RunTimerTransition(row, key, RowRun(row), [this, &row](TimerFire& f) {
+    const auto& wt = f.ms.workflow_task();
+    // Only the attempt this backoff was for, not yet queued.
+    if (!wt.pending() || wt.task_seq() != 0 || wt.attempt() != row.attempt()) return Status::OK();
+    PutWorkflowTaskRow(f.txn, f.ms);
+    f.changed = true;
+    return Status::OK();
+  });
 }
 
 }  // namespace durable

@@ -74,6 +74,38 @@ inline std::string Timer(int64_t fire_time_us, std::string_view ns, std::string_
   return s;
 }
 
+// The last component of a timer key (TimerRow.key): which timer of its run (or schedule)
+// a row is. These strings are on disk in existing stores: never change one.
+namespace timer {
+inline std::string User(std::string_view timer_id) { return "user/" + std::string(timer_id); }
+inline std::string StartDelay() { return "startdelay"; }
+inline std::string RunTimeout() { return "runtimeout"; }
+inline std::string ExecutionTimeout() { return "exectimeout"; }
+inline std::string WorkflowTaskBackoff(int32_t next_attempt) {
+  return "wftbackoff/" + std::to_string(next_attempt);
+}
+inline std::string ActivityScheduleToStart(int64_t scheduled_event_id, int32_t attempt) {
+  return "act/" + std::to_string(scheduled_event_id) + "/" + std::to_string(attempt) + "/s2s";
+}
+inline std::string ActivityScheduleToClose(int64_t scheduled_event_id) {
+  return "act/" + std::to_string(scheduled_event_id) + "/s2c";
+}
+inline std::string ActivityRetry(int64_t scheduled_event_id, int32_t next_attempt) {
+  return "act/" + std::to_string(scheduled_event_id) + "/" + std::to_string(next_attempt) +
+         "/retry";
+}
+inline std::string Outbox(int64_t seq) { return "outbox/" + std::to_string(seq); }
+inline std::string ScheduleWake(std::string_view schedule_id) {
+  return "schedule/" + std::string(schedule_id) + "/wake";
+}
+// A run started by schedule `schedule_id` closed: the schedule wakes at once.
+inline std::string ScheduleRunClosed(std::string_view schedule_id, std::string_view wf,
+                                     std::string_view run) {
+  return "schedule/" + std::string(schedule_id) + "/closed/" + std::string(wf) + "/" +
+         std::string(run);
+}
+}  // namespace timer
+
 // visibility: ns / workflow_id / run_id (minimal: List scans and filters)
 inline std::string Visibility(std::string_view ns, std::string_view wf, std::string_view run) {
   return Join({ns, wf, run});

@@ -39,7 +39,25 @@ void TimerService::Add(v1::TimerRow row, std::string store_key) {
   cv_.notify_all();
 }
 
+void TimerService::AddAfterRealDelay(v1::TimerRow row, std::string store_key,
+                                     int64_t real_delay_us) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    int64_t t = row.fire_time_us();
+    Entry e{t, next_seq_++, std::move(row), std::move(store_key)};
+    e.real_deadline = std::chrono::steady_clock::now() +
+                      std::chrono::microseconds(std::max<int64_t>(0, real_delay_us));
+    real_heap_.push(std::move(e));
+  }
+  cv_.notify_all();
+}
+
 void TimerService::Poke() { cv_.notify_all(); }
+
+bool TimerService::time_skipping() {
+  std::lock_guard<std::mutex> l(mu_);
+  return skipping_;
+}
 
 int64_t TimerService::NextFireTime() {
   std::lock_guard<std::mutex> l(mu_);
@@ -48,7 +66,12 @@ int64_t TimerService::NextFireTime() {
 
 size_t TimerService::size() {
   std::lock_guard<std::mutex> l(mu_);
-  return heap_.size();
+  return heap_.size() + real_heap_.size();
+}
+
+size_t TimerService::real_time_size() {
+  std::lock_guard<std::mutex> l(mu_);
+  return real_heap_.size();
 }
 
 Status TimerService::SetTimeSkipping(bool enabled) {
@@ -99,12 +122,36 @@ Status TimerService::SkipTime(int64_t duration_us, bool wait_idle) {
   return Status::OK();
 }
 
+void TimerService::FireUnlocked(std::unique_lock<std::mutex>& l, const Entry& e) {
+  firing_ = true;
+  l.unlock();
+  fire_(e.row, e.key);
+  l.lock();
+  firing_ = false;
+  fired_cv_.notify_all();
+}
+
+std::chrono::microseconds TimerService::CapToRealDeadline(std::chrono::microseconds d) const {
+  if (real_heap_.empty()) return d;
+  auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      real_heap_.top().real_deadline - std::chrono::steady_clock::now());
+  return std::max(std::chrono::microseconds(0), std::min(d, left));
+}
+
 void TimerService::Run() {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
+    if (!real_heap_.empty() && real_heap_.top().real_deadline <= std::chrono::steady_clock::now()) {
+      Entry e = real_heap_.top();
+      real_heap_.pop();
+      FireUnlocked(l, e);
+      continue;
+    }
     if (heap_.empty()) {
       fired_cv_.notify_all();
-      cv_.wait_for(l, std::chrono::milliseconds(virtual_clock_ ? 20 : 1000));
+      cv_.wait_for(l, CapToRealDeadline(milliseconds(virtual_clock_ ? 20 : 1000)));
       continue;
     }
     const int64_t t = heap_.top().fire_time_us;
@@ -112,12 +159,7 @@ void TimerService::Run() {
     if (t <= now) {
       Entry e = heap_.top();
       heap_.pop();
-      firing_ = true;
-      l.unlock();
-      fire_(e.row, e.key);
-      l.lock();
-      firing_ = false;
-      fired_cv_.notify_all();
+      FireUnlocked(l, e);
       continue;
     }
     fired_cv_.notify_all();
@@ -130,13 +172,13 @@ void TimerService::Run() {
           virtual_clock_->AdvanceTo(t);
           continue;
         }
-        cv_.wait_for(l, std::chrono::milliseconds(2));
+        cv_.wait_for(l, CapToRealDeadline(milliseconds(2)));
       } else {
-        cv_.wait_for(l, std::chrono::milliseconds(20));
+        cv_.wait_for(l, CapToRealDeadline(milliseconds(20)));
       }
     } else {
       int64_t wait_us = std::min<int64_t>(t - now, 1'000'000);
-      cv_.wait_for(l, std::chrono::microseconds(wait_us));
+      cv_.wait_for(l, CapToRealDeadline(microseconds(wait_us)));
     }
   }
 }

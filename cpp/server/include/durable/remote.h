@@ -45,6 +45,33 @@ struct RemoteOptions {
   int64_t connect_timeout_us = 10'000'000;
 };
 
+// Options of the calls the current thread makes while a CallOptionsScope lives: a client
+// call's `rpc_metadata` / `rpc_timeout` (temporalio's per-call options). Only the remote
+// transport reads them; the embedded engine has no wire to put them on.
+struct CallOptions {
+  // Sent with the call; a key here replaces the connection's value for the same key
+  // (including "authorization" from `api_key`). Keys lower-case, as gRPC wants.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  // Deadline of each attempt of the call instead of the default (long polls included).
+  // <= 0: the default.
+  int64_t timeout_us = 0;
+};
+
+// Sets the current thread's CallOptions for its lifetime (restores the previous ones).
+class CallOptionsScope {
+ public:
+  explicit CallOptionsScope(CallOptions options);
+  ~CallOptionsScope();
+  CallOptionsScope(const CallOptionsScope&) = delete;
+  CallOptionsScope& operator=(const CallOptionsScope&) = delete;
+  // The innermost live scope's options on this thread, or nullptr.
+  static const CallOptions* Current();
+
+ private:
+  CallOptions options_;
+  const CallOptions* previous_;
+};
+
 class RemoteClient {
  public:
   virtual ~RemoteClient() = default;
