@@ -151,7 +151,7 @@ void EngineImpl::OnBatchTimer(const v1::TimerRow& row, const std::string& key) {
   std::lock_guard<std::mutex> lock(BatchMutex(row.timer_id()));
   v1::BatchRecord rec;
   Status st = LoadBatch(row.timer_id(), &rec);
-  if (!st.ok() && st.code() != StatusCode::kNotFound) return RetryOutboxLater(row, key);
+  if (!st.ok() && st.code() != StatusCode::kNotFound) return RetryTimerLater(row, key);
   if (!st.ok() || rec.state() != v1::BATCH_OPERATION_STATE_RUNNING || rec.timer_key() != key) {
     // Stopped, or a row the record no longer points to: drop it.
     Txn txn(Now());
@@ -214,7 +214,7 @@ void EngineImpl::OnBatchTimer(const v1::TimerRow& row, const std::string& key) {
     AddDurableTimer(txn, std::move(next));
   }
   txn.batch.Put(ColumnFamily::kBatches, BatchKey(rec.job_id()), rec.SerializeAsString());
-  if (!Commit(txn, {}).ok()) RetryOutboxLater(row, key);
+  if (!Commit(txn, {}).ok()) RetryTimerLater(row, key);
 }
 
 // ---- calls ------------------------------------------------------------------------------
