@@ -308,6 +308,10 @@ PYBIND11_MODULE(_core, m) {
   BindRpc(engine, "patch_schedule", &S::PatchSchedule);
   BindRpc(engine, "delete_schedule", &S::DeleteSchedule);
   BindRpc(engine, "list_schedules", &S::ListSchedules);
+  BindRpc(engine, "start_batch_operation", &S::StartBatchOperation);
+  BindRpc(engine, "describe_batch_operation", &S::DescribeBatchOperation);
+  BindRpc(engine, "list_batch_operations", &S::ListBatchOperations);
+  BindRpc(engine, "stop_batch_operation", &S::StopBatchOperation);
   BindRpc(engine, "poll_workflow_task_queue", &S::PollWorkflowTaskQueue);
   BindRpc(engine, "respond_workflow_task_completed", &S::RespondWorkflowTaskCompleted);
   BindRpc(engine, "respond_workflow_task_failed", &S::RespondWorkflowTaskFailed);

@@ -24,6 +24,10 @@
   X(PatchSchedule)                     \
   X(DeleteSchedule)                    \
   X(ListSchedules)                     \
+  X(StartBatchOperation)               \
+  X(DescribeBatchOperation)            \
+  X(ListBatchOperations)               \
+  X(StopBatchOperation)                \
   X(RespondWorkflowTaskCompleted)      \
   X(RespondWorkflowTaskFailed)         \
   X(RespondQueryTaskCompleted)         \

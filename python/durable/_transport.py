@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 
 from durable import _rpc_options
-from durable.v1 import schedule_pb2, service_pb2
+from durable.v1 import batch_pb2, schedule_pb2, service_pb2
 
 M = TypeVar("M", bound=Message)
 
@@ -51,6 +51,10 @@ _RESPONSES: dict[str, type[Message]] = {
     "patch_schedule": schedule_pb2.PatchScheduleResponse,
     "delete_schedule": schedule_pb2.DeleteScheduleResponse,
     "list_schedules": schedule_pb2.ListSchedulesResponse,
+    "start_batch_operation": batch_pb2.StartBatchOperationResponse,
+    "describe_batch_operation": batch_pb2.DescribeBatchOperationResponse,
+    "list_batch_operations": batch_pb2.ListBatchOperationsResponse,
+    "stop_batch_operation": batch_pb2.StopBatchOperationResponse,
     "poll_workflow_task_queue": service_pb2.PollWorkflowTaskQueueResponse,
     "respond_workflow_task_completed": service_pb2.RespondWorkflowTaskCompletedResponse,
     "respond_workflow_task_failed": service_pb2.RespondWorkflowTaskFailedResponse,

@@ -350,8 +350,8 @@ class Client:
 
     @property
     def workflow_service(self) -> WorkflowService:
-        """Raw service calls, as temporalio's ``client.workflow_service`` (only
-        ``reset_workflow_execution`` so far)."""
+        """Raw service calls, as temporalio's ``client.workflow_service``:
+        ``reset_workflow_execution`` and the batch operations (``start_batch_operation``, ...)."""
         return WorkflowService(self._transport, self._namespace)
 
     @property

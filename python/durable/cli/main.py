@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 import durable
-from durable.cli import _exit, http_api, namespace, schedule, server, workflow
+from durable.cli import _exit, batch, http_api, namespace, schedule, server, workflow
 from durable.cli._output import Output
 
 
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     workflow.add_parser(commands)
     namespace.add_parser(commands)
     schedule.add_parser(commands)
+    batch.add_parser(commands)
     http_api.add_parser(commands)
     return parser
 

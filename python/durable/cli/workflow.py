@@ -10,7 +10,7 @@ import argparse
 import uuid
 from typing import Any
 
-from durable.cli import _history
+from durable.cli import _history, batch
 from durable.cli._common import add_input_arg, duration, json_values, run_with_client
 from durable.cli._connect import add_connection_args
 from durable.cli._exit import FAILED, UsageError
@@ -30,14 +30,21 @@ def add_parser(commands: Any) -> None:
     sub = group.add_subparsers(dest="workflow_command", metavar="COMMAND", required=True)
 
     def cmd(name: str, help: str, example: str, fn: Any, *, workflow: bool = True,
-            run_id: bool = True) -> argparse.ArgumentParser:
+            run_id: bool = True, query: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
                            epilog=f"Example: {example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if workflow:
-            p.add_argument("--workflow-id", "-w", required=True, help="workflow id")
+            p.add_argument("--workflow-id", "-w", required=not query, help="workflow id")
             if run_id:
                 p.add_argument("--run-id", "-r", help="run id (default: the latest run)")
+        if query:  # as `temporal workflow terminate --query`: a batch operation
+            p.set_defaults(operation=name)
+            p.add_argument("--query", "-q", help="instead of -w: every workflow matching this "
+                                                 "visibility query, as `durable batch " + name + "`")
+            p.add_argument("--rps", type=float, help="with --query: workflows a second (default 50)")
+            p.add_argument("--job-id", "-j", help="with --query: batch job id (default a UUID)")
+            p.add_argument("--yes", "-y", action="store_true", help="with --query: accepted")
         add_output_arg(p)
         add_connection_args(p)
         p.set_defaults(run=lambda args: run_with_client(args, fn))
@@ -88,9 +95,11 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--timeout", help="give up after this long (exit 5)")
 
     p = cmd("signal", "send a signal",
-            "durable workflow signal -w order-7 --name approve -i '{\"by\": \"ops\"}'", _signal)
+            "durable workflow signal -w order-7 --name approve -i '{\"by\": \"ops\"}'", _signal,
+            query=True)
     p.add_argument("--name", required=True, help="signal name")
     add_input_arg(p, "signal")
+    p.add_argument("--reason", help="with --query: the batch's reason")
 
     p = cmd("query", "ask a query (a worker answers)",
             "durable workflow query -w order-7 --name status", _query)
@@ -104,11 +113,12 @@ def add_parser(commands: Any) -> None:
     add_input_arg(p, "update")
 
     p = cmd("cancel", "request cancellation (the workflow decides how to react)",
-            "durable workflow cancel -w order-7 --reason 'customer left'", _cancel)
+            "durable workflow cancel -w order-7 --reason 'customer left'", _cancel, query=True)
     p.add_argument("--reason", default="", help="why (recorded)")
 
     p = cmd("terminate", "terminate a run at once (no workflow code runs)",
-            "durable workflow terminate -w order-7 --reason 'bad deploy'", _terminate)
+            "durable workflow terminate -w order-7 --reason 'bad deploy'", _terminate,
+            query=True)
     p.add_argument("--reason", default="", help="why (recorded in the history)")
 
     p = cmd("reset", "start a new run from the end of an earlier workflow task (re-applying "
@@ -142,6 +152,17 @@ def _out(args: argparse.Namespace) -> Output:
 
 def _handle(args: argparse.Namespace, client: Any) -> Any:
     return client.get_workflow_handle(args.workflow_id, run_id=args.run_id)
+
+
+def _as_batch(args: argparse.Namespace) -> bool:
+    """True when ``--query`` makes this signal / cancel / terminate a batch operation."""
+    if getattr(args, "query", None) is None:
+        if not args.workflow_id:
+            raise UsageError("give --workflow-id/-w or --query/-q")
+        return False
+    if args.workflow_id or args.run_id:
+        raise UsageError("--query acts on every match; it cannot be combined with -w / -r")
+    return True
 
 
 def _start_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -351,6 +372,8 @@ async def _print_event(out: Output, event: Any, dc: Any) -> None:
 
 
 async def _signal(args: argparse.Namespace, client: Any) -> int:
+    if _as_batch(args):
+        return await batch.start(args, client)
     await _handle(args, client).signal(args.name, args=json_values(args.input))
     _out(args).message(f"Signal {args.name!r} sent to {args.workflow_id}.",
                        {"workflowId": args.workflow_id, "signal": args.name, "sent": True})
@@ -372,6 +395,8 @@ async def _update(args: argparse.Namespace, client: Any) -> int:
 
 
 async def _cancel(args: argparse.Namespace, client: Any) -> int:
+    if _as_batch(args):
+        return await batch.start(args, client)
     await _handle(args, client).cancel(reason=args.reason)
     _out(args).message(f"Cancellation requested for {args.workflow_id}.",
                        {"workflowId": args.workflow_id, "cancelRequested": True})
@@ -379,6 +404,8 @@ async def _cancel(args: argparse.Namespace, client: Any) -> int:
 
 
 async def _terminate(args: argparse.Namespace, client: Any) -> int:
+    if _as_batch(args):
+        return await batch.start(args, client)
     await _handle(args, client).terminate(reason=args.reason or None)
     _out(args).message(f"Workflow {args.workflow_id} terminated.",
                        {"workflowId": args.workflow_id, "terminated": True})

@@ -94,6 +94,24 @@ class Service {
   virtual Status ListSchedules(const v1::ListSchedulesRequest& req,
                                v1::ListSchedulesResponse* resp) = 0;
 
+  // Batch operations (docs/batch.md): terminate, cancel or signal every execution matching a
+  // visibility query, at most max_operations_per_second, driven by the engine (durable:
+  // resumes after a restart, never acts twice on one execution). kInvalidArgument for an
+  // empty job id / reason, no operation, a malformed query or a negative rate;
+  // kAlreadyExists for a job id in use.
+  virtual Status StartBatchOperation(const v1::StartBatchOperationRequest& req,
+                                     v1::StartBatchOperationResponse* resp) = 0;
+  // State and progress (total / complete / failure counts). kNotFound for an unknown job id
+  // (as for Stop).
+  virtual Status DescribeBatchOperation(const v1::DescribeBatchOperationRequest& req,
+                                        v1::DescribeBatchOperationResponse* resp) = 0;
+  // The namespace's batch operations by job id, a page at a time.
+  virtual Status ListBatchOperations(const v1::ListBatchOperationsRequest& req,
+                                     v1::ListBatchOperationsResponse* resp) = 0;
+  // Stops a running batch (state FAILED); what it did stays done. OK if already closed.
+  virtual Status StopBatchOperation(const v1::StopBatchOperationRequest& req,
+                                    v1::StopBatchOperationResponse* resp) = 0;
+
   virtual Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                        v1::PollWorkflowTaskQueueResponse* resp) = 0;
   // kNotFound for a stale token (the task timed out or was completed already).

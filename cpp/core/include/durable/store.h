@@ -28,7 +28,8 @@ enum class ColumnFamily : int {
   kTasks,           // ns / queue / kind / seq -> task reference
   kTimers,          // fire_time / ns / workflow_id / run_id / key -> timer
   kVisibility,      // index / value / ... -> visibility record
-  kSchedules,       // ns / schedule_id -> schedule (reserved)
+  kSchedules,       // ns / schedule_id -> schedule
+  kBatches,         // ns / job_id -> batch operation
   kCount,
 };
 

@@ -194,23 +194,35 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
     if (!req.request_id().empty() && id == req.request_id()) return Status::OK();
   }
   DURABLE_RETURN_IF_ERROR(RequireOpen(ms, wf, "signal"));
-  if (!req.request_id().empty()) {
+  Txn txn(Now());
+  SignalLocked(txn, ms, req.signal_name(), req.input(), req.header(), req.identity(),
+               req.request_id());
+  return Commit(txn, {&ms});
+}
+
+bool EngineImpl::SignalLocked(Txn& txn, v1::ExecutionState& ms, const std::string& name,
+                              const v1::Payloads& input,
+                              const google::protobuf::Map<std::string, v1::Payload>& header,
+                              const std::string& identity, const std::string& request_id) {
+  if (!request_id.empty()) {
+    for (const auto& id : ms.signal_request_ids()) {
+      if (id == request_id) return false;
+    }
     // The most recent ones suffice: a client retries within its retry budget (a minute).
     constexpr int kKeptSignalRequestIds = 256;
     if (ms.signal_request_ids_size() >= kKeptSignalRequestIds) {
       ms.mutable_signal_request_ids()->DeleteSubrange(0, 1);
     }
-    ms.add_signal_request_ids(req.request_id());
+    ms.add_signal_request_ids(request_id);
   }
-  Txn txn(Now());
   v1::HistoryEvent ev;
   auto* a = ev.mutable_workflow_execution_signaled();
-  a->set_signal_name(req.signal_name());
-  *a->mutable_input() = req.input();
-  a->set_identity(req.identity());
-  *a->mutable_header() = req.header();
+  a->set_signal_name(name);
+  *a->mutable_input() = input;
+  a->set_identity(identity);
+  *a->mutable_header() = header;
   AddOrBufferEvent(txn, ms, std::move(ev));
-  return Commit(txn, {&ms});
+  return true;
 }
 
 Status EngineImpl::RequestCancelWorkflowExecution(
@@ -224,14 +236,20 @@ Status EngineImpl::RequestCancelWorkflowExecution(
   v1::ExecutionState ms;
   DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "cancel", &ms));
   if (ms.cancel_requested()) return Status::OK();
-  ms.set_cancel_requested(true);
   Txn txn(Now());
+  RequestCancelLocked(txn, ms, req.reason(), req.identity());
+  return Commit(txn, {&ms});
+}
+
+void EngineImpl::RequestCancelLocked(Txn& txn, v1::ExecutionState& ms, const std::string& reason,
+                                     const std::string& identity) {
+  if (ms.cancel_requested()) return;
+  ms.set_cancel_requested(true);
   v1::HistoryEvent ev;
   auto* a = ev.mutable_workflow_execution_cancel_requested();
-  a->set_cause(req.reason());
-  a->set_identity(req.identity());
+  a->set_cause(reason);
+  a->set_identity(identity);
   AddOrBufferEvent(txn, ms, std::move(ev));
-  return Commit(txn, {&ms});
 }
 
 Status EngineImpl::TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,

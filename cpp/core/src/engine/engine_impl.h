@@ -7,7 +7,7 @@
 // activity.cc: activity tasks, retries and timeouts; outbox.cc: children and external
 // signals/cancels; timer_frame.cc: the one frame every timer transition runs in, and its
 // retry rule; timers.cc: which action each timer kind runs; visibility.cc: records, list and
-// count; schedules.cc: schedules).
+// count; schedules.cc: schedules; batch.cc: batch operations).
 //
 // Concurrency:
 //  * A transition runs under the stripe mutex of its workflow id (Stripe()): load mutable
@@ -208,6 +208,14 @@ class EngineImpl : public Engine {
   Status DeleteSchedule(const v1::DeleteScheduleRequest& req,
                         v1::DeleteScheduleResponse* resp) override;
   Status ListSchedules(const v1::ListSchedulesRequest& req, v1::ListSchedulesResponse* resp) override;
+  Status StartBatchOperation(const v1::StartBatchOperationRequest& req,
+                             v1::StartBatchOperationResponse* resp) override;
+  Status DescribeBatchOperation(const v1::DescribeBatchOperationRequest& req,
+                                v1::DescribeBatchOperationResponse* resp) override;
+  Status ListBatchOperations(const v1::ListBatchOperationsRequest& req,
+                             v1::ListBatchOperationsResponse* resp) override;
+  Status StopBatchOperation(const v1::StopBatchOperationRequest& req,
+                            v1::StopBatchOperationResponse* resp) override;
   Status PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& req,
                                v1::PollWorkflowTaskQueueResponse* resp) override;
   Status RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& req,
@@ -317,6 +325,15 @@ class EngineImpl : public Engine {
                 v1::HistoryEvent close_event);
   void TerminateLocked(Txn& txn, v1::ExecutionState& ms, const std::string& reason,
                        const v1::Payloads* details, const std::string& identity);
+  // WorkflowExecutionCancelRequested on an open run (nothing if already requested).
+  void RequestCancelLocked(Txn& txn, v1::ExecutionState& ms, const std::string& reason,
+                           const std::string& identity);
+  // WorkflowExecutionSignaled on an open run; false (nothing written) when `request_id` was
+  // delivered already.
+  bool SignalLocked(Txn& txn, v1::ExecutionState& ms, const std::string& name,
+                    const v1::Payloads& input,
+                    const google::protobuf::Map<std::string, v1::Payload>& header,
+                    const std::string& identity, const std::string& request_id);
   // Failure / timeout of a run: retries by the workflow retry policy (new run) if allowed.
   Status FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Failure& failure,
                         bool timed_out, int64_t wft_completed_id,
@@ -442,6 +459,15 @@ class EngineImpl : public Engine {
                       std::optional<v1::ExecutionState>* new_run,
                       const v1::Payloads* result = nullptr, const v1::Failure* failure = nullptr);
 
+  // ---- batch operations (batch.cc) ----
+  std::mutex& BatchMutex(const std::string& job_id);
+  Status LoadBatch(const std::string& job_id, v1::BatchRecord* rec);
+  // Acts on the execution at rec.next_index and advances the cursor, both in one write.
+  // Non-OK only for storage errors or a closing engine (nothing written; the step retries).
+  Status BatchActOnNext(v1::BatchRecord& rec);
+  // One step: up to the rate's share of actions, then the next step's row (or completion).
+  void OnBatchTimer(const v1::TimerRow& row, const std::string& key);
+
   // ---- outbox (outbox.cc) ----
   void OnOutbox(const v1::TimerRow& row, const std::string& key);
 
@@ -458,6 +484,9 @@ class EngineImpl : public Engine {
   // while it holds its own). Order: schedule -> workflow stripe.
   static constexpr int kScheduleStripes = 16;
   std::mutex schedule_mu_[kScheduleStripes];
+  // Batch operations' own locks, as schedules'. Order: batch -> workflow stripe.
+  static constexpr int kBatchStripes = 16;
+  std::mutex batch_mu_[kBatchStripes];
 
   std::mutex mem_mu_;
   std::unordered_map<std::string, RunRuntime> runtime_;          // by RunKey

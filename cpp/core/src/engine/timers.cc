@@ -22,6 +22,7 @@ void EngineImpl::FireTimer(const v1::TimerRow& row, const std::string& key) {
     case v1::TIMER_KIND_WORKFLOW_START_DELAY: return OnStartDelay(row, key);
     case v1::TIMER_KIND_OUTBOX: return OnOutbox(row, key);
     case v1::TIMER_KIND_SCHEDULE: return OnScheduleTimer(row, key);
+    case v1::TIMER_KIND_BATCH: return OnBatchTimer(row, key);
     default: {
       if (key.empty()) return;
       Txn txn(Now());

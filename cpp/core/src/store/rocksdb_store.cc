@@ -34,6 +34,7 @@ const char* ColumnFamilyName(ColumnFamily cf) {
     case ColumnFamily::kTimers: return "timers";
     case ColumnFamily::kVisibility: return "visibility";
     case ColumnFamily::kSchedules: return "schedules";
+    case ColumnFamily::kBatches: return "batches";
     case ColumnFamily::kCount: break;
   }
   return "?";

@@ -1,6 +1,27 @@
 """``temporalio.api.workflowservice.v1``: the requests and responses of the raw calls of
 ``client.workflow_service`` that durable has (same field names as Temporal's)."""
 
+from durable.v1.batch_pb2 import (
+    DescribeBatchOperationRequest,
+    DescribeBatchOperationResponse,
+    ListBatchOperationsRequest,
+    ListBatchOperationsResponse,
+    StartBatchOperationRequest,
+    StartBatchOperationResponse,
+    StopBatchOperationRequest,
+    StopBatchOperationResponse,
+)
 from durable.v1.service_pb2 import ResetWorkflowExecutionRequest, ResetWorkflowExecutionResponse
 
-__all__ = ["ResetWorkflowExecutionRequest", "ResetWorkflowExecutionResponse"]
+__all__ = [
+    "DescribeBatchOperationRequest",
+    "DescribeBatchOperationResponse",
+    "ListBatchOperationsRequest",
+    "ListBatchOperationsResponse",
+    "ResetWorkflowExecutionRequest",
+    "ResetWorkflowExecutionResponse",
+    "StartBatchOperationRequest",
+    "StartBatchOperationResponse",
+    "StopBatchOperationRequest",
+    "StopBatchOperationResponse",
+]
