@@ -31,6 +31,15 @@ class EngineStep2Test : public ::testing::Test {
     Status st = CompleteWft(*engine_, t.task_token(), std::move(cmds));
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
+  // Signal "s" to wf1 with a client request id (retries reuse it).
+  Status SignalWf1(const std::string& request_id) {
+    v1::SignalWorkflowExecutionRequest r;
+    r.mutable_workflow_execution()->set_workflow_id("wf1");
+    r.set_signal_name("s");
+    r.set_request_id(request_id);
+    v1::SignalWorkflowExecutionResponse resp;
+    return engine_->SignalWorkflowExecution(r, &resp);
+  }
   v1::History WaitForEvent(const std::string& wf, int64_t from, int64_t timeout_us = 5 * kSecond) {
     v1::GetWorkflowExecutionHistoryRequest r;
     r.mutable_execution()->set_workflow_id(wf);
@@ -82,17 +91,9 @@ TEST_F(EngineStep2Test, SignalsWithoutTaskInFlightShareOnePendingTask) {
 
 TEST_F(EngineStep2Test, ARetriedSignalWithTheSameRequestIdIsDeliveredOnce) {
   StartAndComplete({StartTimer(1, 3600 * kSecond)});
-  auto signal = [&](const std::string& request_id) {
-    v1::SignalWorkflowExecutionRequest r;
-    r.mutable_workflow_execution()->set_workflow_id("wf1");
-    r.set_signal_name("s");
-    r.set_request_id(request_id);
-    v1::SignalWorkflowExecutionResponse resp;
-    return engine_->SignalWorkflowExecution(r, &resp);
-  };
-  ASSERT_TRUE(signal("req-a").ok());
-  ASSERT_TRUE(signal("req-a").ok());  // the client lost the reply and retried
-  ASSERT_TRUE(signal("req-b").ok());
+  ASSERT_TRUE(SignalWf1("req-a").ok());
+  ASSERT_TRUE(SignalWf1("req-a").ok());  // the client lost the reply and retried
+  ASSERT_TRUE(SignalWf1("req-b").ok());
   EXPECT_EQ(H(*engine_, "wf1"), std::string(kFirstTask) +
                                     ", 5 TimerStarted, 6 WorkflowExecutionSignaled, "
                                     "7 WorkflowTaskScheduled, 8 WorkflowExecutionSignaled");
@@ -102,21 +103,13 @@ TEST_F(EngineStep2Test, ARetriedSignalWithTheSameRequestIdIsDeliveredOnce) {
 // workflow complete; the client's retry (same request id) must succeed, not fail as closed.
 TEST_F(EngineStep2Test, ARetriedSignalSucceedsAfterTheRunItWasDeliveredToClosed) {
   StartAndComplete({StartTimer(1, 3600 * kSecond)});
-  auto signal = [&](const std::string& request_id) {
-    v1::SignalWorkflowExecutionRequest r;
-    r.mutable_workflow_execution()->set_workflow_id("wf1");
-    r.set_signal_name("s");
-    r.set_request_id(request_id);
-    v1::SignalWorkflowExecutionResponse resp;
-    return engine_->SignalWorkflowExecution(r, &resp);
-  };
-  ASSERT_TRUE(signal("req-a").ok());
+  ASSERT_TRUE(SignalWf1("req-a").ok());
   auto t = PollWft(*engine_);
   ASSERT_FALSE(t.task_token().empty());
   ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {CompleteWorkflow()}).ok());
-  Status retry = signal("req-a");
+  Status retry = SignalWf1("req-a");
   EXPECT_TRUE(retry.ok()) << retry.ToString();
-  Status other = signal("req-b");
+  Status other = SignalWf1("req-b");
   EXPECT_EQ(other.code(), StatusCode::kFailedPrecondition) << other.ToString();
   EXPECT_NE(other.message().find("closed"), std::string::npos);
 }
