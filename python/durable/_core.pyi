@@ -5,6 +5,8 @@ raise durable.exceptions.RPCError subclasses (NotFoundError, AlreadyExistsError,
 InvalidArgumentError, FailedPreconditionError, NondeterminismError, ...).
 """
 
+from typing import Any
+
 class Engine:
     def close(self) -> None: ...
     def set_time_skipping(self, enabled: bool) -> None: ...
@@ -45,6 +47,24 @@ class Engine:
     def respond_activity_task_canceled(self, request: bytes) -> bytes: ...
     def get_activity_task_token(self, request: bytes) -> bytes: ...
     def shutdown_worker(self, request: bytes) -> bytes: ...
+
+class EngineLimits:
+    """EngineLimits of options.h (the engine's defaults until set)."""
+
+    max_payload_bytes: int
+    warn_payload_bytes: int
+    max_history_events: int
+    warn_history_events: int
+    max_history_bytes: int
+    warn_history_bytes: int
+    max_id_length: int
+    max_pending_activities: int
+    max_pending_children: int
+    max_pending_signals: int
+    max_pending_cancels: int
+
+def open_data_dir(directory: str, sync_writes: bool = True, virtual_clock: bool = False,
+                  limits: EngineLimits = ...) -> Any: ...
 
 def open_engine(directory: str, sync_writes: bool = True, virtual_clock: bool = False) -> Engine:
     """Open (creating if needed) the engine on a directory; one process per directory.

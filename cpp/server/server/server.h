@@ -23,6 +23,7 @@ struct ServerOptions {
   std::string api_keys;     // --api-keys file (see server/api_keys.h). Default: none.
   bool sync_writes = true;  // WAL sync per transition. Default: true.
   int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
+  EngineLimits limits;  // --max-payload-bytes, ... (docs/limits.md). Default: EngineLimits{}.
 };
 
 class DurableServer {

@@ -28,15 +28,15 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
                                           v1::StartWorkflowExecutionResponse* resp) {
   DURABLE_ENTER();
   const std::string& wf = req.workflow_id();
-  DURABLE_RETURN_IF_ERROR(ValidateId(wf, "workflow_id", options_.max_id_length, ""));
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.workflow_type(), "workflow_type", options_.max_id_length, wf));
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.task_queue(), "task_queue", options_.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(wf, "workflow_id", options_.limits.max_id_length, ""));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.workflow_type(), "workflow_type", options_.limits.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.task_queue(), "task_queue", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.input(), "input", wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.signal_input(), "signal input", wf));
   for (const auto& [k, v] : req.memo()) DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "memo '" + k + "'", wf));
   for (const auto& [k, v] : req.header()) DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "header '" + k + "'", wf));
   if (!req.signal_name().empty()) {
-    DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.max_id_length, wf));
+    DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.limits.max_id_length, wf));
   }
   DURABLE_RETURN_IF_ERROR(
       ValidateSearchAttributes(kNamespace, req.search_attributes(), /*allow_remove=*/false, wf));
@@ -173,7 +173,7 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
   DURABLE_ENTER();
   const std::string& wf = req.workflow_execution().workflow_id();
   if (wf.empty()) return Status::InvalidArgument("signal: workflow_id is empty");
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.input(), "signal '" + req.signal_name() + "' input", wf));
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));

@@ -1,5 +1,6 @@
 // Engine infrastructure: open, recovery, stripes, loading and saving state, commit, event
-// append/buffer/flush, task rows, timer rows, outbox rows and payload validation.
+// append/buffer/flush, task rows, timer rows, outbox rows (payload and history
+// limits: limits.cc).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -309,6 +310,10 @@ void EngineImpl::SaveState(Txn& txn, const v1::ExecutionState& ms) {
 }
 
 Status EngineImpl::Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states) {
+  // Every transition goes through here: the one place a run's history limits are enforced.
+  for (auto* ms : states) {
+    if (ms != nullptr) EnforceHistoryLimits(txn, *ms);
+  }
   for (auto* ms : states) {
     if (ms == nullptr) continue;
     if (txn.visibility_changed.count(RunKey(ms->workflow_id(), ms->run_id()))) {
@@ -548,25 +553,6 @@ void EngineImpl::AddOutbox(Txn& txn, const v1::ExecutionState& ms, v1::OutboxIte
   row.set_key("outbox/" + std::to_string(next_task_seq_.fetch_add(1)));
   *row.mutable_outbox() = std::move(item);
   AddDurableTimer(txn, std::move(row));
-}
-
-Status EngineImpl::ValidatePayload(const v1::Payload& p, const std::string& what,
-                                   const std::string& wf) {
-  int64_t size = static_cast<int64_t>(p.ByteSizeLong());
-  if (size > options_.max_payload_bytes) {
-    return Status::InvalidArgument(what + " of workflow '" + wf + "' is " + std::to_string(size) +
-                                   " bytes, more than the limit of " +
-                                   std::to_string(options_.max_payload_bytes) + " bytes");
-  }
-  return Status::OK();
-}
-
-Status EngineImpl::ValidatePayloads(const v1::Payloads& ps, const std::string& what,
-                                    const std::string& wf) {
-  for (int i = 0; i < ps.payloads_size(); ++i) {
-    DURABLE_RETURN_IF_ERROR(ValidatePayload(ps.payloads(i), what, wf));
-  }
-  return Status::OK();
 }
 
 }  // namespace durable

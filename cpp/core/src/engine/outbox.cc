@@ -4,6 +4,8 @@
 // target's transition, then the source's, which deletes the row. A crash in between
 // replays the row: starting a child is idempotent (the child's parent info is checked),
 // a signal may be delivered twice (at least once).
+#include <algorithm>
+
 #include "engine/engine_impl.h"
 
 namespace durable {
@@ -230,6 +232,11 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           a->set_cause("external_workflow_execution_not_found");
         }
         AddOrBufferEvent(txn, src, std::move(ev));
+        if (is_signal) {
+          src.set_pending_signal_externals(std::max<int64_t>(0, src.pending_signal_externals() - 1));
+        } else {
+          src.set_pending_cancel_externals(std::max<int64_t>(0, src.pending_cancel_externals() - 1));
+        }
         st = Commit(txn, {&src});
       } else if (st.ok() || st.code() == StatusCode::kNotFound) {
         st = Commit(txn, {});

@@ -124,6 +124,8 @@ Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& iden
     d.started_time_us = now;
     d.task_queue = ms.started().task_queue();
     d.attempt = task.speculative ? 1 : ms.workflow_task().attempt();
+    d.suggest_continue_as_new = ContinueAsNewSuggested(ms);
+    d.history_size_bytes = ms.history_size_bytes();
     if (task.speculative || ms.workflow_task().scheduled_event_id() == 0) {
       d.scheduled_written = false;
       d.scheduled_event_id = ms.next_event_id();
@@ -175,6 +177,8 @@ Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& iden
   auto ev = SyntheticEvent(d.started_event_id, now);
   ev.mutable_workflow_task_started()->set_scheduled_event_id(d.scheduled_event_id);
   ev.mutable_workflow_task_started()->set_identity(identity);
+  ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
+  ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
   *resp->mutable_history()->add_events() = std::move(ev);
   resp->set_previous_started_event_id(ms.previous_started_event_id());
   resp->set_started_event_id(d.started_event_id);
@@ -223,13 +227,6 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   if (!IsOpen(ms)) return Status::NotFound("workflow task of " + name + " not found: the run is closed");
   const std::string identity = req.identity().empty() ? d.identity : req.identity();
   cc.identity = identity;
-  const int64_t projected = ms.next_event_id() + req.commands_size() + 4 + ms.buffered_events_size();
-  if (projected > options_.max_history_events) {
-    return Status::ResourceExhausted("history of " + name + " would reach " +
-                                     std::to_string(projected) + " events, more than the limit of " +
-                                     std::to_string(options_.max_history_events));
-  }
-
   // Only rejections on a speculative task with nothing buffered: no trace in history.
   bool only_rejects = true;
   for (const auto& c : req.commands()) {
@@ -285,7 +282,25 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
     return Status::OK();
   }
 
-  Txn txn(Now());
+  std::string cause;
+  Status limit = CheckPendingLimits(ms, req.commands(), name, &cause);
+  if (!limit.ok()) {
+    v1::Failure failure;
+    failure.set_message(limit.message());
+    failure.set_source("engine");
+    DURABLE_RETURN_IF_ERROR(FailWorkflowTaskLocked(ms, d, cause, failure, identity));
+    return limit;  // recorded as WorkflowTaskFailed; the worker drops its instance
+  }
+
+  // The task's commands; replaced by one FailWorkflowExecution when a payload is over the
+  // limit (the workflow would send it again on every retry).
+  const google::protobuf::RepeatedPtrField<v1::Command>* commands = &req.commands();
+  google::protobuf::RepeatedPtrField<v1::Command> oversized_failure;
+  const CommandContext cc_start = cc;
+  std::optional<Txn> txn_slot;
+  for (;;) {
+  txn_slot.emplace(Now());
+  Txn& txn = *txn_slot;
   txn.wft_released = rk;
   int64_t sched_id = d.scheduled_event_id;
   if (!d.scheduled_written) {
@@ -300,6 +315,8 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   started_ev.set_event_time_us(d.started_time_us);
   started_ev.mutable_workflow_task_started()->set_scheduled_event_id(sched_id);
   started_ev.mutable_workflow_task_started()->set_identity(d.identity);
+  started_ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
+  started_ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
   const int64_t started_id = AppendEvent(txn, ms, std::move(started_ev));
   // The finished task: drop its row.
   auto* wt = ms.mutable_workflow_task();
@@ -309,7 +326,7 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   ms.set_sticky_identity(identity);
 
   bool has_terminal = false;
-  for (const auto& c : req.commands()) has_terminal |= IsTerminalCommand(c);
+  for (const auto& c : *commands) has_terminal |= IsTerminalCommand(c);
   if (has_terminal && ms.buffered_events_size() > 0) {
     v1::HistoryEvent ev;
     auto* a = ev.mutable_workflow_task_failed();
@@ -333,12 +350,28 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
     cc.completed_id = AppendEvent(txn, ms, std::move(ev));
     for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
     for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
-    for (int ci = 0; ci < req.commands_size() && !cc.closed; ++ci) {
+    Status applied;
+    for (int ci = 0; ci < commands->size() && !cc.closed && applied.ok(); ++ci) {
       cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
-      DURABLE_RETURN_IF_ERROR(ApplyCommand(txn, ms, req.commands(ci), cc));
+      applied = ApplyCommand(txn, ms, commands->Get(ci), cc);
+    }
+    if (!applied.ok()) {
+      if (!cc.oversized || commands == &oversized_failure) return applied;
+      // Start again from the stored state with the failure as the task's only command.
+      const std::string message = *cc.oversized;
+      DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
+      cc = cc_start;
+      oversized_failure.Clear();
+      *oversized_failure.Add()->mutable_fail_workflow_execution()->mutable_failure() =
+          LimitFailure(message);
+      commands = &oversized_failure;
+      continue;
     }
     if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
   }
+  break;
+  }
+  Txn& txn = *txn_slot;
 
   const int64_t dispatch_id = d.dispatch_id;
   // First: when the same completion closes the run, its update outcomes must reach their
@@ -385,9 +418,19 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
     d = *it->second.wft;
   }
   if (!IsOpen(ms)) return Status::NotFound("workflow task of " + name + " not found: the run is closed");
+  const std::string identity = req.identity().empty() ? d.identity : req.identity();
+  return FailWorkflowTaskLocked(ms, d, req.cause().empty() ? "workflow_error" : req.cause(),
+                                req.failure(), identity);
+}
+
+Status EngineImpl::FailWorkflowTaskLocked(v1::ExecutionState& ms, const WftDispatch& d,
+                                          const std::string& cause, const v1::Failure& failure,
+                                          const std::string& identity) {
+  const std::string wf = ms.workflow_id();
+  const std::string run = ms.run_id();
+  const std::string rk = RunKey(wf, run);
   Txn txn(Now());
   txn.wft_released = rk;
-  const std::string identity = req.identity().empty() ? d.identity : req.identity();
   if (d.attempt <= 1) {
     int64_t sched_id = d.scheduled_event_id;
     if (!d.scheduled_written) {
@@ -407,8 +450,8 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
     auto* a = fev.mutable_workflow_task_failed();
     a->set_scheduled_event_id(sched_id);
     a->set_started_event_id(started_id);
-    a->set_cause(req.cause().empty() ? "workflow_error" : req.cause());
-    *a->mutable_failure() = req.failure();
+    a->set_cause(cause);
+    *a->mutable_failure() = failure;
     a->set_identity(identity);
     AppendEvent(txn, ms, std::move(fev));
   }
