@@ -3,7 +3,9 @@
 // limits: limits.cc).
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -126,6 +128,8 @@ EngineImpl::EngineImpl(std::unique_ptr<Store> store, const EngineOptions& option
     : store_(std::move(store)), options_(options) {
   visibility_ = std::make_unique<visibility::VisibilityStore>(store_.get());
   clock_ = options_.clock ? options_.clock : SystemClock();
+  // 0 = no limit (the id checks compare against the value directly).
+  if (options_.limits.max_id_length <= 0) options_.limits.max_id_length = INT64_MAX;
   std::random_device rd;
   rng_state_[0] = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
                   static_cast<uint64_t>(SystemClock()->NowMicros());
