@@ -2,7 +2,9 @@
 // tests run fast.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "engine/engine_impl.h"
 #include "engine_test_helpers.h"
@@ -37,6 +39,25 @@ class EngineLimitsTest : public ::testing::Test {
 };
 
 const v1::HistoryEvent& Last(const v1::History& h) { return h.events(h.events_size() - 1); }
+
+v1::Command SignalExternal(int seq, const std::string& target) {
+  v1::Command c;
+  auto* s = c.mutable_signal_external_workflow_execution();
+  s->set_seq(seq);
+  s->mutable_workflow_execution()->set_workflow_id(target);
+  s->set_signal_name("hello");
+  return c;
+}
+
+// Waits (up to 30 s, for loaded machines) until `wf`'s history names `event`.
+bool WaitForEvent(Engine& e, const std::string& wf, const std::string& event) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (H(e, wf).find(event) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
 
 TEST_F(EngineLimitsTest, SignalsPastTheEventLimitTerminateTheRunWithTheCause) {
   EngineLimits l;
@@ -175,11 +196,46 @@ TEST_F(EngineLimitsTest, PendingActivitiesPastTheLimitFailTheWorkflowTaskUntilSo
   EXPECT_TRUE(CompleteWft(e(), t.task_token(), {ScheduleActivity(3)}).ok());
 }
 
+TEST_F(EngineLimitsTest, PendingExternalSignalsCountUntilTheyResolve) {
+  EngineLimits l;
+  l.max_pending_signals = 1;
+  Open(l);
+  Start(e(), "wf");
+  auto t = PollWft(e());
+  Status st = CompleteWft(e(), t.task_token(), {SignalExternal(1, "nobody"), SignalExternal(2, "nobody")});
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(st.message().find("pending_signals_limit_exceeded"), std::string::npos) << st.message();
+  t = PollWft(e());
+  ASSERT_TRUE(CompleteWft(e(), t.task_token(), {SignalExternal(1, "nobody")}).ok());
+  ASSERT_TRUE(WaitForEvent(e(), "wf", "SignalExternalWorkflowExecutionFailed"));
+  t = PollWft(e());  // the resolution's task: the signal is no longer pending
+  EXPECT_TRUE(CompleteWft(e(), t.task_token(), {SignalExternal(2, "nobody")}).ok());
+}
+
+TEST_F(EngineLimitsTest, HistoryBytesPastTheLimitTerminateTheRun) {
+  EngineLimits l;
+  l.max_history_bytes = 4 * 1024;
+  Open(l);
+  Start(e(), "wf");
+  Status st;
+  for (int i = 0; i < 100 && st.ok(); ++i) st = Signal(e(), "wf", "sig", std::string(500, 's'));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  auto h = GetHistory(e(), "wf");
+  ASSERT_TRUE(Last(h).has_workflow_execution_terminated()) << HistoryString(h);
+  EXPECT_EQ(Last(h).workflow_execution_terminated().reason(),
+            "Workflow history size / count exceeds limit.");
+  EXPECT_LT(h.events_size(), 12);  // about 4 KB of 500-byte signals, then the termination
+}
+
 TEST_F(EngineLimitsTest, ZeroTurnsALimitOff) {
   EngineLimits l;
   l.max_history_events = 0;
   l.warn_history_events = 0;
+  l.max_id_length = 0;
   Open(l);
+  auto req = StartReq(std::string(5000, 'w'));
+  v1::StartWorkflowExecutionResponse resp;
+  EXPECT_TRUE(e().StartWorkflowExecution(req, &resp).ok());
   Start(e(), "wf");
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(Signal(e(), "wf", "sig").ok());
   EXPECT_TRUE(Warnings().empty());
