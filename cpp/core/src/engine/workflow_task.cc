@@ -299,77 +299,77 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   const CommandContext cc_start = cc;
   std::optional<Txn> txn_slot;
   for (;;) {
-  txn_slot.emplace(Now());
-  Txn& txn = *txn_slot;
-  txn.wft_released = rk;
-  int64_t sched_id = d.scheduled_event_id;
-  if (!d.scheduled_written) {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_scheduled();
-    a->set_task_queue(d.task_queue);
-    a->set_start_to_close_timeout_us(ms.started().task_timeout_us());
-    a->set_attempt(d.attempt);
-    sched_id = AppendEvent(txn, ms, std::move(ev));
-  }
-  v1::HistoryEvent started_ev;
-  started_ev.set_event_time_us(d.started_time_us);
-  started_ev.mutable_workflow_task_started()->set_scheduled_event_id(sched_id);
-  started_ev.mutable_workflow_task_started()->set_identity(d.identity);
-  started_ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
-  started_ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
-  const int64_t started_id = AppendEvent(txn, ms, std::move(started_ev));
-  // The finished task: drop its row.
-  auto* wt = ms.mutable_workflow_task();
-  if (wt->pending()) DeleteTaskRow(txn, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
-  wt->Clear();
-  ms.set_previous_started_event_id(started_id);
-  ms.set_sticky_identity(identity);
+    txn_slot.emplace(Now());
+    Txn& txn = *txn_slot;
+    txn.wft_released = rk;
+    int64_t sched_id = d.scheduled_event_id;
+    if (!d.scheduled_written) {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_scheduled();
+      a->set_task_queue(d.task_queue);
+      a->set_start_to_close_timeout_us(ms.started().task_timeout_us());
+      a->set_attempt(d.attempt);
+      sched_id = AppendEvent(txn, ms, std::move(ev));
+    }
+    v1::HistoryEvent started_ev;
+    started_ev.set_event_time_us(d.started_time_us);
+    started_ev.mutable_workflow_task_started()->set_scheduled_event_id(sched_id);
+    started_ev.mutable_workflow_task_started()->set_identity(d.identity);
+    started_ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
+    started_ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
+    const int64_t started_id = AppendEvent(txn, ms, std::move(started_ev));
+    // The finished task: drop its row.
+    auto* wt = ms.mutable_workflow_task();
+    if (wt->pending()) DeleteTaskRow(txn, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
+    wt->Clear();
+    ms.set_previous_started_event_id(started_id);
+    ms.set_sticky_identity(identity);
 
-  bool has_terminal = false;
-  for (const auto& c : *commands) has_terminal |= IsTerminalCommand(c);
-  if (has_terminal && ms.buffered_events_size() > 0) {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_failed();
-    a->set_scheduled_event_id(sched_id);
-    a->set_started_event_id(started_id);
-    a->set_cause("unhandled_command");
-    a->mutable_failure()->set_message("new events arrived while the workflow task was running; "
-                                      "the workflow must see them before it closes");
-    a->mutable_failure()->set_source("engine");
-    a->set_identity(identity);
-    AppendEvent(txn, ms, std::move(ev));
-    ms.set_sticky_identity("");
-    FlushBuffered(txn, ms);
-    ScheduleWorkflowTask(txn, ms);
-  } else {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_completed();
-    a->set_scheduled_event_id(sched_id);
-    a->set_started_event_id(started_id);
-    a->set_identity(identity);
-    cc.completed_id = AppendEvent(txn, ms, std::move(ev));
-    for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
-    for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
-    Status applied;
-    for (int ci = 0; ci < commands->size() && !cc.closed && applied.ok(); ++ci) {
-      cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
-      applied = ApplyCommand(txn, ms, commands->Get(ci), cc);
+    bool has_terminal = false;
+    for (const auto& c : *commands) has_terminal |= IsTerminalCommand(c);
+    if (has_terminal && ms.buffered_events_size() > 0) {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_failed();
+      a->set_scheduled_event_id(sched_id);
+      a->set_started_event_id(started_id);
+      a->set_cause("unhandled_command");
+      a->mutable_failure()->set_message("new events arrived while the workflow task was running; "
+                                        "the workflow must see them before it closes");
+      a->mutable_failure()->set_source("engine");
+      a->set_identity(identity);
+      AppendEvent(txn, ms, std::move(ev));
+      ms.set_sticky_identity("");
+      FlushBuffered(txn, ms);
+      ScheduleWorkflowTask(txn, ms);
+    } else {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_completed();
+      a->set_scheduled_event_id(sched_id);
+      a->set_started_event_id(started_id);
+      a->set_identity(identity);
+      cc.completed_id = AppendEvent(txn, ms, std::move(ev));
+      for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
+      for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
+      Status applied;
+      for (int ci = 0; ci < commands->size() && !cc.closed && applied.ok(); ++ci) {
+        cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
+        applied = ApplyCommand(txn, ms, commands->Get(ci), cc);
+      }
+      if (!applied.ok()) {
+        if (!cc.oversized || commands == &oversized_failure) return applied;
+        // Start again from the stored state with the failure as the task's only command.
+        const std::string message = *cc.oversized;
+        DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
+        cc = cc_start;
+        oversized_failure.Clear();
+        *oversized_failure.Add()->mutable_fail_workflow_execution()->mutable_failure() =
+            LimitFailure(message);
+        commands = &oversized_failure;
+        continue;
+      }
+      if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
     }
-    if (!applied.ok()) {
-      if (!cc.oversized || commands == &oversized_failure) return applied;
-      // Start again from the stored state with the failure as the task's only command.
-      const std::string message = *cc.oversized;
-      DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-      cc = cc_start;
-      oversized_failure.Clear();
-      *oversized_failure.Add()->mutable_fail_workflow_execution()->mutable_failure() =
-          LimitFailure(message);
-      commands = &oversized_failure;
-      continue;
-    }
-    if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
-  }
-  break;
+    break;
   }
   Txn& txn = *txn_slot;
 
