@@ -264,3 +264,22 @@ async def test_pending_activities_past_the_limit_fail_the_task_until_some_resolv
                 in failed.workflow_task_failed.failure.message)
         Path(RELEASE["path"]).touch()
         assert await handle.result() == [0, 1, 2, 3]
+
+
+def test_bad_limits_are_refused_with_the_field_named() -> None:
+    import subprocess
+
+    from durable._server_process import server_binary
+
+    with pytest.raises(ValueError, match=r"EngineLimits.max_history_events must be a whole "
+                                         r"number >= 0 \(0 = no limit\), got -1"):
+        EngineLimits(max_history_events=-1)
+    proc = subprocess.run([server_binary(), "--db", "/nonexistent", "--max-history-events", "x"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--max-history-events needs a whole number >= 0 (0 = no limit), got 'x'" in proc.stderr
+
+
+async def test_limits_with_a_server_address_are_refused() -> None:
+    with pytest.raises(ValueError, match="limits apply to the embedded engine"):
+        await Client.connect("127.0.0.1:1", limits=EngineLimits(max_history_events=10))
