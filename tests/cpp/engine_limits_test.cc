@@ -227,6 +227,32 @@ TEST_F(EngineLimitsTest, HistoryBytesPastTheLimitTerminateTheRun) {
   EXPECT_LT(h.events_size(), 12);  // about 4 KB of 500-byte signals, then the termination
 }
 
+TEST_F(EngineLimitsTest, LongIdentifiersAreRefusedNamingTheField) {
+  EngineLimits l;
+  l.max_id_length = 10;
+  Open(l);
+  v1::StartWorkflowExecutionResponse sresp;
+  Status st = e().StartWorkflowExecution(StartReq("a-workflow-id-too-long"), &sresp);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "workflow_id is 22 bytes long, more than the limit of 10");
+  Start(e(), "wf");
+  st = Signal(e(), "wf", "a-signal-name-too-long");
+  EXPECT_EQ(st.message(), "signal_name is 22 bytes long, more than the limit of 10 (workflow 'wf')");
+  v1::QueryWorkflowRequest q;
+  q.mutable_execution()->set_workflow_id("wf");
+  q.set_query_type("a-query-type-too-long");
+  v1::QueryWorkflowResponse qresp;
+  st = e().QueryWorkflow(q, &qresp);
+  EXPECT_EQ(st.message(), "query_type is 21 bytes long, more than the limit of 10 (workflow 'wf')");
+  v1::UpdateWorkflowExecutionRequest u;
+  u.mutable_workflow_execution()->set_workflow_id("wf");
+  u.mutable_request()->set_update_id("u1");
+  u.mutable_request()->set_name("an-update-name-too-long");
+  v1::UpdateWorkflowExecutionResponse uresp;
+  st = e().UpdateWorkflowExecution(u, &uresp);
+  EXPECT_EQ(st.message(), "update name is 23 bytes long, more than the limit of 10 (workflow 'wf')");
+}
+
 TEST_F(EngineLimitsTest, ZeroTurnsALimitOff) {
   EngineLimits l;
   l.max_history_events = 0;

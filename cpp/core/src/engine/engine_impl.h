@@ -472,6 +472,9 @@ class CallScope {
 // Helpers shared by the .cc files.
 // "3.0 MB", "10 KB", "512 bytes" (binary units).
 std::string FormatBytes(int64_t n);
+// kInvalidArgument naming `what` (and workflow `wf` when set) for an empty identifier, one
+// longer than `max_len` bytes, or one with a NUL byte.
+Status ValidateId(const std::string& v, const char* what, int64_t max_len, const std::string& wf);
 // A non-retryable ApplicationFailure (type PayloadSizeLimitExceeded) saying `message`.
 v1::Failure LimitFailure(const std::string& message);
 Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req);

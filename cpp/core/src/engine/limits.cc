@@ -62,6 +62,21 @@ std::string FormatBytes(int64_t n) {
   return std::to_string(n) + " bytes";
 }
 
+Status ValidateId(const std::string& v, const char* what, int64_t max_len,
+                  const std::string& wf) {
+  std::string ctx = wf.empty() ? std::string("") : " (workflow '" + wf + "')";
+  if (v.empty()) return Status::InvalidArgument(std::string(what) + " is empty" + ctx);
+  if (static_cast<int64_t>(v.size()) > max_len) {
+    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(v.size()) +
+                                   " bytes long, more than the limit of " +
+                                   std::to_string(max_len) + ctx);
+  }
+  if (v.find('\0') != std::string::npos) {
+    return Status::InvalidArgument(std::string(what) + " contains a NUL byte" + ctx);
+  }
+  return Status::OK();
+}
+
 v1::Failure LimitFailure(const std::string& message) {
   v1::Failure f;
   f.set_message(message);
