@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 BUILD_DIR = $(firstword $(wildcard build/cp*))
 
-.PHONY: setup demo test test-cpp test-py bench clean
+.PHONY: setup demo test test-cpp test-py test-fuzz test-sanitizers bench clean
 
 setup:
 	scripts/bootstrap.sh
@@ -11,13 +11,22 @@ demo: setup
 	$(PY) examples/osm_lcm/demo.py
 
 test: setup
-	$(MAKE) --no-print-directory test-cpp test-py
+	$(MAKE) --no-print-directory test-cpp test-py test-fuzz
 
 test-cpp:
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 
 test-py:
 	$(PY) -m pytest -q
+
+# Every fuzz target for a short while (docs/reliability.md); longer: scripts/fuzz.sh SECONDS.
+test-fuzz:
+	scripts/fuzz.sh 10
+
+# Not in `make test` (time): ASan+UBSan over every C++ test, TSan over the engine's.
+test-sanitizers:
+	scripts/sanitizers.sh address
+	scripts/sanitizers.sh thread
 
 bench: setup
 	$(PY) bench/hello.py

@@ -10,7 +10,8 @@ debs=(build-essential cmake ninja-build pkg-config
       librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libgtest-dev libbenchmark-dev python3-dev python3-venv
       libabsl-dev tzdata
-      openssl)  # openssl: the TLS tests make their certificates with it
+      openssl   # openssl: the TLS tests make their certificates with it
+      clang libclang-rt-14-dev llvm)  # the fuzz targets and sanitizer builds (docs/reliability.md)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -98,6 +98,29 @@ TEST_F(EngineStep2Test, ARetriedSignalWithTheSameRequestIdIsDeliveredOnce) {
                                     "7 WorkflowTaskScheduled, 8 WorkflowExecutionSignaled");
 }
 
+// The server crashed after committing a signal, before replying; the signal let the
+// workflow complete; the client's retry (same request id) must succeed, not fail as closed.
+TEST_F(EngineStep2Test, ARetriedSignalSucceedsAfterTheRunItWasDeliveredToClosed) {
+  StartAndComplete({StartTimer(1, 3600 * kSecond)});
+  auto signal = [&](const std::string& request_id) {
+    v1::SignalWorkflowExecutionRequest r;
+    r.mutable_workflow_execution()->set_workflow_id("wf1");
+    r.set_signal_name("s");
+    r.set_request_id(request_id);
+    v1::SignalWorkflowExecutionResponse resp;
+    return engine_->SignalWorkflowExecution(r, &resp);
+  };
+  ASSERT_TRUE(signal("req-a").ok());
+  auto t = PollWft(*engine_);
+  ASSERT_FALSE(t.task_token().empty());
+  ASSERT_TRUE(CompleteWft(*engine_, t.task_token(), {CompleteWorkflow()}).ok());
+  Status retry = signal("req-a");
+  EXPECT_TRUE(retry.ok()) << retry.ToString();
+  Status other = signal("req-b");
+  EXPECT_EQ(other.code(), StatusCode::kFailedPrecondition) << other.ToString();
+  EXPECT_NE(other.message().find("closed"), std::string::npos);
+}
+
 TEST_F(EngineStep2Test, SignalErrorsNameTheWorkflow) {
   Status st = Signal(*engine_, "ghost", "s");
   EXPECT_EQ(st.code(), StatusCode::kNotFound);

@@ -92,15 +92,19 @@ def _unfinished(acks: str) -> str:
 
 
 def kill_points(n: int, kills: int, rng: random.Random) -> list[int]:
-    """How many results must be acknowledged before each kill: random points spread over the
-    run (not the last tenth), so that every kill lands mid-work however fast the machine."""
-    return sorted(rng.randrange(0, max(1, n * 9 // 10)) for _ in range(kills))
+    """How many results must be acknowledged before each kill: one random point in each of
+    `kills` equal slices of the first 80% of the run, so that two kills never bunch up near
+    the end (where the run could finish during the restart after the first) and every kill
+    lands mid-work however fast the machine."""
+    span = max(kills, n * 8 // 10)
+    return [rng.randrange(span * k // kills, max(span * k // kills + 1, span * (k + 1) // kills))
+            for k in range(kills)]
 
 
 async def _until_progress(acks: str, at: int, rng: random.Random, finished: Any) -> None:
     while _results_acked(acks) < at and not finished():
         await asyncio.sleep(0.05)
-    await asyncio.sleep(rng.uniform(0.0, 0.4))
+    await asyncio.sleep(rng.uniform(0.0, 0.2))
 
 
 def _env(side_effects: str) -> dict[str, str]:

@@ -47,8 +47,6 @@
 
 namespace durable {
 
-namespace v1 = ::durable::v1;
-
 class WorkflowReplayer {
  public:
   WorkflowReplayer(std::string workflow_id, std::string run_id);

@@ -138,18 +138,27 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   return Status::OK();
 }
 
-// Loads the run a client call addresses (empty run id = the current run); a closed run is
-// kFailedPrecondition "cannot <verb> workflow ...: it is closed (<status>)".
-Status EngineImpl::LoadOpenRun(const std::string& wf, const std::string& run_id,
-                               const char* verb, v1::ExecutionState* ms) {
+// Loads the run a client call addresses (empty run id = the current run), open or closed.
+Status EngineImpl::LoadRun(const std::string& wf, const std::string& run_id,
+                           v1::ExecutionState* ms) {
   std::string run;
   DURABLE_RETURN_IF_ERROR(ResolveRun(wf, run_id, &run));
-  DURABLE_RETURN_IF_ERROR(LoadState(wf, run, ms));
-  if (!IsOpen(*ms)) {
-    return Status::FailedPrecondition(std::string("cannot ") + verb + " " + ExecName(wf, run) +
-                                      ": it is closed (" + StatusName(ms->status()) + ")");
-  }
-  return Status::OK();
+  return LoadState(wf, run, ms);
+}
+
+// A closed run is kFailedPrecondition "cannot <verb> workflow ...: it is closed (<status>)".
+Status EngineImpl::RequireOpen(const v1::ExecutionState& ms, const std::string& wf,
+                               const char* verb) {
+  if (IsOpen(ms)) return Status::OK();
+  return Status::FailedPrecondition(std::string("cannot ") + verb + " " +
+                                    ExecName(wf, ms.run_id()) + ": it is closed (" +
+                                    StatusName(ms.status()) + ")");
+}
+
+Status EngineImpl::LoadOpenRun(const std::string& wf, const std::string& run_id,
+                               const char* verb, v1::ExecutionState* ms) {
+  DURABLE_RETURN_IF_ERROR(LoadRun(wf, run_id, ms));
+  return RequireOpen(*ms, wf, verb);
 }
 
 Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequest& req,
@@ -162,11 +171,14 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
   v1::ExecutionState ms;
-  DURABLE_RETURN_IF_ERROR(LoadOpenRun(wf, req.workflow_execution().run_id(), "signal", &ms));
+  DURABLE_RETURN_IF_ERROR(LoadRun(wf, req.workflow_execution().run_id(), &ms));
+  // A retry whose first try was delivered succeeds, even if the run has closed since (the
+  // reply was lost, e.g. to a server crash, and the signal let the workflow finish).
+  for (const auto& id : ms.signal_request_ids()) {
+    if (!req.request_id().empty() && id == req.request_id()) return Status::OK();
+  }
+  DURABLE_RETURN_IF_ERROR(RequireOpen(ms, wf, "signal"));
   if (!req.request_id().empty()) {
-    for (const auto& id : ms.signal_request_ids()) {
-      if (id == req.request_id()) return Status::OK();  // a retry: delivered already
-    }
     // The most recent ones suffice: a client retries within its retry budget (a minute).
     constexpr int kKeptSignalRequestIds = 256;
     if (ms.signal_request_ids_size() >= kKeptSignalRequestIds) {

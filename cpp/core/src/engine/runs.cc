@@ -48,12 +48,30 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   } else {
     ScheduleWorkflowTask(txn, ms);
   }
+  AddRunTimeoutTimers(txn, ms, p.first_task_delay_us);
+  v1::CurrentRun cur;
+  cur.set_run_id(ms.run_id());
+  cur.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  cur.set_request_id(p.request_id);
+  cur.set_start_time_us(txn.now_us);
+  txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, ms.workflow_id()),
+                cur.SerializeAsString());
+  *ms.mutable_search_attributes() = st.search_attributes();
+  *ms.mutable_memo() = st.memo();
+  MarkVisibilityChanged(txn, ms);
+  *out = std::move(ms);
+  return Status::OK();
+}
+
+void EngineImpl::AddRunTimeoutTimers(Txn& txn, const v1::ExecutionState& ms,
+                                     int64_t first_task_delay_us) {
+  const auto& st = ms.started();
   if (st.run_timeout_us() > 0) {
     v1::TimerRow row;
     row.set_kind(v1::TIMER_KIND_WORKFLOW_RUN_TIMEOUT);
     row.set_workflow_id(ms.workflow_id());
     row.set_run_id(ms.run_id());
-    row.set_fire_time_us(txn.now_us + std::max<int64_t>(0, p.first_task_delay_us) +
+    row.set_fire_time_us(txn.now_us + std::max<int64_t>(0, first_task_delay_us) +
                          st.run_timeout_us());
     row.set_key("runtimeout");
     AddDurableTimer(txn, std::move(row));
@@ -67,18 +85,6 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
     row.set_key("exectimeout");
     AddDurableTimer(txn, std::move(row));
   }
-  v1::CurrentRun cur;
-  cur.set_run_id(ms.run_id());
-  cur.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  cur.set_request_id(p.request_id);
-  cur.set_start_time_us(txn.now_us);
-  txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, ms.workflow_id()),
-                cur.SerializeAsString());
-  *ms.mutable_search_attributes() = st.search_attributes();
-  *ms.mutable_memo() = st.memo();
-  MarkVisibilityChanged(txn, ms);
-  *out = std::move(ms);
-  return Status::OK();
 }
 
 void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutionStatus status,
