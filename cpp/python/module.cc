@@ -190,13 +190,28 @@ PYBIND11_MODULE(_core, m) {
   py::class_<RootHandle, std::shared_ptr<RootHandle>> root(m, "Root");
   py::class_<ServiceHandle> engine(m, "Service");
 
+  py::class_<durable::EngineLimits>(m, "EngineLimits")
+      .def(py::init<>())
+      .def_readwrite("max_payload_bytes", &durable::EngineLimits::max_payload_bytes)
+      .def_readwrite("warn_payload_bytes", &durable::EngineLimits::warn_payload_bytes)
+      .def_readwrite("max_history_events", &durable::EngineLimits::max_history_events)
+      .def_readwrite("warn_history_events", &durable::EngineLimits::warn_history_events)
+      .def_readwrite("max_history_bytes", &durable::EngineLimits::max_history_bytes)
+      .def_readwrite("warn_history_bytes", &durable::EngineLimits::warn_history_bytes)
+      .def_readwrite("max_id_length", &durable::EngineLimits::max_id_length)
+      .def_readwrite("max_pending_activities", &durable::EngineLimits::max_pending_activities)
+      .def_readwrite("max_pending_children", &durable::EngineLimits::max_pending_children)
+      .def_readwrite("max_pending_signals", &durable::EngineLimits::max_pending_signals)
+      .def_readwrite("max_pending_cancels", &durable::EngineLimits::max_pending_cancels);
+
   m.def(
       "open_data_dir",
       [](const std::string& directory, bool sync_writes, bool virtual_clock,
-         bool accept_data_loss) {
+         bool accept_data_loss, const durable::EngineLimits& limits) {
         durable::NamespacesOptions options;
         options.engine.sync_writes = sync_writes;
         options.engine.accept_data_loss = accept_data_loss;
+        options.engine.limits = limits;
         // A test clock that flows with real time and jumps when skipping (Temporal's).
         options.engine.clock =
             virtual_clock ? std::make_shared<durable::VirtualClock>(0, /*follows_real_time=*/true)
@@ -214,7 +229,7 @@ PYBIND11_MODULE(_core, m) {
         return std::make_shared<RootHandle>(std::move(r));
       },
       py::arg("directory"), py::arg("sync_writes") = true, py::arg("virtual_clock") = false,
-      py::arg("accept_data_loss") = false);
+      py::arg("accept_data_loss") = false, py::arg("limits") = durable::EngineLimits{});
 
   m.def(
       "connect_remote",

@@ -29,6 +29,14 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
   --retention-sweep-interval SECONDS
                         how often closed runs past their namespace's retention are deleted
                         (default 60)
+  --max-payload-bytes N, --warn-payload-bytes N
+  --max-history-events N, --warn-history-events N
+  --max-history-bytes N, --warn-history-bytes N
+  --max-id-length N
+  --max-pending-activities N, --max-pending-children N, --max-pending-signals N,
+  --max-pending-cancels N
+                        limits per run (defaults: Temporal's, 2 MiB / 256 KiB, 51200 / 10240,
+                        50 MiB / 10 MiB, 1000, 2000 each; 0 = no limit; docs/limits.md)
   --version             print the version and the protocol version and exit
   -h, --help            this text
 
@@ -36,6 +44,32 @@ Example:
   durable-server --db /var/lib/durable --listen 0.0.0.0:7233 \
       --tls-cert server.pem --tls-key server.key --api-keys keys.txt
 )";
+
+// The limit flags and the EngineLimits member each sets.
+struct LimitFlag {
+  const char* name;
+  int64_t durable::EngineLimits::*member;
+};
+constexpr LimitFlag kLimitFlags[] = {
+    {"--max-payload-bytes", &durable::EngineLimits::max_payload_bytes},
+    {"--warn-payload-bytes", &durable::EngineLimits::warn_payload_bytes},
+    {"--max-history-events", &durable::EngineLimits::max_history_events},
+    {"--warn-history-events", &durable::EngineLimits::warn_history_events},
+    {"--max-history-bytes", &durable::EngineLimits::max_history_bytes},
+    {"--warn-history-bytes", &durable::EngineLimits::warn_history_bytes},
+    {"--max-id-length", &durable::EngineLimits::max_id_length},
+    {"--max-pending-activities", &durable::EngineLimits::max_pending_activities},
+    {"--max-pending-children", &durable::EngineLimits::max_pending_children},
+    {"--max-pending-signals", &durable::EngineLimits::max_pending_signals},
+    {"--max-pending-cancels", &durable::EngineLimits::max_pending_cancels},
+};
+
+const LimitFlag* FindLimitFlag(const std::string& name) {
+  for (const auto& f : kLimitFlags) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
 
 [[noreturn]] void Usage(const std::string& error) {
   std::fprintf(stderr, "durable-server: %s\n\n%s", error.c_str(), kUsage);
@@ -85,6 +119,14 @@ int main(int argc, char** argv) {
         Usage("--retention-sweep-interval needs a positive number of seconds, got '" + v + "'");
       }
       options.retention_sweep_interval_us = static_cast<int64_t>(seconds * 1e6);
+    } else if (const LimitFlag* flag = FindLimitFlag(name)) {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end != '\0' || n < 0) {
+        Usage(name + " needs a whole number >= 0 (0 = no limit), got '" + v + "'");
+      }
+      options.limits.*(flag->member) = n;
     } else {
       Usage("unknown option '" + arg + "'");
     }

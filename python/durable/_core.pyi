@@ -5,6 +5,8 @@ raise durable.exceptions.RPCError subclasses (NotFoundError, AlreadyExistsError,
 InvalidArgumentError, FailedPreconditionError, NondeterminismError, ...).
 """
 
+from typing import Any
+
 class Engine:
     # Each rpc takes the client call's options (durable::CallOptions): gRPC metadata and a
     # deadline in microseconds (0: the default); only the remote transport uses them.
@@ -87,6 +89,24 @@ class Engine:
         timeout_us: int = 0) -> bytes: ...
     def stop_batch_operation(self, request: bytes, metadata: list[tuple[str, str]] = ...,
         timeout_us: int = 0) -> bytes: ...
+
+class EngineLimits:
+    """EngineLimits of options.h (the engine's defaults until set)."""
+
+    max_payload_bytes: int
+    warn_payload_bytes: int
+    max_history_events: int
+    warn_history_events: int
+    max_history_bytes: int
+    warn_history_bytes: int
+    max_id_length: int
+    max_pending_activities: int
+    max_pending_children: int
+    max_pending_signals: int
+    max_pending_cancels: int
+
+def open_data_dir(directory: str, sync_writes: bool = True, virtual_clock: bool = False,
+                  limits: EngineLimits = ...) -> Any: ...
 
 def open_engine(directory: str, sync_writes: bool = True, virtual_clock: bool = False) -> Engine:
     """Open (creating if needed) the engine on a directory; one process per directory.

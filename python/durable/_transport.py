@@ -190,7 +190,8 @@ def is_server_address(target: str) -> bool:
 
 
 def open_transport(target: str, *, namespace: str = "default", sync_writes: bool = True,
-                   virtual_clock: bool = False, tls: Any = None, api_key: str | None = None,
+                   virtual_clock: bool = False, limits: Any = None, tls: Any = None,
+                   api_key: str | None = None,
                    rpc_metadata: Mapping[str, str] | None = None,
                    connect_timeout: float | None = None,
                    accept_data_loss: bool = False) -> Transport:
@@ -218,6 +219,10 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
         if tls or api_key:
             raise ValueError("tls and api_key apply to a durable-server address (host:port), "
                              f"not to the embedded engine ({target!r})")
+        core_limits = _core.EngineLimits()
+        for name, value in (vars(limits) if limits is not None else {}).items():
+            if value is not None:
+                setattr(core_limits, name, value)
         directory = target[len("embedded:"):] if target.startswith("embedded:") else target
         if not directory:
             raise ValueError("'embedded:' needs a directory, e.g. 'embedded:/var/lib/durable'")
@@ -230,11 +235,14 @@ def open_transport(target: str, *, namespace: str = "default", sync_writes: bool
             os.makedirs(directory, exist_ok=True)
             return _core.open_data_dir(directory, sync_writes=sync_writes,
                                        virtual_clock=virtual_clock,
-                                       accept_data_loss=accept_data_loss)
+                                       accept_data_loss=accept_data_loss, limits=core_limits)
     else:
         if accept_data_loss:
             raise ValueError(f"accept_data_loss applies to an embedded directory, not to a "
                              f"durable-server ({target!r}), which takes --accept-data-loss")
+        if limits is not None:
+            raise ValueError("limits apply to the embedded engine; a durable-server takes them "
+                             f"as flags (--max-history-events, ...), not from {target!r}")
         tls_args = _tls_args(tls)
         metadata = sorted((str(k).lower(), str(v)) for k, v in (rpc_metadata or {}).items())
         key = "grpc:" + repr((target, tls_args, api_key, metadata))

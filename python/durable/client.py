@@ -63,8 +63,13 @@ from durable._visibility import (
     WorkflowExecutionCount,
     WorkflowExecutionCountAggregationGroup,
 )
-from durable.common import (QueryRejectCondition, RetryPolicy, WorkflowIdConflictPolicy,
-                            WorkflowIdReusePolicy)
+from durable.common import (
+    EngineLimits,
+    QueryRejectCondition,
+    RetryPolicy,
+    WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy,
+)
 from durable.service import HttpConnectProxyConfig, KeepAliveConfig, RetryConfig, TLSConfig
 from durable.exceptions import (
     AlreadyExistsError,
@@ -231,6 +236,7 @@ class Client:
         rpc_metadata: Mapping[str, str] | None = None,
         identity: str | None = None,
         sync_writes: bool = True,
+        limits: EngineLimits | None = None,
         interceptors: Sequence[Interceptor] = (),
         accept_data_loss: bool = False,
         **ignored: Any,
@@ -260,6 +266,10 @@ class Client:
                 keeping the records before the damage and dropping those after it (written
                 to stderr). Without it such a directory raises DataLossError. The server
                 decides for itself (``--accept-data-loss``). docs/storage.md.
+            limits: The embedded engine's limits (``durable.common.EngineLimits``; fields
+                left None keep Temporal's figures; docs/limits.md). They apply when this
+                call opens the directory (later connects in the process share that engine);
+                a server takes them as flags. ValueError with a server address.
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
                 ``lazy``, ``runtime``, ``plugins``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
@@ -280,7 +290,7 @@ class Client:
         loop = asyncio.get_running_loop()
         transport = await loop.run_in_executor(
             None, lambda: _transport.open_transport(
-                target_host, namespace=namespace, sync_writes=sync_writes, tls=tls,
+                target_host, namespace=namespace, sync_writes=sync_writes, limits=limits, tls=tls,
                 api_key=api_key, rpc_metadata=rpc_metadata, accept_data_loss=accept_data_loss))
         return Client(transport, namespace=namespace, data_converter=data_converter,
                       identity=identity, interceptors=interceptors)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from durable.v1 import common_pb2
 
 __all__ = [
+    "EngineLimits",
     "QueryRejectCondition",
     "MetricAttributes",
     "MetricCommon",
@@ -319,6 +320,48 @@ class RetryPolicy:
             maximum_attempts=proto.maximum_attempts,
             non_retryable_error_types=list(proto.non_retryable_error_types) or None,
         )
+
+
+# --- Engine limits --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """Limits of the embedded engine (durable extension), for ``Client.connect(directory,
+    limits=...)``; a durable-server takes the same as flags (``--max-history-events``, ...).
+    Each field left ``None`` keeps the engine's default (Temporal's figures); 0 turns a check
+    off. What each does when hit: docs/limits.md.
+    """
+
+    max_payload_bytes: int | None = None
+    """Largest payload (argument, result, signal input, memo value). Default 2 MiB."""
+    warn_payload_bytes: int | None = None
+    """A payload over this is logged as a warning (the engine's stderr). Default 256 KiB."""
+    max_history_events: int | None = None
+    """A run whose history reaches this many events is terminated. Default 51200."""
+    warn_history_events: int | None = None
+    """From this many events: a warning, and continue-as-new is suggested. Default 10240."""
+    max_history_bytes: int | None = None
+    """As ``max_history_events``, in bytes. Default 50 MiB."""
+    warn_history_bytes: int | None = None
+    """As ``warn_history_events``, in bytes. Default 10 MiB."""
+    max_id_length: int | None = None
+    """Longest id, type, task queue or handler name. Default 1000."""
+    max_pending_activities: int | None = None
+    """Most pending activities per run. Default 2000."""
+    max_pending_children: int | None = None
+    """Most pending child workflows per run. Default 2000."""
+    max_pending_signals: int | None = None
+    """Most pending external signals per run. Default 2000."""
+    max_pending_cancels: int | None = None
+    """Most pending external cancel requests per run. Default 2000."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 0):
+                raise ValueError(f"EngineLimits.{name} must be a whole number >= 0 "
+                                 f"(0 = no limit), got {value!r}")
 
 
 # --- Workflow id policies -------------------------------------------------------------------

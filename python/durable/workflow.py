@@ -467,6 +467,20 @@ class Info:
         default_factory=lambda: TypedSearchAttributes.empty)
     """The run's search attributes: those it started with, then its upserts."""
 
+    def get_current_history_length(self) -> int:
+        """Events in the run's history up to the current workflow task's start."""
+        return _Runtime.current().workflow_history_status()[0]
+
+    def get_current_history_size(self) -> int:
+        """Bytes of the run's history before the current workflow task."""
+        return _Runtime.current().workflow_history_status()[1]
+
+    def is_continue_as_new_suggested(self) -> bool:
+        """True once the history is past the engine's warning threshold (10,240 events or
+        10 MB by default; docs/limits.md): continue as new before the run is terminated at
+        the limit."""
+        return _Runtime.current().workflow_history_status()[2]
+
 
 # --- Runtime: what the workflow event loop provides ------------------------------------------
 
@@ -495,6 +509,10 @@ class _Runtime(ABC):
 
     @abstractmethod
     def workflow_time_us(self) -> int: ...
+
+    def workflow_history_status(self) -> tuple[int, int, bool]:
+        """(history length, history bytes, continue-as-new suggested) of the current task."""
+        return (0, 0, False)
 
     @abstractmethod
     def workflow_is_replaying(self) -> bool: ...

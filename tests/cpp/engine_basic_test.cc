@@ -533,11 +533,8 @@ TEST(EngineBadInputTest, EveryEntryPointRefusesBadInput) {
   auto t = PollWft(e);
   v1::Command empty;
   EXPECT_EQ(CompleteWft(e, t.task_token(), {empty}).code(), kInvalid);
-  v1::Command big = CompleteWorkflow(std::string(3 * 1024 * 1024, 'x'));
-  Status st = CompleteWft(e, t.task_token(), {big});
-  EXPECT_EQ(st.code(), kInvalid);
-  EXPECT_NE(st.message().find("limit"), std::string::npos) << st.message();
   EXPECT_EQ(H(e, "wf"), "1 WorkflowExecutionStarted, 2 WorkflowTaskScheduled");
+  // (A payload over the limit fails the workflow instead: engine_limits_test.cc.)
   EXPECT_TRUE(CompleteWft(e, t.task_token(), {CompleteWorkflow()}).ok());
 }
 

@@ -55,6 +55,7 @@ Result<std::unique_ptr<DurableServer>> DurableServer::Start(const ServerOptions&
   NamespacesOptions nso;
   nso.engine.sync_writes = options.sync_writes;
   nso.engine.accept_data_loss = options.accept_data_loss;
+  nso.engine.limits = options.limits;
   nso.retention_sweep_interval_us = options.retention_sweep_interval_us;
   DURABLE_ASSIGN_OR_RETURN(s->namespaces_, OpenNamespaces(options.db, nso));
   s->service_ = std::make_unique<WorkflowServiceImpl>(s->namespaces_.get(), std::move(keys));

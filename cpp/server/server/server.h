@@ -26,6 +26,7 @@ struct ServerOptions {
   // damage (EngineOptions::accept_data_loss). Default: false.
   bool accept_data_loss = false;
   int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
+  EngineLimits limits;  // --max-payload-bytes, ... (docs/limits.md). Default: EngineLimits{}.
 };
 
 class DurableServer {

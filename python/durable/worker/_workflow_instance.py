@@ -141,6 +141,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         self._main_task: asyncio.Task[Any] | None = None
         self._random = random.Random(0)
         self._now_us = 0
+        self._history_status: tuple[int, int, bool] = (0, 0, False)
         self._replaying = False
         self._cancel_requested = False
         self._completed = False  # a command closing the workflow was issued
@@ -177,6 +178,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         self._commands = []
         self._now_us = activation.timestamp_us
         self._replaying = activation.is_replaying
+        self._history_status = (activation.history_length, activation.history_size_bytes,
+                                activation.continue_as_new_suggested)
         error: BaseException | None = None
         was_completed = self._completed
         previous_loop = _asyncio_events._get_running_loop()
@@ -674,6 +677,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
 
     def workflow_time_us(self) -> int:
         return self._now_us
+
+    def workflow_history_status(self) -> tuple[int, int, bool]:
+        return self._history_status
 
     def workflow_instance(self) -> Any:
         return self._object

@@ -3,12 +3,44 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "durable/clock.h"
 
 namespace durable {
+
+// Limits on what one run may hold, with Temporal's published figures as defaults. A value
+// <= 0 turns that check off. What happens when each is hit: docs/limits.md.
+struct EngineLimits {
+  // Largest payload (one argument, result, signal input, memo value) accepted; over it a
+  // client call is refused (kInvalidArgument), a workflow command fails the workflow and an
+  // activity result fails the attempt, non-retryable. Default: 2 MiB.
+  int64_t max_payload_bytes = 2 * 1024 * 1024;
+  // A payload over this is accepted with a warning (once per payload). Default: 256 KiB.
+  int64_t warn_payload_bytes = 256 * 1024;
+  // A run whose history reaches this many events is terminated, reason
+  // "Workflow history size / count exceeds limit.". Default: 51200.
+  int64_t max_history_events = 51200;
+  // From this many events: one warning per run, and workflow tasks suggest continue-as-new.
+  // Default: 10240.
+  int64_t warn_history_events = 10240;
+  // As max_history_events, for the history's size in bytes. Default: 50 MiB.
+  int64_t max_history_bytes = 50 * 1024 * 1024;
+  // As warn_history_events, in bytes. Default: 10 MiB.
+  int64_t warn_history_bytes = 10 * 1024 * 1024;
+  // Longest workflow id, activity id, type, task queue, signal/update/query name, schedule
+  // id. Default: 1000.
+  int64_t max_id_length = 1000;
+  // Most pending activities / children / external signals / external cancels per run; the
+  // command past it fails the workflow task (cause PENDING_*_LIMIT_EXCEEDED), retried with
+  // backoff until enough pending ones resolve. Default: 2000 each.
+  int64_t max_pending_activities = 2000;
+  int64_t max_pending_children = 2000;
+  int64_t max_pending_signals = 2000;
+  int64_t max_pending_cancels = 2000;
+};
 
 struct EngineOptions {
   // Sync the RocksDB WAL on every transition. false is a relaxed mode for tests and
@@ -20,12 +52,12 @@ struct EngineOptions {
   bool accept_data_loss = false;
   // Where time comes from. Default: nullptr = the system clock.
   std::shared_ptr<Clock> clock;
-  // Largest payload (one argument, result, signal input) accepted. Default: 2 MiB.
-  int64_t max_payload_bytes = 2 * 1024 * 1024;
-  // Most events in one run's history; further commands fail the workflow task. Default: 51200.
-  int64_t max_history_events = 51200;
-  // Longest workflow id, activity id, type or queue name. Default: 1000.
-  int64_t max_id_length = 1000;
+  // What one run may grow to, and what the engine refuses (docs/limits.md). Default:
+  // Temporal's published figures (EngineLimits{}).
+  EngineLimits limits;
+  // Where the engine's warnings go (a payload or a history past its warning threshold),
+  // one line each, from any thread. Default: nullptr = stderr.
+  std::function<void(const std::string&)> warn;
   // Default workflow task timeout when a start does not set one. Default: 10 s.
   int64_t default_task_timeout_us = 10'000'000;
   // Sticky execution: how long a run's next workflow task waits for the worker that ran its

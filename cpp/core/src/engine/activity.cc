@@ -218,13 +218,21 @@ Status EngineImpl::RespondActivityTaskCompleted(const v1::RespondActivityTaskCom
   v1::TaskToken tok;
   DURABLE_RETURN_IF_ERROR(DecodeToken(req.task_token(), &tok));
   const std::string& wf = tok.workflow_execution().workflow_id();
-  DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.result(), "activity result", wf));
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));
   v1::ExecutionState ms;
   v1::ActivityInfo* ai = nullptr;
   DURABLE_RETURN_IF_ERROR(LoadActivityByToken(tok, &ms, &ai));
   Txn txn(Now());
+  Status size = ValidatePayloads(req.result(), "result of activity '" + ai->scheduled().activity_id() +
+                                                   "' (" + ai->scheduled().activity_type() + ")", wf);
+  if (!size.ok()) {
+    // Retrying would return the same result: the attempt fails, non-retryable (Temporal's
+    // behaviour), and the workflow sees why.
+    FailActivityAttempt(txn, ms, ai->scheduled_event_id(), LimitFailure(size.message()),
+                        v1::TIMEOUT_TYPE_UNSPECIFIED, req.identity(), /*final_timeout=*/false);
+    return Commit(txn, {&ms});
+  }
   v1::HistoryEvent cev;
   auto* a = cev.mutable_activity_task_completed();
   a->set_scheduled_event_id(ai->scheduled_event_id());

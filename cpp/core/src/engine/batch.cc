@@ -224,11 +224,7 @@ Status EngineImpl::StartBatchOperation(const v1::StartBatchOperationRequest& req
   DURABLE_ENTER();
   const std::string& job = req.job_id();
   if (job.empty()) return Status::InvalidArgument("batch operation: job_id is empty");
-  if (static_cast<int64_t>(job.size()) > options_.max_id_length ||
-      job.find('\0') != std::string::npos) {
-    return Status::InvalidArgument("batch operation job_id '" + job.substr(0, 64) +
-                                   "' is too long or contains a NUL byte");
-  }
+  DURABLE_RETURN_IF_ERROR(ValidateId(job, "batch operation job_id", options_.limits.max_id_length, ""));
   const std::string what = "batch operation '" + job + "'";
   if (req.reason().empty()) return Status::InvalidArgument(what + ": reason is empty");
   if (TypeOf(req) == v1::BATCH_OPERATION_TYPE_UNSPECIFIED) {

@@ -7,36 +7,20 @@
 
 namespace durable {
 
-namespace {
-Status ValidateId(const std::string& v, const char* what, int64_t max_len,
-                  const std::string& wf) {
-  std::string ctx = wf.empty() ? std::string("") : " (workflow '" + wf + "')";
-  if (v.empty()) return Status::InvalidArgument(std::string(what) + " is empty" + ctx);
-  if (static_cast<int64_t>(v.size()) > max_len) {
-    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(v.size()) +
-                                   " bytes long, more than the limit of " +
-                                   std::to_string(max_len) + ctx);
-  }
-  if (v.find('\0') != std::string::npos) {
-    return Status::InvalidArgument(std::string(what) + " contains a NUL byte" + ctx);
-  }
-  return Status::OK();
-}
-}  // namespace
 
 Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& req,
                                           v1::StartWorkflowExecutionResponse* resp) {
   DURABLE_ENTER();
   const std::string& wf = req.workflow_id();
-  DURABLE_RETURN_IF_ERROR(ValidateId(wf, "workflow_id", options_.max_id_length, ""));
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.workflow_type(), "workflow_type", options_.max_id_length, wf));
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.task_queue(), "task_queue", options_.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(wf, "workflow_id", options_.limits.max_id_length, ""));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.workflow_type(), "workflow_type", options_.limits.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.task_queue(), "task_queue", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.input(), "input", wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.signal_input(), "signal input", wf));
   for (const auto& [k, v] : req.memo()) DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "memo '" + k + "'", wf));
   for (const auto& [k, v] : req.header()) DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "header '" + k + "'", wf));
   if (!req.signal_name().empty()) {
-    DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.max_id_length, wf));
+    DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.limits.max_id_length, wf));
   }
   DURABLE_RETURN_IF_ERROR(
       ValidateSearchAttributes(kNamespace, req.search_attributes(), /*allow_remove=*/false, wf));
@@ -182,7 +166,7 @@ Status EngineImpl::SignalWorkflowExecution(const v1::SignalWorkflowExecutionRequ
   DURABLE_ENTER();
   const std::string& wf = req.workflow_execution().workflow_id();
   if (wf.empty()) return Status::InvalidArgument("signal: workflow_id is empty");
-  DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.signal_name(), "signal_name", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(req.input(), "signal '" + req.signal_name() + "' input", wf));
   TransitionScope ts(active_transitions_);
   std::lock_guard<std::mutex> lock(Stripe(wf));

@@ -26,6 +26,9 @@
 //   CompleteUpdate              -> WorkflowExecutionUpdateCompleted (waiter: completed)
 //   RejectUpdate                -> no event (waiter: rejected)
 //   RespondToQuery              -> nothing (legacy queries use RespondQueryTaskCompleted)
+//
+// A payload over the limit (CommandPayloads) sets CommandContext::oversized; the caller then
+// fails the workflow instead (limits.cc).
 //   ScheduleLocalActivity, RequestCancelLocalActivity, empty command -> InvalidArgument
 //
 // A command that closes the run sets CommandContext::closed; the caller applies no further
@@ -53,17 +56,17 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       a->set_activity_type(s.activity_type());
       a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
       for (const std::string* v : {&a->activity_id(), &a->activity_type(), &a->task_queue()}) {
-        if (static_cast<int64_t>(v->size()) > options_.max_id_length) {
+        if (static_cast<int64_t>(v->size()) > options_.limits.max_id_length) {
           return Status::InvalidArgument("ScheduleActivity: '" + v->substr(0, 64) +
                                          "...' is longer than " +
-                                         std::to_string(options_.max_id_length) + cc.cmd_ctx);
+                                         std::to_string(options_.limits.max_id_length) + cc.cmd_ctx);
         }
       }
       if (cc.activity_ids.count(a->activity_id())) {
         return Status::InvalidArgument("ScheduleActivity: activity id '" + a->activity_id() +
                                        "' is already used by a pending activity" + cc.cmd_ctx);
       }
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "activity '" + a->activity_id() + "' input", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "activity '" + a->activity_id() + "' input", cc));
       *a->mutable_input() = s.input();
       *a->mutable_header() = s.header();
       if (s.schedule_to_close_timeout_us() < 0 || s.schedule_to_start_timeout_us() < 0 ||
@@ -169,7 +172,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       return Status::OK();
     }
     case v1::Command::kCompleteWorkflowExecution: {
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_workflow_execution().result(), "result", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(c.complete_workflow_execution().result(), "workflow result", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_execution_completed();
       *a->mutable_result() = c.complete_workflow_execution().result();
@@ -186,7 +189,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       return Status::OK();
     }
     case v1::Command::kCancelWorkflowExecution: {
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.cancel_workflow_execution().details(), "cancel details", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(c.cancel_workflow_execution().details(), "cancel details", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_execution_canceled();
       *a->mutable_details() = c.cancel_workflow_execution().details();
@@ -197,7 +200,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kContinueAsNewWorkflowExecution: {
       const auto& s = c.continue_as_new_workflow_execution();
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "continue-as-new input", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "continue-as-new input", cc));
       NewRunParams p;
       p.workflow_id = cc.wf;
       p.run_id = NewRunId();
@@ -258,7 +261,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     case v1::Command::kModifyWorkflowProperties: {
       const auto& s = c.modify_workflow_properties();
       for (const auto& [k, v] : s.upserted_memo()) {
-        DURABLE_RETURN_IF_ERROR(ValidatePayload(v, "memo '" + k + "'", cc.wf));
+        DURABLE_RETURN_IF_ERROR(CommandPayload(v, "memo '" + k + "'", cc));
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_properties_modified();
@@ -280,7 +283,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       const auto& s = c.record_marker();
       if (s.marker_name().empty()) return Status::InvalidArgument("RecordMarker: marker_name is empty" + cc.cmd_ctx);
       for (const auto& [k, v] : s.details()) {
-        DURABLE_RETURN_IF_ERROR(ValidatePayloads(v, "marker '" + s.marker_name() + "' detail '" + k + "'", cc.wf));
+        DURABLE_RETURN_IF_ERROR(CommandPayloads(v, "marker '" + s.marker_name() + "' detail '" + k + "'", cc));
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_marker_recorded();
@@ -296,12 +299,12 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       if (s.workflow_id().empty() || s.workflow_type().empty()) {
         return Status::InvalidArgument("StartChildWorkflowExecution: workflow_id and workflow_type are required" + cc.cmd_ctx);
       }
-      if (static_cast<int64_t>(s.workflow_id().size()) > options_.max_id_length ||
-          static_cast<int64_t>(s.workflow_type().size()) > options_.max_id_length ||
+      if (static_cast<int64_t>(s.workflow_id().size()) > options_.limits.max_id_length ||
+          static_cast<int64_t>(s.workflow_type().size()) > options_.limits.max_id_length ||
           s.workflow_id().find('\0') != std::string::npos) {
         return Status::InvalidArgument("StartChildWorkflowExecution: invalid child workflow id or type" + cc.cmd_ctx);
       }
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "child '" + s.workflow_id() + "' input", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "child '" + s.workflow_id() + "' input", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_start_child_workflow_execution_initiated();
       a->set_seq(s.seq());
@@ -344,7 +347,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       if (s.workflow_execution().workflow_id().empty() || s.signal_name().empty()) {
         return Status::InvalidArgument("SignalExternalWorkflowExecution: workflow_id and signal_name are required" + cc.cmd_ctx);
       }
-      DURABLE_RETURN_IF_ERROR(ValidatePayloads(s.input(), "signal '" + s.signal_name() + "' input", cc.wf));
+      DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "signal '" + s.signal_name() + "' input", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_signal_external_workflow_execution_initiated();
       a->set_seq(s.seq());
@@ -360,6 +363,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       *item.mutable_target() = s.workflow_execution();
       item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
       AddOutbox(txn, ms, std::move(item));
+      ms.set_pending_signal_externals(ms.pending_signal_externals() + 1);
       return Status::OK();
     }
     case v1::Command::kRequestCancelExternalWorkflowExecution: {
@@ -380,6 +384,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       *item.mutable_target() = s.workflow_execution();
       item.set_initiated_event_id(AppendEvent(txn, ms, std::move(ev)));
       AddOutbox(txn, ms, std::move(item));
+      ms.set_pending_cancel_externals(ms.pending_cancel_externals() + 1);
       return Status::OK();
     }
     case v1::Command::kAcceptUpdate: {
@@ -409,7 +414,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
                                        "' was not accepted (or is completed already) in " + cc.name);
       }
       if (c.complete_update().outcome().has_success()) {
-        DURABLE_RETURN_IF_ERROR(ValidatePayloads(c.complete_update().outcome().success(), "update '" + id + "' result", cc.wf));
+        DURABLE_RETURN_IF_ERROR(CommandPayloads(c.complete_update().outcome().success(), "update '" + id + "' result", cc));
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_execution_update_completed();

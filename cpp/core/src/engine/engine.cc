@@ -1,8 +1,11 @@
 // Engine infrastructure: open, recovery, stripes, loading and saving state, commit, event
-// append/buffer/flush, task rows, timer rows, outbox rows and payload validation.
+// append/buffer/flush, task rows, timer rows, outbox rows (payload and history
+// limits: limits.cc).
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -127,6 +130,8 @@ EngineImpl::EngineImpl(std::unique_ptr<Store> store, const EngineOptions& option
     : store_(std::move(store)), options_(options) {
   visibility_ = std::make_unique<visibility::VisibilityStore>(store_.get());
   clock_ = options_.clock ? options_.clock : SystemClock();
+  // 0 = no limit (the id checks compare against the value directly).
+  if (options_.limits.max_id_length <= 0) options_.limits.max_id_length = INT64_MAX;
   std::random_device rd;
   rng_state_[0] = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
                   static_cast<uint64_t>(SystemClock()->NowMicros());
@@ -311,6 +316,10 @@ void EngineImpl::SaveState(Txn& txn, const v1::ExecutionState& ms) {
 }
 
 Status EngineImpl::Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states) {
+  // Every transition goes through here: the one place a run's history limits are enforced.
+  for (auto* ms : states) {
+    if (ms != nullptr) EnforceHistoryLimits(txn, *ms);
+  }
   for (auto* ms : states) {
     if (ms == nullptr) continue;
     if (txn.visibility_changed.count(RunKey(ms->workflow_id(), ms->run_id()))) {
@@ -556,25 +565,6 @@ void EngineImpl::AddOutbox(Txn& txn, const v1::ExecutionState& ms, v1::OutboxIte
   row.set_key(keys::timer::Outbox(next_task_seq_.fetch_add(1)));
   *row.mutable_outbox() = std::move(item);
   AddDurableTimer(txn, std::move(row));
-}
-
-Status EngineImpl::ValidatePayload(const v1::Payload& p, const std::string& what,
-                                   const std::string& wf) {
-  int64_t size = static_cast<int64_t>(p.ByteSizeLong());
-  if (size > options_.max_payload_bytes) {
-    return Status::InvalidArgument(what + " of workflow '" + wf + "' is " + std::to_string(size) +
-                                   " bytes, more than the limit of " +
-                                   std::to_string(options_.max_payload_bytes) + " bytes");
-  }
-  return Status::OK();
-}
-
-Status EngineImpl::ValidatePayloads(const v1::Payloads& ps, const std::string& what,
-                                    const std::string& wf) {
-  for (int i = 0; i < ps.payloads_size(); ++i) {
-    DURABLE_RETURN_IF_ERROR(ValidatePayload(ps.payloads(i), what, wf));
-  }
-  return Status::OK();
 }
 
 }  // namespace durable

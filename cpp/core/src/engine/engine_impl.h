@@ -92,6 +92,10 @@ struct WftDispatch {
   std::string identity;
   int64_t started_time_us = 0;
   std::string task_queue;
+  // Its WorkflowTaskStarted's history fields, fixed at dispatch (the completion writes the
+  // same event).
+  bool suggest_continue_as_new = false;
+  int64_t history_size_bytes = 0;
 };
 
 // An activity attempt handed to a worker by this engine instance (time skipping waits while
@@ -160,6 +164,8 @@ struct CommandContext {
   std::map<std::string, const v1::ActivityInfo*> activity_ids;  // pending, by activity id
   bool closed = false;  // a command closed the run: apply no more
   std::optional<v1::ExecutionState> new_run;  // continue-as-new or retry
+  // Set by CommandPayload(s): a command's payload is over the limit (the message).
+  std::optional<std::string> oversized;
 };
 
 class EngineImpl : public Engine {
@@ -338,9 +344,29 @@ class EngineImpl : public Engine {
   Status FailOrRetryRun(Txn& txn, v1::ExecutionState& ms, const v1::Failure& failure,
                         bool timed_out, int64_t wft_completed_id,
                         std::optional<v1::ExecutionState>* new_run);
+
+  // ---- limits (limits.cc) ----
+  // kInvalidArgument naming `what`, its size and the limit when a payload is over
+  // limits.max_payload_bytes; a warning (Warn) when over limits.warn_payload_bytes.
   Status ValidatePayloads(const v1::Payloads& p, const std::string& what,
                           const std::string& wf);
   Status ValidatePayload(const v1::Payload& p, const std::string& what, const std::string& wf);
+  // The same for a workflow command's payloads; an error also sets cc.oversized.
+  Status CommandPayloads(const v1::Payloads& p, const std::string& what, CommandContext& cc);
+  Status CommandPayload(const v1::Payload& p, const std::string& what, CommandContext& cc);
+  // Before a transition is written: terminates the open run `ms` whose history reached
+  // limits.max_history_events / max_history_bytes; warns once per run past the thresholds.
+  void EnforceHistoryLimits(Txn& txn, v1::ExecutionState& ms);
+  // The history is past a warning threshold: workflow tasks suggest continue-as-new.
+  bool ContinueAsNewSuggested(const v1::ExecutionState& ms) const;
+  // kResourceExhausted (and *cause, e.g. "pending_activities_limit_exceeded") when the
+  // commands would make more pending activities / children / external signals / external
+  // cancels than the limits allow.
+  Status CheckPendingLimits(const v1::ExecutionState& ms,
+                            const google::protobuf::RepeatedPtrField<v1::Command>& commands,
+                            const std::string& name, std::string* cause) const;
+  // One line to options_.warn (stderr by default).
+  void Warn(const std::string& message);
 
   // ---- workflow tasks (workflow_task.cc) ----
   Status DispatchWorkflowTask(QueuedTask task, const std::string& identity,
@@ -354,6 +380,11 @@ class EngineImpl : public Engine {
   // Requires mem_mu_.
   void QueueSpeculativeLocked(RunRuntime& rt, const v1::TaskRow& row);
   void ClearWftDispatch(const std::string& run_key, int64_t dispatch_id);
+  // Fails the dispatched workflow task `d` of `ms` (WorkflowTaskFailed on a first attempt,
+  // then a retry with backoff) and commits. The caller holds the stripe.
+  Status FailWorkflowTaskLocked(v1::ExecutionState& ms, const WftDispatch& d,
+                                const std::string& cause, const v1::Failure& failure,
+                                const std::string& identity);
 
   // ---- commands (commands.cc) ----
   // Applies one command of a completed workflow task: its event, mutable-state, task, timer
@@ -536,6 +567,13 @@ class CallScope {
   if (_call_scope.closed()) return Status::Unavailable("the engine is closed")
 
 // Helpers shared by the .cc files.
+// "3.0 MB", "10 KB", "512 bytes" (binary units).
+std::string FormatBytes(int64_t n);
+// kInvalidArgument naming `what` (and workflow `wf` when set) for an empty identifier, one
+// longer than `max_len` bytes, or one with a NUL byte.
+Status ValidateId(const std::string& v, const char* what, int64_t max_len, const std::string& wf);
+// A non-retryable ApplicationFailure (type PayloadSizeLimitExceeded) saying `message`.
+v1::Failure LimitFailure(const std::string& message);
 Status ValidateActivityPoll(const v1::PollActivityTaskQueueRequest& req);
 // Microseconds from `now_us` to the next time of cron string `cron`; kInvalidArgument for a
 // malformed string (schedules.cc).

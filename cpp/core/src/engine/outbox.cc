@@ -4,6 +4,8 @@
 // target's transition, then the source's, which deletes the row. A crash in between
 // replays the row: starting a child is idempotent (the child's parent info is checked),
 // a signal may be delivered twice (at least once).
+#include <algorithm>
+
 #include "engine/engine_impl.h"
 
 namespace durable {
@@ -221,6 +223,12 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           a->set_cause("external_workflow_execution_not_found");
         }
         AddOrBufferEvent(f.txn, f.ms, std::move(ev));
+        // The external command is resolved: it no longer counts against the pending limit.
+        if (is_signal) {
+          f.ms.set_pending_signal_externals(std::max<int64_t>(0, f.ms.pending_signal_externals() - 1));
+        } else {
+          f.ms.set_pending_cancel_externals(std::max<int64_t>(0, f.ms.pending_cancel_externals() - 1));
+        }
         f.changed = true;
         return Status::OK();
       });

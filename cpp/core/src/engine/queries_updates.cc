@@ -12,6 +12,7 @@ Status EngineImpl::QueryWorkflow(const v1::QueryWorkflowRequest& req, v1::QueryW
   DURABLE_ENTER();
   const std::string& wf = req.execution().workflow_id();
   if (req.query_type().empty()) return Status::InvalidArgument("query_type is empty (workflow '" + wf + "')");
+  DURABLE_RETURN_IF_ERROR(ValidateId(req.query_type(), "query_type", options_.limits.max_id_length, wf));
   std::string run;
   DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.execution().run_id(), &run));
   v1::ExecutionState ms;
@@ -119,6 +120,8 @@ Status EngineImpl::UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequ
   if (wf.empty()) return Status::InvalidArgument("update: workflow_id is empty");
   if (r.update_id().empty()) return Status::InvalidArgument("update: update_id is empty (workflow '" + wf + "')");
   if (r.name().empty()) return Status::InvalidArgument("update: name is empty (workflow '" + wf + "')");
+  DURABLE_RETURN_IF_ERROR(ValidateId(r.update_id(), "update_id", options_.limits.max_id_length, wf));
+  DURABLE_RETURN_IF_ERROR(ValidateId(r.name(), "update name", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidatePayloads(r.input(), "update '" + r.name() + "' input", wf));
   const int stage = req.wait_stage() == v1::UPDATE_WAIT_STAGE_ACCEPTED ? 1 : 2;
   std::string run;

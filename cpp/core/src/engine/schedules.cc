@@ -358,7 +358,7 @@ Status EngineImpl::ContinueCron(Txn& txn, const v1::ExecutionState& ms,
 Status EngineImpl::CreateSchedule(const v1::CreateScheduleRequest& req,
                                   v1::CreateScheduleResponse* resp) {
   DURABLE_ENTER();
-  DURABLE_RETURN_IF_ERROR(ValidateSchedule(req.schedule_id(), req.schedule(), options_.max_id_length));
+  DURABLE_RETURN_IF_ERROR(ValidateSchedule(req.schedule_id(), req.schedule(), options_.limits.max_id_length));
   const std::string ns = Ns(req.namespace_());
   DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(
       ns, req.schedule().action().start_workflow().search_attributes(), false,
@@ -420,7 +420,7 @@ Status EngineImpl::DescribeSchedule(const v1::DescribeScheduleRequest& req,
 Status EngineImpl::UpdateSchedule(const v1::UpdateScheduleRequest& req,
                                   v1::UpdateScheduleResponse* resp) {
   DURABLE_ENTER();
-  DURABLE_RETURN_IF_ERROR(ValidateSchedule(req.schedule_id(), req.schedule(), options_.max_id_length));
+  DURABLE_RETURN_IF_ERROR(ValidateSchedule(req.schedule_id(), req.schedule(), options_.limits.max_id_length));
   const std::string ns = Ns(req.namespace_());
   DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(
       ns, req.schedule().action().start_workflow().search_attributes(), false,

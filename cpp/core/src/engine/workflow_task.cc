@@ -124,6 +124,8 @@ Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& iden
     d.started_time_us = now;
     d.task_queue = ms.started().task_queue();
     d.attempt = task.speculative ? 1 : ms.workflow_task().attempt();
+    d.suggest_continue_as_new = ContinueAsNewSuggested(ms);
+    d.history_size_bytes = ms.history_size_bytes();
     if (task.speculative || ms.workflow_task().scheduled_event_id() == 0) {
       d.scheduled_written = false;
       d.scheduled_event_id = ms.next_event_id();
@@ -175,6 +177,8 @@ Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& iden
   auto ev = SyntheticEvent(d.started_event_id, now);
   ev.mutable_workflow_task_started()->set_scheduled_event_id(d.scheduled_event_id);
   ev.mutable_workflow_task_started()->set_identity(identity);
+  ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
+  ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
   *resp->mutable_history()->add_events() = std::move(ev);
   resp->set_previous_started_event_id(ms.previous_started_event_id());
   resp->set_started_event_id(d.started_event_id);
@@ -223,13 +227,6 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   if (!IsOpen(ms)) return Status::NotFound("workflow task of " + name + " not found: the run is closed");
   const std::string identity = req.identity().empty() ? d.identity : req.identity();
   cc.identity = identity;
-  const int64_t projected = ms.next_event_id() + req.commands_size() + 4 + ms.buffered_events_size();
-  if (projected > options_.max_history_events) {
-    return Status::ResourceExhausted("history of " + name + " would reach " +
-                                     std::to_string(projected) + " events, more than the limit of " +
-                                     std::to_string(options_.max_history_events));
-  }
-
   // Only rejections on a speculative task with nothing buffered: no trace in history.
   bool only_rejects = true;
   for (const auto& c : req.commands()) {
@@ -285,60 +282,96 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
     return Status::OK();
   }
 
-  Txn txn(Now());
-  txn.wft_released = rk;
-  int64_t sched_id = d.scheduled_event_id;
-  if (!d.scheduled_written) {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_scheduled();
-    a->set_task_queue(d.task_queue);
-    a->set_start_to_close_timeout_us(ms.started().task_timeout_us());
-    a->set_attempt(d.attempt);
-    sched_id = AppendEvent(txn, ms, std::move(ev));
+  std::string cause;
+  Status limit = CheckPendingLimits(ms, req.commands(), name, &cause);
+  if (!limit.ok()) {
+    v1::Failure failure;
+    failure.set_message(limit.message());
+    failure.set_source("engine");
+    DURABLE_RETURN_IF_ERROR(FailWorkflowTaskLocked(ms, d, cause, failure, identity));
+    return limit;  // recorded as WorkflowTaskFailed; the worker drops its instance
   }
-  v1::HistoryEvent started_ev;
-  started_ev.set_event_time_us(d.started_time_us);
-  started_ev.mutable_workflow_task_started()->set_scheduled_event_id(sched_id);
-  started_ev.mutable_workflow_task_started()->set_identity(d.identity);
-  const int64_t started_id = AppendEvent(txn, ms, std::move(started_ev));
-  // The finished task: drop its row.
-  auto* wt = ms.mutable_workflow_task();
-  if (wt->pending()) DeleteTaskRow(txn, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
-  wt->Clear();
-  ms.set_previous_started_event_id(started_id);
-  ms.set_sticky_identity(identity);
 
-  bool has_terminal = false;
-  for (const auto& c : req.commands()) has_terminal |= IsTerminalCommand(c);
-  if (has_terminal && ms.buffered_events_size() > 0) {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_failed();
-    a->set_scheduled_event_id(sched_id);
-    a->set_started_event_id(started_id);
-    a->set_cause("unhandled_command");
-    a->mutable_failure()->set_message("new events arrived while the workflow task was running; "
-                                      "the workflow must see them before it closes");
-    a->mutable_failure()->set_source("engine");
-    a->set_identity(identity);
-    AppendEvent(txn, ms, std::move(ev));
-    ms.set_sticky_identity("");
-    FlushBuffered(txn, ms);
-    ScheduleWorkflowTask(txn, ms);
-  } else {
-    v1::HistoryEvent ev;
-    auto* a = ev.mutable_workflow_task_completed();
-    a->set_scheduled_event_id(sched_id);
-    a->set_started_event_id(started_id);
-    a->set_identity(identity);
-    cc.completed_id = AppendEvent(txn, ms, std::move(ev));
-    for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
-    for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
-    for (int ci = 0; ci < req.commands_size() && !cc.closed; ++ci) {
-      cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
-      DURABLE_RETURN_IF_ERROR(ApplyCommand(txn, ms, req.commands(ci), cc));
+  // The task's commands; replaced by one FailWorkflowExecution when a payload is over the
+  // limit (the workflow would send it again on every retry).
+  const google::protobuf::RepeatedPtrField<v1::Command>* commands = &req.commands();
+  google::protobuf::RepeatedPtrField<v1::Command> oversized_failure;
+  const CommandContext cc_start = cc;
+  std::optional<Txn> txn_slot;
+  for (;;) {
+    txn_slot.emplace(Now());
+    Txn& txn = *txn_slot;
+    txn.wft_released = rk;
+    int64_t sched_id = d.scheduled_event_id;
+    if (!d.scheduled_written) {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_scheduled();
+      a->set_task_queue(d.task_queue);
+      a->set_start_to_close_timeout_us(ms.started().task_timeout_us());
+      a->set_attempt(d.attempt);
+      sched_id = AppendEvent(txn, ms, std::move(ev));
     }
-    if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
+    v1::HistoryEvent started_ev;
+    started_ev.set_event_time_us(d.started_time_us);
+    started_ev.mutable_workflow_task_started()->set_scheduled_event_id(sched_id);
+    started_ev.mutable_workflow_task_started()->set_identity(d.identity);
+    started_ev.mutable_workflow_task_started()->set_suggest_continue_as_new(d.suggest_continue_as_new);
+    started_ev.mutable_workflow_task_started()->set_history_size_bytes(d.history_size_bytes);
+    const int64_t started_id = AppendEvent(txn, ms, std::move(started_ev));
+    // The finished task: drop its row.
+    auto* wt = ms.mutable_workflow_task();
+    if (wt->pending()) DeleteTaskRow(txn, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());
+    wt->Clear();
+    ms.set_previous_started_event_id(started_id);
+    ms.set_sticky_identity(identity);
+
+    bool has_terminal = false;
+    for (const auto& c : *commands) has_terminal |= IsTerminalCommand(c);
+    if (has_terminal && ms.buffered_events_size() > 0) {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_failed();
+      a->set_scheduled_event_id(sched_id);
+      a->set_started_event_id(started_id);
+      a->set_cause("unhandled_command");
+      a->mutable_failure()->set_message("new events arrived while the workflow task was running; "
+                                        "the workflow must see them before it closes");
+      a->mutable_failure()->set_source("engine");
+      a->set_identity(identity);
+      AppendEvent(txn, ms, std::move(ev));
+      ms.set_sticky_identity("");
+      FlushBuffered(txn, ms);
+      ScheduleWorkflowTask(txn, ms);
+    } else {
+      v1::HistoryEvent ev;
+      auto* a = ev.mutable_workflow_task_completed();
+      a->set_scheduled_event_id(sched_id);
+      a->set_started_event_id(started_id);
+      a->set_identity(identity);
+      cc.completed_id = AppendEvent(txn, ms, std::move(ev));
+      for (const auto& [id, ai] : ms.activities()) cc.activity_by_seq[ai.scheduled().seq()] = id;
+      for (const auto& [id, ai] : ms.activities()) cc.activity_ids[ai.scheduled().activity_id()] = &ai;
+      Status applied;
+      for (int ci = 0; ci < commands->size() && !cc.closed && applied.ok(); ++ci) {
+        cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
+        applied = ApplyCommand(txn, ms, commands->Get(ci), cc);
+      }
+      if (!applied.ok()) {
+        if (!cc.oversized || commands == &oversized_failure) return applied;
+        // Start again from the stored state with the failure as the task's only command.
+        const std::string message = *cc.oversized;
+        DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
+        cc = cc_start;
+        oversized_failure.Clear();
+        *oversized_failure.Add()->mutable_fail_workflow_execution()->mutable_failure() =
+            LimitFailure(message);
+        commands = &oversized_failure;
+        continue;
+      }
+      if (!cc.closed && FlushBuffered(txn, ms)) ScheduleWorkflowTask(txn, ms);
+    }
+    break;
   }
+  Txn& txn = *txn_slot;
 
   const int64_t dispatch_id = d.dispatch_id;
   // First: when the same completion closes the run, its update outcomes must reach their
@@ -385,9 +418,19 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
     d = *it->second.wft;
   }
   if (!IsOpen(ms)) return Status::NotFound("workflow task of " + name + " not found: the run is closed");
+  const std::string identity = req.identity().empty() ? d.identity : req.identity();
+  return FailWorkflowTaskLocked(ms, d, req.cause().empty() ? "workflow_error" : req.cause(),
+                                req.failure(), identity);
+}
+
+Status EngineImpl::FailWorkflowTaskLocked(v1::ExecutionState& ms, const WftDispatch& d,
+                                          const std::string& cause, const v1::Failure& failure,
+                                          const std::string& identity) {
+  const std::string wf = ms.workflow_id();
+  const std::string run = ms.run_id();
+  const std::string rk = RunKey(wf, run);
   Txn txn(Now());
   txn.wft_released = rk;
-  const std::string identity = req.identity().empty() ? d.identity : req.identity();
   if (d.attempt <= 1) {
     int64_t sched_id = d.scheduled_event_id;
     if (!d.scheduled_written) {
@@ -407,8 +450,8 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
     auto* a = fev.mutable_workflow_task_failed();
     a->set_scheduled_event_id(sched_id);
     a->set_started_event_id(started_id);
-    a->set_cause(req.cause().empty() ? "workflow_error" : req.cause());
-    *a->mutable_failure() = req.failure();
+    a->set_cause(cause);
+    *a->mutable_failure() = failure;
     a->set_identity(identity);
     AppendEvent(txn, ms, std::move(fev));
   }

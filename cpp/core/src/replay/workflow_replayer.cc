@@ -89,6 +89,8 @@ struct WorkflowReplayer::Impl {
   // The activation handed out last (intra-task activations repeat its header).
   int64_t task_time_us = 0;
   int64_t task_history_length = 0;
+  bool task_suggest_continue_as_new = false;
+  int64_t task_history_size_bytes = 0;
   machines::Jobs intra_jobs;  // resolutions for the next activation of the same task
 
   // The live task (from its first activation to TakeCommands()).
@@ -175,6 +177,8 @@ Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
     a.set_timestamp_us(task_time_us);
     a.set_is_replaying(replaying);
     a.set_history_length(task_history_length);
+    a.set_continue_as_new_suggested(task_suggest_continue_as_new);
+    a.set_history_size_bytes(task_history_size_bytes);
     for (auto& j : intra_jobs) *a.add_jobs() = std::move(j);
     intra_jobs.clear();
     awaiting_completion = true;
@@ -264,6 +268,8 @@ Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
   a.set_timestamp_us(started.event_time_us());
   a.set_is_replaying(span->replaying);
   a.set_history_length(started.event_id());
+  a.set_continue_as_new_suggested(started.workflow_task_started().suggest_continue_as_new());
+  a.set_history_size_bytes(started.workflow_task_started().history_size_bytes());
   for (auto* part : {&patches, &init, &signals, &updates, &resolutions}) {
     for (auto& j : *part) *a.add_jobs() = std::move(j);
   }
@@ -272,6 +278,8 @@ Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
   replaying = span->replaying;
   task_time_us = a.timestamp_us();
   task_history_length = a.history_length();
+  task_suggest_continue_as_new = a.continue_as_new_suggested();
+  task_history_size_bytes = a.history_size_bytes();
   if (replaying) {
     machines.BeginTask(Pointers(events, history::CommandEventsAfter(events, span->started + 1)),
                        events[span->started + 1].event_id(), /*replaying=*/true);
