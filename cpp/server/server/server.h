@@ -10,6 +10,7 @@
 
 #include "durable/namespaces.h"
 #include "durable/status.h"
+#include "server/metrics_endpoint.h"
 #include "server/workflow_service.h"
 
 namespace durable {
@@ -23,6 +24,9 @@ struct ServerOptions {
   std::string api_keys;     // --api-keys file (see server/api_keys.h). Default: none.
   bool sync_writes = true;  // WAL sync per transition. Default: true.
   int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
+  // host:port of the Prometheus /metrics endpoint (port 0 picks a free one). Default: empty
+  // (no endpoint, no metrics recorded).
+  std::string metrics;
 };
 
 class DurableServer {
@@ -34,6 +38,8 @@ class DurableServer {
 
   // host:port actually bound (with the chosen port when asked for port 0).
   const std::string& address() const { return address_; }
+  // host:port of the /metrics endpoint ("" without ServerOptions::metrics).
+  std::string metrics_address() const { return metrics_ ? metrics_->address() : ""; }
 
   // Blocks until Shutdown has finished.
   void Wait();
@@ -45,6 +51,7 @@ class DurableServer {
  private:
   DurableServer() = default;
   std::unique_ptr<Namespaces> namespaces_;
+  std::unique_ptr<MetricsEndpoint> metrics_;  // reads namespaces_: destroyed before it
   std::unique_ptr<WorkflowServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

@@ -29,10 +29,12 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from durable import activity, workflow
+from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2, service_pb2
@@ -93,8 +95,15 @@ class _WorkflowWorker:
         deadlock_timeout: float | None = None,
         interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
         interceptors: Sequence[Interceptor] = (),
+        metric_meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         self._transport = transport
+        self._meter = metric_meter
+        self._task_latency = metric_meter.create_histogram_float(
+            "durable_workflow_task_execution_latency_seconds",
+            "Time a worker took to run one workflow task", "s")
+        self._sticky_cache_size = metric_meter.create_gauge(
+            "durable_sticky_cache_size", "Workflow runs in the worker's sticky cache")
         self._interceptor_classes = list(interceptor_classes)
         self._interceptors = list(interceptors)  # activity ones, for local activities
         self._activity_defns = {d.name: d for d in activities}
@@ -314,12 +323,18 @@ class _WorkflowWorker:
         lane: LaneWatch | None = getattr(self._tls, "lane", None)
         if lane is not None:
             lane.run_slot = (run_id, lock)  # released by the detector if it takes over
+        began = time.monotonic()
         try:
             if is_query:
                 self._answer_query(task, defn)
             else:
                 self._handle_locked(task, defn)
+                self._task_latency.record(time.monotonic() - began,
+                                          {"workflow_type": task.workflow_type})
         finally:
+            with self._cache_lock:
+                cached = len(self._cache)
+            self._sticky_cache_size.set(cached)
             if lane is None:
                 self._release_run_lock(run_id, lock)
             elif lane.run_slot is not None and not lane.abandoned:

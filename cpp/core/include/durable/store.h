@@ -79,6 +79,10 @@ class Store {
   // synced); concurrent writers share syncs (group commit). kInternal on failure, in which
   // case nothing of the batch was applied.
   virtual Status Write(const WriteBatch& batch, bool sync) = 0;
+
+  // An integer property of the storage engine (RocksDB's DB::GetIntProperty, summed over
+  // column families), for metrics. false when unknown (the default, for test stores).
+  virtual bool GetIntProperty(const std::string& name, uint64_t* value) { return false; }
 };
 
 // Opens (creating if needed) a RocksDB store on `directory`. kUnavailable naming the

@@ -100,6 +100,10 @@ class RocksDbStore : public Store {
     return Status::OK();
   }
 
+  bool GetIntProperty(const std::string& name, uint64_t* value) override {
+    return db_->GetAggregatedIntProperty(name, value);
+  }
+
  private:
   rocksdb::ColumnFamilyHandle* handle(ColumnFamily cf) {
     return handles_[static_cast<int>(cf) + 1];  // [0] is "default"
