@@ -9,8 +9,10 @@ and the sticky cache gauge, on both transports.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import time
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -45,6 +47,8 @@ async def metrics_step(fail: bool) -> str:
 class MetricsWorkflow:
     @workflow.run
     async def run(self, fail: bool) -> str:
+        # Once per run, however often the run is replayed (the meter is silent on replay).
+        workflow.metric_meter().create_counter("metrics_workflow_runs", "Runs").add(1)
         try:
             return await workflow.execute_activity(
                 metrics_step, fail, start_to_close_timeout=timedelta(seconds=30),
@@ -74,9 +78,9 @@ def has(samples: Samples, name: str, **labels: str) -> bool:
     return any(n == name and want <= ls for (n, ls) in samples)
 
 
-async def run_batch(client: Client, task_queue: str) -> None:
+async def run_batch(client: Client, task_queue: str, max_cached_workflows: int = 1000) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[MetricsWorkflow],
-                      activities=[metrics_step]):
+                      activities=[metrics_step], max_cached_workflows=max_cached_workflows):
         handles = [await client.start_workflow(MetricsWorkflow.run, i >= N_OK,
                                                id=f"metrics-{uuid.uuid4().hex[:8]}",
                                                task_queue=task_queue)
@@ -180,6 +184,57 @@ async def test_sdk_metrics_of_a_worker(client: Client, runtime: Runtime,
     # What the activity recorded on activity.metric_meter(), with the worker's attributes.
     assert delta("metrics_step_calls_total", activity_type="metrics_step",
                  **queue) == N_OK + N_FAIL
+    assert delta("metrics_workflow_runs_total", workflow_type="MetricsWorkflow",
+                 **queue) == N_OK + N_FAIL
+
+
+@workflow.defn
+class WaitsForSignal:
+    def __init__(self) -> None:
+        self._go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self._go)
+        return "went"
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
+
+
+async def wait_for_value(address: str, expected: float, name: str, **labels: str) -> None:
+    """Scrapes until the metric has the expected value (a condition, bounded by a deadline)."""
+    deadline = time.monotonic() + 30
+    while (got := value(scrape(address), name, **labels)) != expected:
+        assert time.monotonic() < deadline, f"{name}{labels} stayed {got}, expected {expected}"
+        await asyncio.sleep(0.05)
+
+
+async def test_sticky_cache_size_counts_open_runs(client: Client, runtime: Runtime,
+                                                  task_queue: str) -> None:
+    metered = Client(**{**client.config(), "runtime": runtime})
+    queue = {"namespace": "default", "task_queue": task_queue}
+    async with Worker(metered, task_queue=task_queue, workflows=[WaitsForSignal]):
+        h = await metered.start_workflow(WaitsForSignal.run, id=f"sticky-{uuid.uuid4().hex[:8]}",
+                                         task_queue=task_queue)
+        await wait_for_value(runtime.prometheus_address, 1, "durable_sticky_cache_size", **queue)
+        await h.signal(WaitsForSignal.go)
+        assert await h.result() == "went"
+        # A closed run leaves the cache.
+        await wait_for_value(runtime.prometheus_address, 0, "durable_sticky_cache_size", **queue)
+
+
+async def test_workflow_meter_is_silent_on_replay(client: Client, runtime: Runtime,
+                                                  task_queue: str) -> None:
+    # No sticky cache: every workflow task replays the run from its first event.
+    metered = Client(**{**client.config(), "runtime": runtime})
+    await run_batch(metered, task_queue, max_cached_workflows=0)
+    after = scrape(runtime.prometheus_address)
+    queue = {"namespace": "default", "task_queue": task_queue}
+    assert value(after, "metrics_workflow_runs_total", workflow_type="MetricsWorkflow",
+                 **queue) == N_OK + N_FAIL
+    assert value(after, "durable_sticky_cache_size", **queue) == 0
 
 
 async def test_metric_meter_of_a_runtime_records_and_checks(runtime: Runtime) -> None:

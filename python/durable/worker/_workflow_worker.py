@@ -366,7 +366,7 @@ class _WorkflowWorker:
                 fresh = entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
                 while (raw := replayer.next_activation()) is not None:
                     with self._watched():
                         completion = entry.instance.activate(
@@ -437,7 +437,7 @@ class _WorkflowWorker:
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
             else:
                 try:
                     entry.replayer.add_history(task.history.SerializeToString())
