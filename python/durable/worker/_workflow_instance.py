@@ -669,6 +669,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, asyncio.AbstractEventLoop
         return self._replaying
 
     def workflow_metric_meter(self) -> MetricMeter:
+        if self._base_meter is MetricMeter.noop:
+            return MetricMeter.noop  # no metrics: nothing to silence
         if self._meter is None:
             self._meter = ReplaySafeMeter(
                 self._base_meter.with_additional_attributes(
