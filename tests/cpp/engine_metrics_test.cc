@@ -146,6 +146,34 @@ TEST(EngineMetricsTest, ReportsTimerLagAndWalSyncs) {
   });
 }
 
+TEST(EngineMetricsTest, CountsContinueAsNewAndTerminate) {
+  TempDir dir;
+  auto sink = std::make_shared<RecordingSink>();
+  EngineOptions o = FastOptions();
+  o.metrics = sink;
+  auto opened = OpenEngine(dir.path(), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Engine& e = **opened;
+  Start(e, "can");
+  auto t = PollWft(e);
+  v1::Command can;
+  can.mutable_continue_as_new_workflow_execution()->set_workflow_type("Next");
+  ASSERT_TRUE(CompleteWft(e, t.task_token(), {can}).ok());
+  v1::TerminateWorkflowExecutionRequest term;
+  term.mutable_workflow_execution()->set_workflow_id("can");
+  term.set_reason("enough");
+  v1::TerminateWorkflowExecutionResponse term_resp;
+  ASSERT_TRUE(e.TerminateWorkflowExecution(term, &term_resp).ok());
+  sink->Read([&] {
+    EXPECT_EQ((sink->started[{"default", "Wf"}]), 1);
+    EXPECT_EQ((sink->started[{"default", "Next"}]), 1);  // the new run
+    EXPECT_EQ((sink->closed[{"default", "Wf", "continued_as_new"}]), 1);
+    EXPECT_EQ((sink->closed[{"default", "Next", "terminated"}]), 1);
+    EXPECT_EQ(sink->closed.size(), 2u);
+    return 0;
+  });
+}
+
 TEST(EngineMetricsTest, PollersAreCountedWhileParked) {
   TempDir dir;
   auto opened = OpenEngine(dir.path(), FastOptions());
