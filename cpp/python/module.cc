@@ -281,6 +281,7 @@ PYBIND11_MODULE(_core, m) {
   BindRpc(engine, "poll_workflow_execution_update", &S::PollWorkflowExecutionUpdate);
   BindRpc(engine, "request_cancel_workflow_execution", &S::RequestCancelWorkflowExecution);
   BindRpc(engine, "terminate_workflow_execution", &S::TerminateWorkflowExecution);
+  BindRpc(engine, "reset_workflow_execution", &S::ResetWorkflowExecution);
   BindRpc(engine, "describe_workflow_execution", &S::DescribeWorkflowExecution);
   BindRpc(engine, "get_workflow_execution_history", &S::GetWorkflowExecutionHistory);
   BindRpc(engine, "list_workflow_executions", &S::ListWorkflowExecutions);

@@ -12,6 +12,7 @@
   X(SignalWorkflowExecution)           \
   X(RequestCancelWorkflowExecution)    \
   X(TerminateWorkflowExecution)        \
+  X(ResetWorkflowExecution)            \
   X(DescribeWorkflowExecution)         \
   X(ListWorkflowExecutions)            \
   X(CountWorkflowExecutions)           \

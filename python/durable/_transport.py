@@ -37,6 +37,7 @@ _RESPONSES: dict[str, type[Message]] = {
     "poll_workflow_execution_update": service_pb2.UpdateWorkflowExecutionResponse,
     "request_cancel_workflow_execution": service_pb2.RequestCancelWorkflowExecutionResponse,
     "terminate_workflow_execution": service_pb2.TerminateWorkflowExecutionResponse,
+    "reset_workflow_execution": service_pb2.ResetWorkflowExecutionResponse,
     "describe_workflow_execution": service_pb2.DescribeWorkflowExecutionResponse,
     "get_workflow_execution_history": service_pb2.GetWorkflowExecutionHistoryResponse,
     "list_workflow_executions": service_pb2.ListWorkflowExecutionsResponse,

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from google.protobuf import json_format
 
 from durable import _transport
+from durable._workflow_service import WorkflowService
 from durable._description import (
     PendingActivityInfo,
     PendingActivityState,
@@ -318,6 +319,12 @@ class Client:
     def namespace(self) -> str:
         """The namespace."""
         return self._namespace
+
+    @property
+    def workflow_service(self) -> WorkflowService:
+        """Raw service calls, as temporalio's ``client.workflow_service`` (only
+        ``reset_workflow_execution`` so far)."""
+        return WorkflowService(self._transport, self._namespace)
 
     @property
     def identity(self) -> str:

@@ -38,6 +38,13 @@ class Service {
       v1::RequestCancelWorkflowExecutionResponse* resp) = 0;
   virtual Status TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,
                                             v1::TerminateWorkflowExecutionResponse* resp) = 0;
+  // A new run from the end of an earlier workflow task of a run (docs/reset.md); returns its
+  // run id, and terminates the current run if it is open. kNotFound for an unknown workflow or
+  // event; kInvalidArgument when the event does not end a workflow task; kFailedPrecondition
+  // when the history before that point has a child workflow or an external signal/cancel
+  // still pending, or the run is a child workflow.
+  virtual Status ResetWorkflowExecution(const v1::ResetWorkflowExecutionRequest& req,
+                                        v1::ResetWorkflowExecutionResponse* resp) = 0;
   virtual Status DescribeWorkflowExecution(const v1::DescribeWorkflowExecutionRequest& req,
                                            v1::DescribeWorkflowExecutionResponse* resp) = 0;
   // With wait_new_event, parks until the history grows past from_event_id (or the run

@@ -522,4 +522,36 @@ void EngineImpl::OnActivityRetry(const v1::TimerRow& row, const std::string& key
   if (!st.ok()) RetryOutboxLater(row, key);
 }
 
+void EngineImpl::ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::ActivityInfo& ai) {
+  const int64_t id = ai.scheduled_event_id();
+  ai.set_scheduled_time_us(txn.now_us);
+  ai.set_attempt(1);
+  ai.set_current_attempt_scheduled_time_us(txn.now_us);
+  if (ai.scheduled().schedule_to_close_timeout_us() > 0) {
+    ai.set_expiration_time_us(txn.now_us + ai.scheduled().schedule_to_close_timeout_us());
+  }
+  PutActivityTaskRow(txn, ms, ai);
+  if (ai.scheduled().schedule_to_start_timeout_us() > 0) {
+    v1::TimerRow row;
+    row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START);
+    row.set_workflow_id(ms.workflow_id());
+    row.set_run_id(ms.run_id());
+    row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
+    row.set_scheduled_event_id(id);
+    row.set_attempt(1);
+    row.set_key("act/" + std::to_string(id) + "/1/s2s");
+    AddDurableTimer(txn, std::move(row));
+  }
+  if (ai.expiration_time_us() > 0) {
+    v1::TimerRow row;
+    row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE);
+    row.set_workflow_id(ms.workflow_id());
+    row.set_run_id(ms.run_id());
+    row.set_fire_time_us(ai.expiration_time_us());
+    row.set_scheduled_event_id(id);
+    row.set_key("act/" + std::to_string(id) + "/s2c");
+    AddDurableTimer(txn, std::move(row));
+  }
+}
+
 }  // namespace durable

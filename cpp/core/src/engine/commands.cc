@@ -81,34 +81,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       ai.mutable_scheduled()->CopyFrom(*a);
       const int64_t id = AppendEvent(txn, ms, std::move(ev));
       ai.set_scheduled_event_id(id);
-      ai.set_scheduled_time_us(txn.now_us);
-      ai.set_attempt(1);
-      ai.set_current_attempt_scheduled_time_us(txn.now_us);
-      if (ai.scheduled().schedule_to_close_timeout_us() > 0) {
-        ai.set_expiration_time_us(txn.now_us + ai.scheduled().schedule_to_close_timeout_us());
-      }
-      PutActivityTaskRow(txn, ms, ai);
-      if (ai.scheduled().schedule_to_start_timeout_us() > 0) {
-        v1::TimerRow row;
-        row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_START);
-        row.set_workflow_id(cc.wf);
-        row.set_run_id(cc.run);
-        row.set_fire_time_us(txn.now_us + ai.scheduled().schedule_to_start_timeout_us());
-        row.set_scheduled_event_id(id);
-        row.set_attempt(1);
-        row.set_key("act/" + std::to_string(id) + "/1/s2s");
-        AddDurableTimer(txn, std::move(row));
-      }
-      if (ai.expiration_time_us() > 0) {
-        v1::TimerRow row;
-        row.set_kind(v1::TIMER_KIND_ACTIVITY_SCHEDULE_TO_CLOSE);
-        row.set_workflow_id(cc.wf);
-        row.set_run_id(cc.run);
-        row.set_fire_time_us(ai.expiration_time_us());
-        row.set_scheduled_event_id(id);
-        row.set_key("act/" + std::to_string(id) + "/s2c");
-        AddDurableTimer(txn, std::move(row));
-      }
+      ArmFirstActivityAttempt(txn, ms, ai);
       cc.activity_by_seq[s.seq()] = id;
       (*ms.mutable_activities())[id] = std::move(ai);
       cc.activity_ids[(*ms.mutable_activities())[id].scheduled().activity_id()] = &(*ms.mutable_activities())[id];

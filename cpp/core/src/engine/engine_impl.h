@@ -158,6 +158,8 @@ class EngineImpl : public Engine {
                                         v1::RequestCancelWorkflowExecutionResponse* resp) override;
   Status TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,
                                     v1::TerminateWorkflowExecutionResponse* resp) override;
+  Status ResetWorkflowExecution(const v1::ResetWorkflowExecutionRequest& req,
+                                v1::ResetWorkflowExecutionResponse* resp) override;
   Status DescribeWorkflowExecution(const v1::DescribeWorkflowExecutionRequest& req,
                                    v1::DescribeWorkflowExecutionResponse* resp) override;
   Status GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& req,
@@ -285,6 +287,14 @@ class EngineImpl : public Engine {
 
   // Creates a run in `txn` (Started event, first workflow task, timers, current pointer).
   Status CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out);
+  // The run timeout (from now + first_task_delay_us) and execution timeout timers of a new run.
+  void AddRunTimeoutTimers(Txn& txn, const v1::ExecutionState& ms, int64_t first_task_delay_us);
+  // ---- reset (reset.cc) ----
+  // Rebuilds the mutable state of `ms` (a new run; started, ids and times set) from the
+  // copied history prefix `events`: pending activities (attempt 1 again), timers (their first
+  // fire time), updates, memo, search attributes, cancel request. kFailedPrecondition for a
+  // child workflow or external signal/cancel still pending in the prefix.
+  Status RebuildResetState(Txn& txn, const v1::History& prefix, v1::ExecutionState& ms);
   // Closes a run: writes `close_event`, drops pending work, applies the parent close policy
   // and tells the parent. `status` is the new status.
   void CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutionStatus status,
@@ -336,6 +346,9 @@ class EngineImpl : public Engine {
                     v1::UpdateWorkflowExecutionResponse* resp);
 
   // ---- activities (activity.cc) ----
+  // Attempt 1 of activity `ai` (scheduled and scheduled_event_id set): its times, task row,
+  // schedule-to-start and schedule-to-close timers. For ScheduleActivity and for a reset.
+  void ArmFirstActivityAttempt(Txn& txn, v1::ExecutionState& ms, v1::ActivityInfo& ai);
   Status DispatchActivityTask(QueuedTask task, const std::string& identity,
                               v1::PollActivityTaskQueueResponse* resp, bool* dispatched);
   Status LoadActivityByToken(const v1::TaskToken& tok, v1::ExecutionState* ms,

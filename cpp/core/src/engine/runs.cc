@@ -48,25 +48,7 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   } else {
     ScheduleWorkflowTask(txn, ms);
   }
-  if (st.run_timeout_us() > 0) {
-    v1::TimerRow row;
-    row.set_kind(v1::TIMER_KIND_WORKFLOW_RUN_TIMEOUT);
-    row.set_workflow_id(ms.workflow_id());
-    row.set_run_id(ms.run_id());
-    row.set_fire_time_us(txn.now_us + std::max<int64_t>(0, p.first_task_delay_us) +
-                         st.run_timeout_us());
-    row.set_key("runtimeout");
-    AddDurableTimer(txn, std::move(row));
-  }
-  if (st.execution_expiration_time_us() > 0) {
-    v1::TimerRow row;
-    row.set_kind(v1::TIMER_KIND_WORKFLOW_EXECUTION_TIMEOUT);
-    row.set_workflow_id(ms.workflow_id());
-    row.set_run_id(ms.run_id());
-    row.set_fire_time_us(st.execution_expiration_time_us());
-    row.set_key("exectimeout");
-    AddDurableTimer(txn, std::move(row));
-  }
+  AddRunTimeoutTimers(txn, ms, p.first_task_delay_us);
   v1::CurrentRun cur;
   cur.set_run_id(ms.run_id());
   cur.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
@@ -80,6 +62,30 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   ReportStartAfter(txn, ms);
   *out = std::move(ms);
   return Status::OK();
+}
+
+void EngineImpl::AddRunTimeoutTimers(Txn& txn, const v1::ExecutionState& ms,
+                                     int64_t first_task_delay_us) {
+  const auto& st = ms.started();
+  if (st.run_timeout_us() > 0) {
+    v1::TimerRow row;
+    row.set_kind(v1::TIMER_KIND_WORKFLOW_RUN_TIMEOUT);
+    row.set_workflow_id(ms.workflow_id());
+    row.set_run_id(ms.run_id());
+    row.set_fire_time_us(txn.now_us + std::max<int64_t>(0, first_task_delay_us) +
+                         st.run_timeout_us());
+    row.set_key("runtimeout");
+    AddDurableTimer(txn, std::move(row));
+  }
+  if (st.execution_expiration_time_us() > 0) {
+    v1::TimerRow row;
+    row.set_kind(v1::TIMER_KIND_WORKFLOW_EXECUTION_TIMEOUT);
+    row.set_workflow_id(ms.workflow_id());
+    row.set_run_id(ms.run_id());
+    row.set_fire_time_us(st.execution_expiration_time_us());
+    row.set_key("exectimeout");
+    AddDurableTimer(txn, std::move(row));
+  }
 }
 
 void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutionStatus status,

@@ -3,7 +3,7 @@ and numbers), with their values as module constants (``TIMEOUT_TYPE_HEARTBEAT``,
 
 from typing import Any
 
-from durable.v1 import common_pb2, schedule_pb2
+from durable.v1 import common_pb2, schedule_pb2, service_pb2
 from durable.v1.common_pb2 import (
     IndexedValueType,
     ParentClosePolicy,
@@ -14,8 +14,10 @@ from durable.v1.common_pb2 import (
     WorkflowIdReusePolicy,
 )
 from durable.v1.schedule_pb2 import ScheduleOverlapPolicy
+from durable.v1.service_pb2 import ResetReapplyType
 
-_ENUMS = [IndexedValueType, ParentClosePolicy, RetryState, ScheduleOverlapPolicy, TimeoutType,
+_ENUMS = [IndexedValueType, ParentClosePolicy, ResetReapplyType, RetryState,
+          ScheduleOverlapPolicy, TimeoutType,
           WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy]
 _module: dict[str, Any] = globals()
 for _enum in _ENUMS:
@@ -24,4 +26,4 @@ for _enum in _ENUMS:
 
 __all__ = [e.DESCRIPTOR.name for e in _ENUMS] + [
     name for e in _ENUMS for name in e.keys()]
-del common_pb2, schedule_pb2
+del common_pb2, schedule_pb2, service_pb2

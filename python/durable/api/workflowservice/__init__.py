@@ -1,0 +1,1 @@
+"""``temporalio.api.workflowservice``."""
