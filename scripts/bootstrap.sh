@@ -10,6 +10,7 @@ debs=(build-essential cmake ninja-build pkg-config
       librocksdb-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libgtest-dev libbenchmark-dev python3-dev python3-venv
       libabsl-dev tzdata
+      prometheus-cpp-dev  # durable-server --metrics (prometheus-cpp core + pull exposer)
       openssl   # openssl: the TLS tests make their certificates with it
       clang libclang-rt-14-dev llvm)  # the fuzz targets and sanitizer builds (docs/reliability.md)
 missing=()

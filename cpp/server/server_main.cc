@@ -37,6 +37,8 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
   --max-pending-cancels N
                         limits per run (defaults: Temporal's, 2 MiB / 256 KiB, 51200 / 10240,
                         50 MiB / 10 MiB, 1000, 2000 each; 0 = no limit; docs/limits.md)
+  --metrics HOST:PORT   serve Prometheus metrics on http://HOST:PORT/metrics (default: off;
+                        port 0 = any free; docs/metrics.md lists them)
   --version             print the version and the protocol version and exit
   -h, --help            this text
 
@@ -107,6 +109,8 @@ int main(int argc, char** argv) {
       options.client_ca = value();
     } else if (name == "--api-keys") {
       options.api_keys = value();
+    } else if (name == "--metrics") {
+      options.metrics = value();
     } else if (name == "--relaxed-writes") {
       options.sync_writes = false;
     } else if (name == "--accept-data-loss") {
@@ -147,6 +151,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto server = std::move(started).value();
+  // Before the listening line, which callers wait for.
+  if (!server->metrics_address().empty()) {
+    std::fprintf(stderr, "durable-server metrics on http://%s/metrics\n",
+                 server->metrics_address().c_str());
+  }
   std::fprintf(stderr, "durable-server listening on %s (data %s, protocol %d)\n",
                server->address().c_str(), options.db.c_str(), durable::kProtocolVersion);
   std::fflush(stderr);

@@ -244,6 +244,8 @@ class _Context:
         self.shield_thread_cancel_exception: Callable[[], contextlib.AbstractContextManager[None]] | None = None
         self.cancel_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.shutdown_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        # The worker's meter with this activity's attributes (noop without metrics).
+        self.metric_meter: MetricMeter = MetricMeter.noop
 
     def set_cancelled(self, reason: str) -> None:
         if self.cancelled.is_set():
@@ -433,14 +435,15 @@ def shield_thread_cancel_exception() -> Iterator[None]:
 def metric_meter() -> MetricMeter:
     """The activity's metric meter (temporalio's interface).
 
-    durable exports no metrics yet: this is ``MetricMeter.noop``, which checks its input
-    and records nothing (docs/temporal-compatibility.md).
+    It records into the worker's client's ``durable.runtime.Runtime`` (Prometheus, see
+    docs/metrics.md) with the attributes namespace, task_queue and activity_type; without
+    metrics (the default runtime, or a process-pool activity) it is ``MetricMeter.noop``,
+    which checks its input and records nothing.
 
     Raises:
         RuntimeError: Not called from an activity.
     """
-    _Context.current()
-    return MetricMeter.noop
+    return _Context.current().metric_meter
 
 
 def raise_complete_async() -> NoReturn:

@@ -209,8 +209,9 @@ class Client:
 
     def __init__(self, transport: _transport.Transport, *, namespace: str = "default",
                  data_converter: Any = None, identity: str | None = None,
-                 interceptors: Sequence[Interceptor] = ()) -> None:
+                 interceptors: Sequence[Interceptor] = (), runtime: Any = None) -> None:
         self._transport = transport
+        self._runtime = runtime  # durable.runtime.Runtime; None = Runtime.default()
         self._namespace = namespace
         self._data_converter = data_converter or _default_data_converter()
         self._identity = identity or f"{os.getpid()}@{socket.gethostname()}"
@@ -223,7 +224,7 @@ class Client:
         as in temporalio)."""
         return {"transport": self._transport, "namespace": self._namespace,
                 "data_converter": self._data_converter, "identity": self._identity,
-                "interceptors": list(self._interceptors)}
+                "interceptors": list(self._interceptors), "runtime": self._runtime}
 
     @staticmethod
     async def connect(
@@ -239,6 +240,7 @@ class Client:
         limits: EngineLimits | None = None,
         interceptors: Sequence[Interceptor] = (),
         accept_data_loss: bool = False,
+        runtime: Any = None,
         **ignored: Any,
     ) -> Client:
         """Connect to durable.
@@ -259,6 +261,8 @@ class Client:
             identity: Identity recorded with this client's actions; ``pid@hostname``.
             interceptors: Client interceptors (``durable.client.Interceptor``); those that
                 are also ``durable.worker.Interceptor`` serve this client's workers too.
+            runtime: A ``durable.runtime.Runtime`` (telemetry: Prometheus metrics of this
+                client's workers); ``Runtime.default()`` (no metrics) when None.
             sync_writes: Sync the embedded engine's write-ahead log on each commit (the
                 durable default); False only for tests and benchmarks. The server decides
                 for itself (``--relaxed-writes``).
@@ -271,7 +275,7 @@ class Client:
                 call opens the directory (later connects in the process share that engine);
                 a server takes them as flags. ValueError with a server address.
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
-                ``lazy``, ``runtime``, ``plugins``, ...) are accepted and
+                ``lazy``, ``plugins``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
                 (docs/server.md).
 
@@ -293,7 +297,7 @@ class Client:
                 target_host, namespace=namespace, sync_writes=sync_writes, limits=limits, tls=tls,
                 api_key=api_key, rpc_metadata=rpc_metadata, accept_data_loss=accept_data_loss))
         return Client(transport, namespace=namespace, data_converter=data_converter,
-                      identity=identity, interceptors=interceptors)
+                      identity=identity, interceptors=interceptors, runtime=runtime)
 
     async def register_namespace(self, name: str, *, retention: timedelta | None = None,
                                  description: str = "", owner_email: str = "",

@@ -517,6 +517,9 @@ class _Runtime(ABC):
     @abstractmethod
     def workflow_is_replaying(self) -> bool: ...
 
+    def workflow_metric_meter(self) -> MetricMeter:
+        return MetricMeter.noop
+
     @abstractmethod
     def workflow_random(self) -> _random_module.Random: ...
 
@@ -830,14 +833,15 @@ def all_handlers_finished() -> bool:
 def metric_meter() -> MetricMeter:
     """The workflow's metric meter (temporalio's interface).
 
-    durable exports no metrics yet: this is ``MetricMeter.noop``, which checks its input
-    and records nothing (docs/temporal-compatibility.md).
+    It records into the worker's client's ``durable.runtime.Runtime`` (Prometheus, see
+    docs/metrics.md) with the attributes namespace, task_queue and workflow_type, and
+    records nothing while the workflow replays (as temporalio's). Without metrics it is
+    ``MetricMeter.noop``, which checks its input and records nothing.
 
     Raises:
         RuntimeError: Not called from workflow code.
     """
-    _Runtime.current()
-    return MetricMeter.noop
+    return _Runtime.current().workflow_metric_meter()
 
 
 _imports_passed_through = threading.local()

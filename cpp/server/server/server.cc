@@ -57,7 +57,16 @@ Result<std::unique_ptr<DurableServer>> DurableServer::Start(const ServerOptions&
   nso.engine.accept_data_loss = options.accept_data_loss;
   nso.engine.limits = options.limits;
   nso.retention_sweep_interval_us = options.retention_sweep_interval_us;
+  std::shared_ptr<PrometheusSink> sink;
+  if (!options.metrics.empty()) {
+    sink = std::make_shared<PrometheusSink>();
+    nso.engine.metrics = sink;
+  }
   DURABLE_ASSIGN_OR_RETURN(s->namespaces_, OpenNamespaces(options.db, nso));
+  if (sink) {
+    DURABLE_ASSIGN_OR_RETURN(s->metrics_,
+                             MetricsEndpoint::Start(options.metrics, sink, s->namespaces_.get()));
+  }
   s->service_ = std::make_unique<WorkflowServiceImpl>(s->namespaces_.get(), std::move(keys));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -108,6 +117,7 @@ void DurableServer::Shutdown(int64_t grace_us) {
   drainer.join();
   server_->Wait();
   service_.reset();     // its pools finish the calls they hold
+  metrics_.reset();     // stops scraping the engines
   namespaces_.reset();  // engines close after every call has returned
   server_.reset();
 }

@@ -10,6 +10,7 @@
 
 #include "durable/namespaces.h"
 #include "durable/status.h"
+#include "server/metrics_endpoint.h"
 #include "server/workflow_service.h"
 
 namespace durable {
@@ -27,6 +28,9 @@ struct ServerOptions {
   bool accept_data_loss = false;
   int64_t retention_sweep_interval_us = 60'000'000;  // Default: 60 s.
   EngineLimits limits;  // --max-payload-bytes, ... (docs/limits.md). Default: EngineLimits{}.
+  // host:port of the Prometheus /metrics endpoint (port 0 picks a free one). Default: empty
+  // (no endpoint, no metrics recorded).
+  std::string metrics;
 };
 
 class DurableServer {
@@ -38,6 +42,8 @@ class DurableServer {
 
   // host:port actually bound (with the chosen port when asked for port 0).
   const std::string& address() const { return address_; }
+  // host:port of the /metrics endpoint ("" without ServerOptions::metrics).
+  std::string metrics_address() const { return metrics_ ? metrics_->address() : ""; }
 
   // Blocks until Shutdown has finished.
   void Wait();
@@ -49,6 +55,7 @@ class DurableServer {
  private:
   DurableServer() = default;
   std::unique_ptr<Namespaces> namespaces_;
+  std::unique_ptr<MetricsEndpoint> metrics_;  // reads namespaces_: destroyed before it
   std::unique_ptr<WorkflowServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

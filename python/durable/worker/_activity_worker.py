@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from durable import activity
+from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable._workflow_handlers import RawValue
 from durable.exceptions import (
@@ -108,9 +109,14 @@ class _ActivityWorker:
         max_task_queue_activities_per_second: float | None = None,
         interceptors: Sequence[Interceptor] = (),
         client: Any = None,
+        metric_meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         self._transport = transport
         self._client = client
+        self._meter = metric_meter
+        self._latency = metric_meter.create_histogram_float(
+            "durable_activity_execution_latency_seconds",
+            "Time an activity attempt ran in the worker (until its outcome was sent)", "s")
         self._interceptors = list(interceptors)
         self._task_queue = task_queue
         self._identity = identity
@@ -211,6 +217,15 @@ class _ActivityWorker:
 
     async def _run_activity(self, task: service_pb2.PollActivityTaskQueueResponse,
                             running: _Running) -> None:
+        began = time.monotonic()
+        try:
+            await self._run_activity_timed(task, running)
+        finally:
+            self._latency.record(time.monotonic() - began,
+                                 {"activity_type": task.activity_type})
+
+    async def _run_activity_timed(self, task: service_pb2.PollActivityTaskQueueResponse,
+                                  running: _Running) -> None:
         token = task.task_token
         deadline: asyncio.TimerHandle | None = None
         try:
@@ -245,6 +260,8 @@ class _ActivityWorker:
             running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
             running.ctx.payload_converter = self._dc.payload_converter
             running.ctx.client = self._client if defn.is_async else None
+            running.ctx.metric_meter = self._meter.with_additional_attributes(
+                {"activity_type": task.activity_type})
             ctx_token = activity._Context._var.set(running.ctx)
             try:
                 result = await run_intercepted(

@@ -188,6 +188,12 @@ class Worker:
         self._graceful = graceful_shutdown_timeout.total_seconds()
         transport = client.transport
         self._transport = transport
+        # SDK-side metrics (docs/metrics.md) go to the client's runtime's meter.
+        from durable.runtime import Runtime
+
+        runtime = getattr(client, "_runtime", None) or Runtime.default()
+        meter = runtime.metric_meter.with_additional_attributes(
+            {"namespace": getattr(client, "namespace", "default"), "task_queue": task_queue})
         self._workflow_worker = _WorkflowWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,
             workflows=list(wf_defns.values()), data_converter=client.data_converter,
@@ -198,6 +204,7 @@ class Worker:
             deadlock_timeout=None if debug_mode or deadlock_detection_timeout is None
             else deadlock_detection_timeout.total_seconds(),
             interceptor_classes=wf_classes, interceptors=chain, client=client,
+            metric_meter=meter,
         ) if wf_defns else None
         self._activity_worker = _ActivityWorker(
             transport=transport, task_queue=task_queue, identity=self._identity,
@@ -208,7 +215,7 @@ class Worker:
             shared_state_manager=shared_state_manager,
             max_activities_per_second=max_activities_per_second,
             max_task_queue_activities_per_second=max_task_queue_activities_per_second,
-            interceptors=chain, client=client,
+            interceptors=chain, client=client, metric_meter=meter,
         ) if act_defns else None
         self._started = False
         self._shutdown_requested: asyncio.Event | None = None

@@ -39,6 +39,8 @@ from datetime import timedelta
 from typing import Any
 
 from durable import workflow
+from durable._metrics import MetricMeter
+from durable._metrics_replay_safe import ReplaySafeMeter
 from durable._search_attributes import TypedSearchAttributes, _updates_to_proto
 from durable.exceptions import CancelledError as FailureCancelledError
 from durable.exceptions import ApplicationError, FailureError, is_cancelled_exception
@@ -113,8 +115,11 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         run_id: str,
         failure_exception_types: Sequence[type[BaseException]] = (),
         interceptor_classes: Sequence[type[_interceptor.WorkflowInboundInterceptor]] = (),
+        metric_meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         super().__init__()
+        self._base_meter = metric_meter  # the worker's (namespace, task_queue attributes)
+        self._meter: MetricMeter | None = None  # made on first workflow.metric_meter()
         setattr(self, workflow._RUNTIME_ATTR, self)
         self._defn = definition
         self._dc = data_converter
@@ -686,6 +691,16 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
 
     def workflow_is_replaying(self) -> bool:
         return self._replaying
+
+    def workflow_metric_meter(self) -> MetricMeter:
+        if self._base_meter is MetricMeter.noop:
+            return MetricMeter.noop  # no metrics: nothing to silence
+        if self._meter is None:
+            self._meter = ReplaySafeMeter(
+                self._base_meter.with_additional_attributes(
+                    {"workflow_type": self.workflow_info().workflow_type}),
+                lambda: self._replaying)
+        return self._meter
 
     def workflow_random(self) -> random.Random:
         return self._random

@@ -29,10 +29,12 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from durable import activity, workflow
+from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
 from durable.v1 import activation_pb2, commands_pb2, common_pb2, history_pb2, service_pb2
@@ -94,9 +96,16 @@ class _WorkflowWorker:
         interceptor_classes: Sequence[type[WorkflowInboundInterceptor]] = (),
         interceptors: Sequence[Interceptor] = (),
         client: Any = None,
+        metric_meter: MetricMeter = MetricMeter.noop,
     ) -> None:
         self._transport = transport
         self._client = client  # for activity.client() in local activities
+        self._meter = metric_meter
+        self._task_latency = metric_meter.create_histogram_float(
+            "durable_workflow_task_execution_latency_seconds",
+            "Time a worker took to run one workflow task", "s")
+        self._sticky_cache_size = metric_meter.create_gauge(
+            "durable_sticky_cache_size", "Workflow runs in the worker's sticky cache")
         self._interceptor_classes = list(interceptor_classes)
         self._interceptors = list(interceptors)  # activity ones, for local activities
         self._activity_defns = {(activity._DYNAMIC_KEY if d.dynamic else d.name): d
@@ -318,12 +327,18 @@ class _WorkflowWorker:
         lane: LaneWatch | None = getattr(self._tls, "lane", None)
         if lane is not None:
             lane.run_slot = (run_id, lock)  # released by the detector if it takes over
+        began = time.monotonic()
         try:
             if is_query:
                 self._answer_query(task, defn)
             else:
                 self._handle_locked(task, defn)
+                self._task_latency.record(time.monotonic() - began,
+                                          {"workflow_type": task.workflow_type})
         finally:
+            with self._cache_lock:
+                cached = len(self._cache)
+            self._sticky_cache_size.set(cached)
             if lane is None:
                 self._release_run_lock(run_id, lock)
             elif lane.run_slot is not None and not lane.abandoned:
@@ -355,7 +370,7 @@ class _WorkflowWorker:
                 fresh = entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
                 while (raw := replayer.next_activation()) is not None:
                     with self._watched():
                         completion = entry.instance.activate(
@@ -426,7 +441,7 @@ class _WorkflowWorker:
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
             else:
                 try:
                     entry.replayer.add_history(task.history.SerializeToString())

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "durable/metrics.h"
 #include "durable/options.h"
 #include "durable/service.h"
 #include "durable/status.h"
@@ -39,6 +40,9 @@ class Engine : public Service {
   // latest run — one batch per run, so an interrupted sweep leaves whole runs. Returns how
   // many runs were deleted. kInvalidArgument for retention_us <= 0.
   virtual Result<int64_t> DeleteClosedRunsOlderThan(int64_t retention_us) = 0;
+
+  // Metrics read at scrape time: queue depths and pollers, RocksDB properties.
+  virtual EngineGauges Gauges() = 0;
 };
 
 // Opens (creating if needed) the engine on `directory`. The store's errors

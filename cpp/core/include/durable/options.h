@@ -8,6 +8,7 @@
 #include <string>
 
 #include "durable/clock.h"
+#include "durable/metrics.h"
 
 namespace durable {
 
@@ -66,6 +67,11 @@ struct EngineOptions {
   int64_t sticky_schedule_to_start_timeout_us = 5'000'000;
   // Longest a poll parks when the request does not say. Default: 60 s.
   int64_t default_poll_timeout_us = 60'000'000;
+  // Where engine events go (durable/metrics.h). Default: nullptr = none.
+  std::shared_ptr<MetricsSink> metrics;
+  // The namespace this engine serves, as metrics label it (Namespaces sets it).
+  // Default: "default".
+  std::string namespace_name = "default";
 };
 
 }  // namespace durable

@@ -80,6 +80,10 @@ class Store {
   // synced); concurrent writers share syncs (group commit). On failure nothing of the batch
   // was applied: kResourceExhausted when the disk is full, kInternal otherwise.
   virtual Status Write(const WriteBatch& batch, bool sync) = 0;
+
+  // An integer property of the storage engine (RocksDB's DB::GetIntProperty, summed over
+  // column families), for metrics. false when unknown (the default, for test stores).
+  virtual bool GetIntProperty(const std::string& name, uint64_t* value) { return false; }
 };
 
 struct RocksDbStoreOptions {

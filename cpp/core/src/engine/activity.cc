@@ -114,6 +114,7 @@ Status EngineImpl::DispatchActivityTask(QueuedTask task, const std::string& iden
         ActivityDispatch{dispatch_id};
   }
   *dispatched = true;
+  ReportScheduleToStart(task, row.task_queue(), "activity");
   AddAttemptTimers(wf, row.run_id(), ai);
   const auto& s = ai.scheduled();
   v1::TaskToken tok;

@@ -336,6 +336,7 @@ Status EngineImpl::Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> s
     return Status(st.code() == StatusCode::kOk ? StatusCode::kInternal : st.code(),
                   "transition of " + who + " not written: " + st.message());
   }
+  if (auto* m = metrics()) m->TransitionWritten(options_.namespace_name, options_.sync_writes);
   for (auto& fn : txn.after) fn();
   for (auto* ms : states) {
     if (ms != nullptr) NotifyWatchers(RunKey(ms->workflow_id(), ms->run_id()));

@@ -256,6 +256,7 @@ class EngineImpl : public Engine {
   Status SkipTime(int64_t duration_us) override;
   Status SkipTimeWhenIdle(int64_t duration_us) override;
   Result<int64_t> DeleteClosedRunsOlderThan(int64_t retention_us) override;
+  EngineGauges Gauges() override;
 
  private:
   friend class EngineTestPeer;
@@ -288,6 +289,15 @@ class EngineImpl : public Engine {
   Status Commit(Txn& txn, std::initializer_list<v1::ExecutionState*> states);
   void SaveState(Txn& txn, const v1::ExecutionState& ms);
   void NotifyWatchers(const std::string& run_key);
+
+  // ---- metrics (metrics.cc) ----
+  // The sink of EngineOptions::metrics, or nullptr.
+  MetricsSink* metrics() const { return options_.metrics.get(); }
+  // After `txn` is written: the run's start / close is reported to the sink.
+  void ReportStartAfter(Txn& txn, const v1::ExecutionState& ms);
+  void ReportCloseAfter(Txn& txn, const v1::ExecutionState& ms);
+  // A task dispatched to a worker, queued since `task.queued_at`.
+  void ReportScheduleToStart(const QueuedTask& task, const std::string& queue, const char* kind);
 
   // ---- visibility (visibility.cc) ----
   // The run's visibility record is rewritten (with its index keys) when `txn` commits.

@@ -306,6 +306,7 @@ Status EngineImpl::ResetWorkflowExecution(const v1::ResetWorkflowExecutionReques
   now_cur.set_start_time_us(txn.now_us);
   txn.batch.Put(ColumnFamily::kCurrent, keys::Current(kNamespace, wf), now_cur.SerializeAsString());
   MarkVisibilityChanged(txn, ms);
+  ReportStartAfter(txn, ms);  // the new run counts as started (metrics)
   resp->set_run_id(ms.run_id());
   return Commit(txn, {terminate ? &current : nullptr, &ms});
 }

@@ -59,6 +59,7 @@ Status EngineImpl::CreateRun(Txn& txn, NewRunParams p, v1::ExecutionState* out) 
   *ms.mutable_search_attributes() = st.search_attributes();
   *ms.mutable_memo() = st.memo();
   MarkVisibilityChanged(txn, ms);
+  ReportStartAfter(txn, ms);
   *out = std::move(ms);
   return Status::OK();
 }
@@ -95,6 +96,7 @@ void EngineImpl::CloseRun(Txn& txn, v1::ExecutionState& ms, v1::WorkflowExecutio
   ms.set_status(status);
   ms.set_close_time_us(txn.now_us);
   ms.set_close_event_id(close_id);
+  ReportCloseAfter(txn, ms);
   // Drop pending work: tasks, timers.
   auto* wt = ms.mutable_workflow_task();
   if (wt->pending()) DeleteTaskRow(txn, wt->task_queue(), v1::TASK_KIND_WORKFLOW, wt->task_seq());

@@ -8,6 +8,9 @@ namespace durable {
 
 void EngineImpl::FireTimer(const v1::TimerRow& row, const std::string& key) {
   if (closing_) return;
+  if (auto* m = metrics()) {
+    m->TimerLag(options_.namespace_name, std::max<int64_t>(0, Now() - row.fire_time_us()) / 1e6);
+  }
   switch (row.kind()) {
     case v1::TIMER_KIND_USER: return OnUserTimer(row, key);
     case v1::TIMER_KIND_ACTIVITY_RETRY: return OnActivityRetry(row, key);

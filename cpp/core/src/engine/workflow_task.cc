@@ -135,6 +135,7 @@ Status EngineImpl::DispatchWorkflowTask(QueuedTask task, const std::string& iden
       d.started_event_id = ms.next_event_id();
     }
     rt.wft = d;
+    ReportScheduleToStart(task, row.task_queue(), "workflow");
     for (const auto& id : rt.update_order) {
       auto it = rt.updates.find(id);
       if (it != rt.updates.end() && it->second->stage == 0) *resp->add_updates() = it->second->request;

@@ -11,6 +11,9 @@ Matching::Queue& Matching::Get(Kind kind, const std::string& queue) {
 }
 
 void Matching::Push(Kind kind, const std::string& queue, QueuedTask task, bool front) {
+  if (task.queued_at == std::chrono::steady_clock::time_point{}) {
+    task.queued_at = std::chrono::steady_clock::now();
+  }
   std::vector<Delivery> out;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -334,6 +337,17 @@ bool Matching::Idle() {
 size_t Matching::QueuedCount(Kind kind, const std::string& queue) {
   std::lock_guard<std::mutex> l(mu_);
   return Get(kind, queue).tasks.size();
+}
+
+std::vector<Matching::QueueStats> Matching::Stats() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<QueueStats> out;
+  out.reserve(queues_.size());
+  for (const auto& [key, q] : queues_) {
+    out.push_back({static_cast<Kind>(key.first), key.second, static_cast<int64_t>(q->tasks.size()),
+                   static_cast<int64_t>(q->pollers.size() + q->async_pollers.size())});
+  }
+  return out;
 }
 
 }  // namespace durable

@@ -63,6 +63,8 @@ struct QueuedTask {
   // anyone may. Empty = anyone.
   std::string preferred;
   std::chrono::steady_clock::time_point sticky_until{};
+  // When the task was first queued in this process (set by Push), for schedule-to-start.
+  std::chrono::steady_clock::time_point queued_at{};
 };
 
 class Matching {
@@ -111,6 +113,15 @@ class Matching {
   // True when no task is queued or being dispatched (queries excepted).
   bool Idle();
   size_t QueuedCount(Kind kind, const std::string& queue);
+
+  // Every queue's depth (tasks, not queries) and parked polls, for metrics.
+  struct QueueStats {
+    Kind kind;
+    std::string queue;
+    int64_t depth = 0;
+    int64_t pollers = 0;
+  };
+  std::vector<QueueStats> Stats();
 
  private:
   struct Poller {

@@ -226,7 +226,9 @@ class NamespacesImpl : public Namespaces {
   }
 
   Status OpenEngineLocked(const std::string& name) {
-    DURABLE_ASSIGN_OR_RETURN(auto engine, OpenEngine(EngineDir(name).string(), options_.engine));
+    EngineOptions eo = options_.engine;
+    eo.namespace_name = name;  // metrics label
+    DURABLE_ASSIGN_OR_RETURN(auto engine, OpenEngine(EngineDir(name).string(), eo));
     engines_[name] = std::move(engine);
     return Status::OK();
   }

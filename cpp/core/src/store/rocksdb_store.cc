@@ -164,6 +164,10 @@ class RocksDbStore : public Store {
     return Status::Internal("rocksdb write to '" + dir_ + "': " + s.ToString());
   }
 
+  bool GetIntProperty(const std::string& name, uint64_t* value) override {
+    return db_->GetAggregatedIntProperty(name, value);
+  }
+
  private:
   rocksdb::ColumnFamilyHandle* handle(ColumnFamily cf) {
     return handles_[static_cast<int>(cf) + 1];  // [0] is "default"
