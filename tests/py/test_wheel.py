@@ -2,8 +2,8 @@
 native libraries bundled (auditwheel), a manylinux tag, and the wheel installed in a fresh
 venv passing scripts/check-wheel.py (ldd inside the wheel, import, durable-server and the
 CLI, hello embedded and over the server) twice, the second time with the Debian libraries
-hidden in a mount namespace. It compiles the C++ in an isolated build: minutes, so `make
-test` leaves it to `make test-wheel` (marker `wheel`)."""
+hidden in a mount namespace. It compiles the C++ in an isolated build (build/wheel-<tag>,
+incremental): minutes; marker `wheel`, alone with `make test-wheel`."""
 
 from __future__ import annotations
 
