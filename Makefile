@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 BUILD_DIR = $(firstword $(wildcard build/cp*))
 
-.PHONY: setup demo test test-cpp test-py test-fuzz test-sanitizers bench clean
+.PHONY: setup demo test test-cpp test-py test-wheel test-fuzz test-sanitizers bench clean
 
 setup:
 	scripts/bootstrap.sh
@@ -18,6 +18,11 @@ test-cpp:
 
 test-py:
 	$(PY) -m pytest -q
+
+# Only the release-wheel test (in test-py too): builds this Python's wheel with
+# scripts/build-wheels.sh and checks it, also with the Debian libraries hidden.
+test-wheel:
+	$(PY) -m pytest -q -m wheel
 
 # Every fuzz target for a short while (docs/reliability.md); longer: scripts/fuzz.sh SECONDS.
 test-fuzz:

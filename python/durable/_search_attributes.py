@@ -114,11 +114,17 @@ class SearchAttributeKey(Generic[T]):
         return SearchAttributeUpdate(self, None)
 
 
-class SearchAttributePair(NamedTuple, Generic[T]):
-    """A key and its value."""
+class _SearchAttributePairFields(NamedTuple):
+    key: SearchAttributeKey[Any]
+    value: Any
 
-    key: SearchAttributeKey[T]
-    value: T
+
+# Not `class SearchAttributePair(NamedTuple, Generic[T])`: Python 3.10 refuses a generic
+# NamedTuple ("Multiple inheritance with NamedTuple is not supported"; allowed from 3.11).
+class SearchAttributePair(_SearchAttributePairFields, Generic[T]):
+    """A key and its value (a named tuple ``(key, value)``)."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
