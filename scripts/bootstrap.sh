@@ -12,6 +12,7 @@ debs=(build-essential cmake ninja-build pkg-config
       libabsl-dev tzdata
       prometheus-cpp-dev  # durable-server --metrics (prometheus-cpp core + pull exposer)
       openssl   # openssl: the TLS tests make their certificates with it
+      ccache    # shares compiled objects between the editable build and the wheels' builds
       clang libclang-rt-14-dev llvm)  # the fuzz targets and sanitizer builds (docs/reliability.md)
 missing=()
 for p in "${debs[@]}"; do
@@ -48,6 +49,9 @@ fi
 # Editable install: the C++ build lives in build/<wheel tag> and is incremental.
 defines="DURABLE_BUILD_TESTS=ON${DURABLE_CMAKE_DEFINES:+;$DURABLE_CMAKE_DEFINES}"
 echo "bootstrap: building durable (CMake defines: $defines)"
+# ccache, as scripts/build-wheels.sh: the wheels' builds then reuse these objects.
+export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
 SKBUILD_CMAKE_DEFINE="$defines" \
   $py -m pip install -q --no-build-isolation --no-deps -e . 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -12,13 +11,7 @@ from durable import workflow
 from durable.client import Client
 from durable.worker import Replayer, Worker
 
-
-async def event_types(handle: Any) -> list[str]:
-    return [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]
-
-
-def commands_only(kinds: list[str]) -> list[str]:
-    return [k for k in kinds if not k.startswith("workflow_task_")]
+from history_util import commands_only, event_types, wait_for_event
 
 
 @workflow.defn
@@ -82,6 +75,8 @@ async def test_wait_condition_met_before_timeout_cancels_its_timer(client: Clien
     async with Worker(client, task_queue=task_queue, workflows=[ConditionWorkflow]):
         handle = await client.start_workflow(ConditionWorkflow.run, 3600.0, id="cond-met",
                                              task_queue=task_queue)
+        # A signal sent before the first task runs finds the condition true: no timer at all.
+        await wait_for_event(handle, "timer_started")
         await handle.signal(ConditionWorkflow.go)
         assert await handle.result() == "ready"
     history = await handle.fetch_history()
