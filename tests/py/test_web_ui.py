@@ -1,0 +1,252 @@
+"""The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
+real worker: the list shows a started workflow, its page shows its history (events expand to
+their details), a signal sent from the form reaches the workflow (its result says so), a
+schedule created from the form fires, and the namespace switcher shows another namespace.
+
+The UI is the server's (durable-server --ui); embedded users open it with
+``durable server start-dev --db-filename DIR`` on their directory (docs/ui.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from durable import activity, workflow
+from durable._server_process import ServerProcess
+from durable.client import Client
+from durable.worker import Worker
+from ui_browser import open_browser, reload_until, text_of, wait_for
+
+
+@activity.defn
+async def ui_shout(text: str) -> str:
+    return text.upper()
+
+
+@workflow.defn(name="UiGreeter")
+class UiGreeter:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @workflow.run
+    async def run(self, greeting: str) -> str:
+        loud = await workflow.execute_activity(ui_shout, greeting,
+                                               start_to_close_timeout=timedelta(seconds=30))
+        await workflow.wait_condition(lambda: bool(self.names))
+        return f"{loud}, {self.names[0]}"
+
+    @workflow.signal
+    def name(self, who: str) -> None:
+        self.names.append(who)
+
+
+@workflow.defn(name="UiTick")
+class UiTick:
+    @workflow.run
+    async def run(self, label: str) -> str:
+        return f"tick {label}"
+
+
+@pytest.fixture
+def ui_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    proc = ServerProcess(str(tmp_path / "db"), args=["--relaxed-writes", "--ui", "127.0.0.1:0"])
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+async def client(ui_server: ServerProcess) -> AsyncIterator[Client]:
+    c = await Client.connect(ui_server.address)
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    driver = open_browser()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def in_browser(fn: Any, *args: Any) -> Any:
+    """Selenium blocks: run it off the event loop so the worker keeps working meanwhile."""
+    return asyncio.to_thread(fn, *args)
+
+
+async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
+                                       browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    queue = f"ui-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=queue, workflows=[UiGreeter], activities=[ui_shout]):
+        handle = await client.start_workflow(UiGreeter.run, "hello", id="greet-ada",
+                                             task_queue=queue)
+        await client.start_workflow(UiGreeter.run, "other", id="other-wf", task_queue=queue)
+
+        # The list shows it, and the id-prefix filter keeps it alone.
+        def list_page() -> str:
+            browser.get(ui_server.ui_url + "#/workflows")
+            wait_for(browser, lambda d: "greet-ada" in text_of(d, "#workflow-table"))
+            row = text_of(browser, "tr.workflow-row")
+            browser.find_element(By.ID, "filter-prefix").send_keys("greet")
+            browser.find_element(By.ID, "filter-apply").click()
+            wait_for(browser, lambda d: "other-wf" not in text_of(d, "#workflow-table")
+                     and "greet-ada" in text_of(d, "#workflow-table"))
+            return row
+        rows = await in_browser(list_page)
+        assert "greet-ada" in rows and "UiGreeter" in rows and "Running" in rows
+
+        # Its page shows the history once the activity is done; an event expands.
+        def history_page() -> str:
+            browser.find_element(By.LINK_TEXT, "greet-ada").click()
+            reload_until(browser, "#history-table", lambda t: "ActivityTaskCompleted" in t)
+            row = browser.find_element(By.CSS_SELECTOR, "tr.event[data-kind=ActivityTaskCompleted]")
+            row.click()
+            details = row.find_element(By.XPATH, "following-sibling::tr[1]")
+            wait_for(browser, lambda d: details.is_displayed())
+            return text_of(browser, "#history-table") + "\n" + details.text
+        history = await in_browser(history_page)
+        for kind in ("WorkflowExecutionStarted", "WorkflowTaskScheduled", "ActivityTaskScheduled",
+                     "ActivityTaskStarted", "ActivityTaskCompleted"):
+            assert kind in history
+        assert '"HELLO"' in history  # the activity's result, decoded from json/plain
+        assert '"hello"' in text_of(browser, "#workflow-input")
+
+        # A signal from the form reaches the workflow: its result names who was signalled.
+        def signal() -> None:
+            form = browser.find_element(By.ID, "signal-form")
+            form.find_element(By.NAME, "signal_name").send_keys("name")
+            form.find_element(By.NAME, "signal_input").send_keys('"Ada"')
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_for(browser, lambda d: "Signal: done." in text_of(d, "#flash"))
+        await in_browser(signal)
+        assert await handle.result() == "HELLO, Ada"
+
+        def closed_page() -> str:
+            reload_until(browser, "#summary", lambda t: "Completed" in t)
+            return text_of(browser, "#workflow-result") + "\n" + text_of(browser, "#history-table")
+        closed = await in_browser(closed_page)
+        assert '"HELLO, Ada"' in closed and "WorkflowExecutionSignaled" in closed
+        await client.get_workflow_handle("other-wf").terminate("test over")
+
+
+async def test_a_schedule_created_from_the_form_fires(ui_server: ServerProcess, client: Client,
+                                                      browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    queue = f"ui-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=queue, workflows=[UiTick]):
+        def create() -> None:
+            browser.get(ui_server.ui_url + "#/schedules")
+            wait_for(browser, lambda d: d.find_elements(By.ID, "new-schedule"))
+            browser.find_element(By.ID, "new-schedule").click()
+            wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-form"))
+            for name, value in (("schedule_id", "every-second"), ("workflow_type", "UiTick"),
+                                ("task_queue", queue), ("input", '"from the form"')):
+                browser.find_element(By.ID, f"sf-{name}").send_keys(value)
+            every = browser.find_element(By.ID, "sf-every")
+            every.clear()
+            every.send_keys("1")
+            browser.find_element(By.ID, "sf-kind-interval").click()
+            browser.find_element(By.ID, "sf-create").click()
+            wait_for(browser, lambda d: "every 1s" in text_of(d, "#schedule-summary"))
+        await in_browser(create)
+
+        # A run appears (seen by the client), and the schedule page lists it as a recent run.
+        while True:
+            runs = [w async for w in client.list_workflows(
+                "TemporalScheduledById = 'every-second'")]
+            if runs:
+                break
+            await asyncio.sleep(0.1)
+        assert runs[0].workflow_type == "UiTick" and runs[0].id.startswith("every-second-")
+        assert await client.get_workflow_handle(runs[0].id).result() == "tick from the form"
+
+        recent = await in_browser(reload_until, browser, "#recent-runs",
+                                  lambda t: "every-second-" in t)
+        assert "every-second-" in recent
+        await client.get_schedule_handle("every-second").delete()
+
+
+async def test_cron_and_calendar_forms_make_their_specs(ui_server: ServerProcess,
+                                                        client: Client, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    def create(schedule_id: str, fill: Any) -> None:
+        browser.get(ui_server.ui_url + "#/schedules/new")
+        wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-form"))
+        for name, value in (("schedule_id", schedule_id), ("workflow_type", "UiTick"),
+                            ("task_queue", "nowhere")):
+            browser.find_element(By.ID, f"sf-{name}").send_keys(value)
+        fill()
+        browser.find_element(By.ID, "sf-create").click()
+        wait_for(browser, lambda d: schedule_id in text_of(d, "h1"))
+
+    def cron() -> None:
+        browser.find_element(By.ID, "sf-kind-cron").click()
+        browser.find_element(By.ID, "sf-cron").send_keys("30 9 * * 1-5")
+
+    def calendar() -> None:
+        browser.find_element(By.ID, "sf-kind-calendar").click()
+        browser.find_element(By.ID, "sf-weekday-1").click()
+        browser.find_element(By.ID, "sf-weekday-3").click()
+        browser.find_element(By.ID, "sf-days_of_month").send_keys("1,15")
+
+    await in_browser(create, "by-cron", cron)
+    await in_browser(create, "by-calendar", calendar)
+    by_cron = await client.get_schedule_handle("by-cron").describe()
+    assert by_cron.schedule.spec.cron_expressions == ["30 9 * * 1-5"]
+    cal = (await client.get_schedule_handle("by-calendar").describe()).schedule.spec.calendars[0]
+    assert [r.start for r in cal.day_of_week] == [1, 3]
+    assert [r.start for r in cal.day_of_month] == [1, 15]
+    assert [r.start for r in cal.hour] == [9]
+
+    # A bad value is refused in the form, naming the field.
+    def bad() -> str:
+        browser.get(ui_server.ui_url + "#/schedules/new")
+        wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-form"))
+        browser.find_element(By.ID, "sf-schedule_id").send_keys("bad")
+        browser.find_element(By.ID, "sf-kind-calendar").click()
+        browser.find_element(By.ID, "sf-days_of_month").send_keys("40")
+        browser.find_element(By.ID, "sf-create").click()
+        wait_for(browser, lambda d: text_of(d, ".error"))
+        return text_of(browser, ".error")
+    assert "Days of month: '40'" in await in_browser(bad)
+
+
+async def test_the_namespace_switcher(ui_server: ServerProcess, client: Client,
+                                      browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    await client.register_namespace("team-a")
+    other = await Client.connect(ui_server.address, namespace="team-a")
+    try:
+        await other.start_workflow("Elsewhere", id="in-team-a", task_queue="q")
+    finally:
+        await other.close()
+
+    def switch() -> tuple[str, str]:
+        browser.get(ui_server.ui_url + "#/workflows")
+        wait_for(browser, lambda d: "No workflows" in d.find_element(By.ID, "main").text)
+        before = text_of(browser, "#workflow-table")
+        wait_for(browser, lambda d: "team-a" in text_of(d, "#namespace"))
+        Select(browser.find_element(By.ID, "namespace")).select_by_value("team-a")
+        wait_for(browser, lambda d: "in-team-a" in text_of(d, "#workflow-table"))
+        return before, text_of(browser, "#workflow-table")
+    before, after = await in_browser(switch)
+    assert "in-team-a" not in before and "Elsewhere" in after
