@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Screenshots of the web UI's main pages for docs/ui.md: a real durable-server --ui, a worker
 running a small order workflow (an activity, a signal, a child), a schedule, and headless
-chromium (Selenium) saving docs/images/ui-workflows.png, ui-workflow-history.png and
-ui-schedule-form.png.
+chromium (Selenium) saving docs/images/ui-workflows.png, ui-workflow.png (summary, input and
+result, actions), ui-workflow-history.png and ui-schedule-form.png.
 
     .venv/bin/python scripts/ui-screenshots.py
 """
@@ -88,6 +88,7 @@ def shoot(url: str) -> None:
         browser.save_screenshot(str(IMAGES / "ui-workflows.png"))
         browser.get(url + "#/workflows/order-1")
         wait_for(browser, lambda d: "ActivityTaskCompleted" in text_of(d, "#history-table"))
+        browser.save_screenshot(str(IMAGES / "ui-workflow.png"))
         row = browser.find_element(By.CSS_SELECTOR, "tr.event[data-kind=ActivityTaskCompleted]")
         row.click()
         browser.execute_script("document.getElementById('history-table').scrollIntoView()")

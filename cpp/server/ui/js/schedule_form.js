@@ -51,7 +51,7 @@ function scheduleSpec(v, weekdays) {
 function renderScheduleForm(main) {
   const message = h('div', {});
   const text = (name, label, attrs) => h('label', {}, label, h('input', Object.assign({name, id: `sf-${name}`}, attrs || {})));
-  const kind = (value, label) => h('label', {}, h('input', {type: 'radio', name: 'kind', value, id: `sf-kind-${value}`,
+  const kind = (value, label) => h('label', {class: 'choice'}, h('input', {type: 'radio', name: 'kind', value, id: `sf-kind-${value}`,
                                                             checked: value === 'interval'}), label);
   const form = h('form', {id: 'schedule-form', onsubmit: async e => {
     e.preventDefault();
@@ -74,15 +74,15 @@ function renderScheduleForm(main) {
       text('task_queue', 'Task queue'), text('workflow_id', 'Workflow id (base; default the schedule id)'),
       text('input', 'Input (JSON)', {placeholder: '["arg"]'}))),
   h('fieldset', {}, h('legend', {}, 'Frequency'),
-    h('div', {}, kind('interval', 'Interval'), text('every', 'Every (seconds)', {value: '60', size: 6}),
+    h('div', {class: 'inline'}, kind('interval', 'Interval'), text('every', 'Every (seconds)', {value: '60', size: 6}),
       text('offset', 'Offset (seconds)', {value: '0', size: 6})),
-    h('div', {}, kind('cron', 'Cron string'), text('cron', 'm h dom mon dow', {placeholder: '0 9 * * 1-5'})),
-    h('div', {}, kind('calendar', 'Calendar'),
+    h('div', {class: 'inline'}, kind('cron', 'Cron string'), text('cron', 'm h dom mon dow', {placeholder: '0 9 * * 1-5'})),
+    h('div', {class: 'inline'}, kind('calendar', 'Calendar'),
       h('span', {}, 'Days of the week: ', WEEKDAYS.map((d, i) => h('label', {class: 'weekday'},
         h('input', {type: 'checkbox', name: 'weekday', value: i, id: `sf-weekday-${i}`}), d))),
       text('days_of_month', 'Days of the month', {placeholder: '1,15 or 1-7'}),
       text('at', 'At (HH:MM)', {value: '09:00', size: 5})),
-    text('time_zone', 'Time zone (IANA; empty = UTC)', {placeholder: 'Europe/Madrid'})),
+    h('div', {class: 'inline'}, text('time_zone', 'Time zone (IANA; empty = UTC)', {placeholder: 'Europe/Madrid'}))),
   h('button', {type: 'submit', id: 'sf-create'}, 'Create schedule'));
   main.replaceChildren(h('h1', {}, 'Create a schedule'), h('a', {href: '#/schedules'}, '← all schedules'),
                        form, message);

@@ -28,7 +28,7 @@ async function renderSchedule(main, scheduleId, flash) {
   };
   const row = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
   main.replaceChildren(title, h('a', {href: '#/schedules'}, '← all schedules'),
-    flash ? h('p', {class: 'notice', id: 'flash'}, flash) : null,
+    ...(flash ? [h('p', {class: 'notice', id: 'flash'}, flash)] : []),
     h('h2', {}, 'Summary'),
     h('dl', {class: 'summary', id: 'schedule-summary'},
       row('Spec', specText(sched.spec)), row('Time zone', (sched.spec && sched.spec.timeZoneName) || 'UTC'),

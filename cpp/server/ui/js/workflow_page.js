@@ -27,7 +27,7 @@ function summary(info) {
     row('End', fmtTime(info.closeTimeUs)), row('History events', info.historyLength || 0),
     info.parent ? row('Parent', h('a', {href: workflowHref(info.parent)}, info.parent.workflowId)) : [],
     info.memo ? row('Memo', Payloads.pre(info.memo)) : [],
-    info.searchAttributes ? row('Search attributes', h('pre', {}, JSON.stringify(info.searchAttributes.indexedFields || {}, null, 2))) : []);
+    info.searchAttributes && Object.keys(info.searchAttributes.indexedFields || {}).length ? row('Search attributes', h('pre', {}, JSON.stringify(info.searchAttributes.indexedFields || {}, null, 2))) : []);
 }
 
 async function renderWorkflow(main, workflowId, runId, flash) {
@@ -48,7 +48,7 @@ async function renderWorkflow(main, workflowId, runId, flash) {
   const reload = text => renderWorkflow(main, workflowId, info.execution.runId, text);
   main.replaceChildren(
     h('h1', {}, `Workflow ${workflowId}`), h('a', {href: '#/workflows'}, '← all workflows'),
-    flash ? h('p', {class: 'notice', id: 'flash'}, flash) : null,
+    ...(flash ? [h('p', {class: 'notice', id: 'flash'}, flash)] : []),
     h('h2', {}, 'Summary'), summary(info),
     h('h2', {}, 'Input and result'), inputAndResult(events),
     h('h2', {}, 'Pending activities'), pendingActivitiesTable(described.pendingActivities || []),
