@@ -1,7 +1,9 @@
 """The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
 real worker: the list shows a started workflow, its page shows its history (events expand to
-their details), a signal sent from the form reaches the workflow (its result says so), a
-schedule created from the form fires, and the namespace switcher shows another namespace.
+their details), a signal sent from the form reaches the workflow (its result says so),
+pending activities show their attempt, heartbeat and last failure, the terminate form
+terminates, a schedule created from the form fires, the cron and calendar forms make their
+specs, and the namespace switcher shows another namespace.
 
 The UI is the server's (durable-server --ui); embedded users open it with
 ``durable server start-dev --db-filename DIR`` on their directory (docs/ui.md).
@@ -20,7 +22,9 @@ import pytest
 
 from durable import activity, workflow
 from durable._server_process import ServerProcess
-from durable.client import Client
+from durable.client import Client, WorkflowExecutionStatus
+from durable.common import RetryPolicy
+from durable.exceptions import ApplicationError
 from durable.worker import Worker
 from ui_browser import open_browser, reload_until, text_of, wait_for
 
@@ -45,6 +49,28 @@ class UiGreeter:
     @workflow.signal
     def name(self, who: str) -> None:
         self.names.append(who)
+
+
+RELEASE = asyncio.Event()  # lets ui_stuck end when its test is done
+
+
+@activity.defn
+async def ui_stuck(step: str) -> str:
+    if activity.info().attempt == 1:
+        raise ApplicationError("the first attempt always fails", type="Flaky")
+    activity.heartbeat({"step": step})
+    await RELEASE.wait()
+    return step
+
+
+@workflow.defn(name="UiStuck")
+class UiStuck:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(
+            ui_stuck, "halfway", start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(seconds=2),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10)))
 
 
 @workflow.defn(name="UiTick")
@@ -142,6 +168,37 @@ async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
         closed = await in_browser(closed_page)
         assert '"HELLO, Ada"' in closed and "WorkflowExecutionSignaled" in closed
         await client.get_workflow_handle("other-wf").terminate("test over")
+
+
+async def test_pending_activities_and_the_terminate_form(ui_server: ServerProcess,
+                                                          client: Client, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    queue = f"ui-{uuid.uuid4().hex[:6]}"
+    RELEASE.clear()
+    async with Worker(client, task_queue=queue, workflows=[UiStuck], activities=[ui_stuck]):
+        try:
+            handle = await client.start_workflow(UiStuck.run, id="stuck", task_queue=queue)
+
+            def pending() -> str:
+                browser.get(ui_server.ui_url + "#/workflows/stuck")
+                return reload_until(browser, "#pending-activities",
+                                    lambda t: "halfway" in t and "started" in t)
+            shown = await in_browser(pending)
+            assert "ui_stuck" in shown and "2" in shown  # the second attempt
+            assert "the first attempt always fails" in shown  # its last failure
+
+            def terminate() -> None:
+                form = browser.find_element(By.ID, "terminate-form")
+                form.find_element(By.NAME, "reason").send_keys("stuck for good")
+                form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+                wait_for(browser, lambda d: "Terminate: done." in text_of(d, "#flash"))
+            await in_browser(terminate)
+            desc = await handle.describe()
+            assert desc.status == WorkflowExecutionStatus.TERMINATED
+            assert "stuck for good" in await in_browser(text_of, browser, "#workflow-result")
+        finally:
+            RELEASE.set()
 
 
 async def test_a_schedule_created_from_the_form_fires(ui_server: ServerProcess, client: Client,
