@@ -1,6 +1,7 @@
 """The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
 real worker: the list shows a started workflow, its page shows its history (events expand to
-their details), a signal sent from the form reaches the workflow (its result says so),
+their details), the query form shows the answer, a signal sent from the form reaches the
+workflow (its result says so),
 pending activities show their attempt, heartbeat and last failure, the terminate form
 terminates, a schedule created from the form fires, the cron and calendar forms make their
 specs, and the namespace switcher shows another namespace.
@@ -49,6 +50,10 @@ class UiGreeter:
     @workflow.signal
     def name(self, who: str) -> None:
         self.names.append(who)
+
+    @workflow.query
+    def signalled(self, prefix: str) -> str:
+        return f"{prefix} {len(self.names)}"
 
 
 RELEASE = asyncio.Event()  # lets ui_stuck end when its test is done
@@ -151,6 +156,16 @@ async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
             assert kind in history
         assert '"HELLO"' in history  # the activity's result, decoded from json/plain
         assert '"hello"' in text_of(browser, "#workflow-input")
+
+        # The query form shows the workflow's answer.
+        def query() -> str:
+            form = browser.find_element(By.ID, "query-form")
+            form.find_element(By.NAME, "query_type").send_keys("signalled")
+            form.find_element(By.NAME, "query_args").send_keys('"names so far:"')
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_for(browser, lambda d: "names so far" in text_of(d, "#actions .message"))
+            return text_of(browser, "#actions .message")
+        assert '["names so far: 0"]' in await in_browser(query)
 
         # A signal from the form reaches the workflow: its result names who was signalled.
         def signal() -> None:
