@@ -1,6 +1,6 @@
 """The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
 real worker: the list shows a started workflow, its page shows its history (events expand to
-their details), the query form shows the answer, a signal sent from the form reaches the
+their details), the query and update forms show answers, the reset form opens a new run, a signal sent from the form reaches the
 workflow (its result says so),
 pending activities show their attempt, heartbeat and last failure, the terminate form
 terminates, a schedule created from the form fires, the cron and calendar forms make their
@@ -54,6 +54,10 @@ class UiGreeter:
     @workflow.query
     def signalled(self, prefix: str) -> str:
         return f"{prefix} {len(self.names)}"
+
+    @workflow.update
+    def echo(self, text: str) -> str:
+        return f"{text}, {len(self.names)} names"
 
 
 RELEASE = asyncio.Event()  # lets ui_stuck end when its test is done
@@ -167,6 +171,16 @@ async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
             return text_of(browser, "#actions .message")
         assert '["names so far: 0"]' in await in_browser(query)
 
+        # So does the update form.
+        def update() -> str:
+            form = browser.find_element(By.ID, "update-form")
+            form.find_element(By.NAME, "update_name").send_keys("echo")
+            form.find_element(By.NAME, "update_args").send_keys('"updated"')
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_for(browser, lambda d: "updated" in text_of(d, "#update-form + .message"))
+            return text_of(browser, "#update-form + .message")
+        assert '["updated, 0 names"]' in await in_browser(update)
+
         # A signal from the form reaches the workflow: its result names who was signalled.
         def signal() -> None:
             form = browser.find_element(By.ID, "signal-form")
@@ -182,6 +196,22 @@ async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
             return text_of(browser, "#workflow-result") + "\n" + text_of(browser, "#history-table")
         closed = await in_browser(closed_page)
         assert '"HELLO, Ada"' in closed and "WorkflowExecutionSignaled" in closed
+
+        # The reset form starts a new run from a workflow task and opens it.
+        first_run = (await handle.describe()).run_id
+
+        def reset() -> str:
+            task = browser.find_element(By.CSS_SELECTOR, "tr.event[data-kind=WorkflowTaskCompleted]")
+            form = browser.find_element(By.ID, "reset-form")
+            form.find_element(By.NAME, "event_id").send_keys(task.get_attribute("data-event-id"))
+            form.find_element(By.NAME, "reason").send_keys("try again")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait_for(browser, lambda d: first_run not in d.current_url and
+                     "/greet-ada/" in d.current_url)
+            return browser.current_url.rsplit("/", 1)[1]
+        new_run = await in_browser(reset)
+        assert new_run != first_run
+        assert (await client.get_workflow_handle("greet-ada").describe()).run_id == new_run
         await client.get_workflow_handle("other-wf").terminate("test over")
 
 

@@ -1,5 +1,6 @@
-// Query / signal / cancel / terminate forms of one workflow. Each posts its RPC and says how it
-// went: a query shows its answer under the form; the others re-render the page (`done`).
+// Query / update / signal / cancel / terminate / reset forms of one workflow. Each posts its RPC
+// and says how it went: a query's or update's answer is shown under its form; a reset opens
+// the new run; the others re-render the page (`done`).
 'use strict';
 
 function actionForm(id, title, fields, submit, done) {
@@ -32,6 +33,18 @@ function workflowActions(execution, done) {
           queryArgs: args(v.query_args, 'the query argument')});
         return JSON.stringify(Payloads.decodeTree(r.queryResult || null));
       }, done),
+    actionForm('update-form', 'Update', [input('update_name', 'name'),
+                                         input('update_args', 'JSON, e.g. "x"', 30)],
+      async v => {
+        const updateId = `web-ui-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+        const r = await Api.call('UpdateWorkflowExecution', {
+          workflowExecution: target, waitStage: 'UPDATE_WAIT_STAGE_COMPLETED', timeoutUs: 30e6,
+          request: {updateId, name: v.update_name, identity: 'durable-web-ui',
+                    input: args(v.update_args, 'the update argument')}});
+        const outcome = r.outcome || {};
+        if (outcome.failure) throw new Error(`the update failed: ${outcome.failure.message}`);
+        return JSON.stringify(Payloads.decodeTree(outcome.success || null));
+      }, done),
     actionForm('signal-form', 'Signal', [input('signal_name', 'name'),
                                          input('signal_input', 'JSON, e.g. "hello"', 30)],
       v => Api.call('SignalWorkflowExecution', {
@@ -44,5 +57,14 @@ function workflowActions(execution, done) {
         workflowExecution: target, reason: v.reason, identity: 'durable-web-ui'}).then(() => undefined), done),
     actionForm('terminate-form', 'Terminate', [input('reason', 'reason')],
       v => Api.call('TerminateWorkflowExecution', {
-        workflowExecution: target, reason: v.reason, identity: 'durable-web-ui'}).then(() => undefined), done));
+        workflowExecution: target, reason: v.reason, identity: 'durable-web-ui'}).then(() => undefined), done),
+    actionForm('reset-form', 'Reset', [input('event_id', 'a WorkflowTaskCompleted event id', 8),
+                                       input('reason', 'reason')],
+      async v => {
+        const r = await Api.call('ResetWorkflowExecution', {
+          workflowExecution: target, reason: v.reason, identity: 'durable-web-ui',
+          workflowTaskFinishEventId: v.event_id});
+        location.hash = workflowHref({workflowId: execution.workflowId, runId: r.runId});
+        return `reset: new run ${r.runId}`;
+      }, done));
 }
