@@ -91,7 +91,7 @@ def shoot(url: str) -> None:
         browser.save_screenshot(str(IMAGES / "ui-workflow.png"))
         row = browser.find_element(By.CSS_SELECTOR, "tr.event[data-kind=ActivityTaskCompleted]")
         row.click()
-        browser.execute_script("document.getElementById('history-table').scrollIntoView()")
+        browser.execute_script("document.getElementById('timeline').previousElementSibling.scrollIntoView()")
         browser.save_screenshot(str(IMAGES / "ui-workflow-history.png"))
         browser.get(url + "#/schedules/new")
         wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-form"))

@@ -1,6 +1,6 @@
 """The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
 real worker: the list shows a started workflow, its page shows its history (events expand to
-their details), the query and update forms show answers, a signal sent from the form reaches
+their details) and timeline, the query and update forms show answers, a signal sent from the form reaches
 the workflow (its result says so), the reset form opens a new run, pending activities show
 their attempt, heartbeat and last failure, the terminate form terminates, a schedule created
 from the form fires, the cron and calendar forms make their specs, and the namespace switcher
@@ -153,8 +153,10 @@ async def test_list_history_and_signal(ui_server: ServerProcess, client: Client,
             row.click()
             details = row.find_element(By.XPATH, "following-sibling::tr[1]")
             wait_for(browser, lambda d: details.is_displayed())
-            return text_of(browser, "#history-table") + "\n" + details.text
+            return (text_of(browser, "#history-table") + "\n" + details.text + "\n" +
+                    text_of(browser, "#timeline"))
         history = await in_browser(history_page)
+        assert "Activity\tui_shout\tCompleted" in history  # the compact timeline's row
         for kind in ("WorkflowExecutionStarted", "WorkflowTaskScheduled", "ActivityTaskScheduled",
                      "ActivityTaskStarted", "ActivityTaskCompleted"):
             assert kind in history

@@ -23,10 +23,11 @@ function fmtTime(us) {
   return n ? new Date(n / 1000).toLocaleString() : '';
 }
 
-// Microseconds -> "1.5s" / "2m" / "3h".
+// Microseconds -> "4.9ms" / "1.5s" / "2m" / "3h".
 function fmtDuration(us) {
   const s = Number(us || 0) / 1e6;
-  if (s < 60) return `${s}s`;
+  if (s > 0 && s < 1) return `${+(s * 1000).toFixed(1)}ms`;
+  if (s < 60) return `${+s.toFixed(3)}s`;
   if (s < 3600) return `${+(s / 60).toFixed(2)}m`;
   return `${+(s / 3600).toFixed(2)}h`;
 }

@@ -1,5 +1,5 @@
-// One workflow run: summary, input and result, history, pending activities, children, and the
-// signal / cancel / terminate forms.
+// One workflow run: summary, input and result, pending activities, children, the action forms,
+// the compact timeline and the history table.
 'use strict';
 
 // The run's input (its first event) and its outcome (its close event, if closed).
@@ -54,6 +54,7 @@ async function renderWorkflow(main, workflowId, runId, flash) {
     h('h2', {}, 'Pending activities'), pendingActivitiesTable(described.pendingActivities || []),
     h('h2', {}, 'Children'), childrenTable(events, described.pendingChildren || []),
     h('h2', {}, 'Actions'), workflowActions(info.execution, reload),
+    h('h2', {}, 'Timeline'), timelineTable(events),
     h('h2', {}, 'History'), h('p', {class: 'muted'}, 'Click an event to see its details.'),
     historyTable(events));
 }
