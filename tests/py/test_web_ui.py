@@ -3,8 +3,9 @@ real worker: the list shows a started workflow, its page shows its history (even
 their details) and timeline, the query and update forms show answers, a signal sent from the form reaches
 the workflow (its result says so), the reset form opens a new run, pending activities show
 their attempt, heartbeat and last failure, the terminate form terminates, a schedule created
-from the form fires, the cron and calendar forms make their specs, and the namespace switcher
-shows another namespace.
+from the form fires, the cron and calendar forms make their specs, the edit form saves a new
+spec, pause / unpause / trigger / delete work, and the namespace switcher shows another
+namespace.
 
 The UI is the server's (durable-server --ui); embedded users open it with
 ``durable server start-dev --db-filename DIR`` on their directory (docs/ui.md).
@@ -286,7 +287,7 @@ async def test_a_schedule_created_from_the_form_fires(ui_server: ServerProcess, 
         await client.get_schedule_handle("every-second").delete()
 
 
-async def test_cron_and_calendar_forms_make_their_specs(ui_server: ServerProcess,
+async def test_cron_calendar_edit_pause_trigger_delete(ui_server: ServerProcess,
                                                         client: Client, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -318,6 +319,45 @@ async def test_cron_and_calendar_forms_make_their_specs(ui_server: ServerProcess
     assert [r.start for r in cal.day_of_week] == [1, 3]
     assert [r.start for r in cal.day_of_month] == [1, 15]
     assert [r.start for r in cal.hour] == [9]
+
+    # The edit form is filled from the schedule and saves a new spec.
+    def edit() -> tuple[bool, str, str]:
+        browser.get(ui_server.ui_url + "#/schedules/by-calendar")
+        wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-edit"))
+        browser.find_element(By.ID, "schedule-edit").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-form"))
+        filled = (browser.find_element(By.ID, "sf-weekday-3").is_selected(),
+                  browser.find_element(By.ID, "sf-days_of_month").get_attribute("value"),
+                  browser.find_element(By.ID, "sf-at").get_attribute("value"))
+        browser.find_element(By.ID, "sf-kind-interval").click()
+        every = browser.find_element(By.ID, "sf-every")
+        every.clear()
+        every.send_keys("3600")
+        browser.find_element(By.ID, "sf-create").click()
+        wait_for(browser, lambda d: "every 1h" in text_of(d, "#schedule-summary"))
+        return filled
+    assert await in_browser(edit) == (True, "1,15", "09:00")
+    edited = (await client.get_schedule_handle("by-calendar").describe()).schedule.spec
+    assert [i.every for i in edited.intervals] == [timedelta(hours=1)] and not edited.calendars
+
+    # Pause, trigger and delete buttons.
+    def click(button_id: str, flash: str) -> None:
+        browser.find_element(By.ID, button_id).click()
+        wait_for(browser, lambda d: flash in text_of(d, "#flash"))
+    await in_browser(click, "schedule-pause", "Pause: done.")
+    assert (await client.get_schedule_handle("by-calendar").describe()).schedule.state.paused
+    await in_browser(click, "schedule-unpause", "Unpause: done.")
+    assert not (await client.get_schedule_handle("by-calendar").describe()).schedule.state.paused
+    await in_browser(click, "schedule-trigger", "Trigger: done.")
+    while not [w async for w in client.list_workflows("TemporalScheduledById = 'by-calendar'")]:
+        await asyncio.sleep(0.1)
+
+    def delete() -> None:
+        browser.find_element(By.ID, "schedule-delete").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "schedule-table"))
+        wait_for(browser, lambda d: "by-cron" in text_of(d, "#schedule-table"))
+    await in_browser(delete)
+    assert [s.id async for s in client.list_schedules()] == ["by-cron"]
 
     # A bad value is refused in the form, naming the field.
     def bad() -> str:

@@ -1,5 +1,5 @@
 // The router (#/workflows, #/workflows/ID[/RUN], #/schedules, #/schedules/new,
-// #/schedules/ID) and the header's namespace switcher and API key.
+// #/schedules/ID, #/schedules/ID/edit) and the header's namespace switcher and API key.
 'use strict';
 
 function route() {
@@ -11,6 +11,7 @@ function route() {
     document.getElementById(id).classList.toggle('active', id === `nav-${parts[0]}`);
   }
   if (parts[0] === 'schedules' && parts[1] === 'new') return renderScheduleForm(main);
+  if (parts[0] === 'schedules' && parts[2] === 'edit') return renderScheduleForm(main, parts[1]);
   if (parts[0] === 'schedules' && parts[1]) return renderSchedule(main, parts[1]);
   if (parts[0] === 'schedules') return renderScheduleList(main);
   if (parts[0] === 'workflows' && parts[1]) return renderWorkflow(main, parts[1], parts[2]);

@@ -1,5 +1,6 @@
-// The create-schedule form: the workflow to start and one of three frequency kinds —
+// The create / edit schedule form: the workflow to start and one of three frequency kinds —
 // an interval (+ offset), a cron string, or calendar days of the week / of the month at a time.
+// Editing fills it from DescribeSchedule and saves with UpdateSchedule (policy and state kept).
 'use strict';
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -48,7 +49,53 @@ function scheduleSpec(v, weekdays) {
   return spec;
 }
 
-function renderScheduleForm(main) {
+// Fills the form from a schedule (its first interval, cron string or calendar).
+function fillScheduleForm(form, scheduleId, sched) {
+  const set = (name, value) => { form.querySelector(`[name=${name}]`).value = value === undefined ? '' : value; };
+  const start = (sched.action && sched.action.startWorkflow) || {};
+  set('schedule_id', scheduleId);
+  form.querySelector('[name=schedule_id]').readOnly = true;
+  set('workflow_type', start.workflowType); set('task_queue', start.taskQueue);
+  set('workflow_id', start.workflowId);
+  if (start.input && start.input.payloads && start.input.payloads.length) {
+    set('input', JSON.stringify(Payloads.decode(start.input.payloads[0])));
+  }
+  const spec = sched.spec || {};
+  set('time_zone', spec.timeZoneName);
+  let kind = 'interval';
+  if ((spec.intervals || []).length) {
+    set('every', Number(spec.intervals[0].everyUs || 0) / 1e6);
+    set('offset', Number(spec.intervals[0].offsetUs || 0) / 1e6);
+  } else if ((spec.cronExpressions || []).length) {
+    kind = 'cron';
+    set('cron', spec.cronExpressions[0]);
+  } else if ((spec.calendars || []).length) {
+    kind = 'calendar';
+    const c = spec.calendars[0];
+    for (const r of c.dayOfWeek || []) {
+      const first = r.start || 0;
+      for (let d = first; d <= Math.max(r.end || 0, first); d += r.step || 1) {
+        form.querySelector(`#sf-weekday-${d}`).checked = true;
+      }
+    }
+    set('days_of_month', (c.dayOfMonth || []).map(r => r.end && r.end !== r.start ? `${r.start}-${r.end}` : `${r.start}`).join(','));
+    const two = n => String(n || 0).padStart(2, '0');
+    set('at', `${two(((c.hour || [])[0] || {}).start)}:${two(((c.minute || [])[0] || {}).start)}`);
+  }
+  form.querySelector(`#sf-kind-${kind}`).checked = true;
+}
+
+// `scheduleId` given: edit that schedule; else create one.
+async function renderScheduleForm(main, scheduleId) {
+  let existing = null;
+  if (scheduleId) {
+    try {
+      existing = (await Api.call('DescribeSchedule', {scheduleId})).schedule || {};
+    } catch (e) {
+      main.replaceChildren(h('h1', {}, `Edit schedule ${scheduleId}`), h('p', {class: 'error'}, e.message));
+      return;
+    }
+  }
   const message = h('div', {});
   const text = (name, label, attrs) => h('label', {}, label, h('input', Object.assign({name, id: `sf-${name}`}, attrs || {})));
   const kind = (value, label) => h('label', {class: 'choice'}, h('input', {type: 'radio', name: 'kind', value, id: `sf-kind-${value}`,
@@ -62,8 +109,13 @@ function renderScheduleForm(main) {
       const startWorkflow = {workflowId: v.workflow_id || v.schedule_id, workflowType: v.workflow_type,
                              taskQueue: v.task_queue};
       if (v.input.trim()) startWorkflow.input = {payloads: [Payloads.encode(v.input, 'Input')]};
-      await Api.call('CreateSchedule', {scheduleId: v.schedule_id, identity: 'durable-web-ui',
-        schedule: {spec: scheduleSpec(v, weekdays), action: {startWorkflow}}});
+      const schedule = {spec: scheduleSpec(v, weekdays), action: {startWorkflow}};
+      if (existing) {
+        Object.assign(schedule, {policy: existing.policy, state: existing.state});
+        await Api.call('UpdateSchedule', {scheduleId: v.schedule_id, schedule});
+      } else {
+        await Api.call('CreateSchedule', {scheduleId: v.schedule_id, identity: 'durable-web-ui', schedule});
+      }
       location.hash = `#/schedules/${encodeURIComponent(v.schedule_id)}`;
     } catch (err) {
       notice(message, err.message, true);
@@ -83,7 +135,8 @@ function renderScheduleForm(main) {
       text('days_of_month', 'Days of the month', {placeholder: '1,15 or 1-7'}),
       text('at', 'At (HH:MM)', {value: '09:00', size: 5})),
     h('div', {class: 'inline'}, text('time_zone', 'Time zone (IANA; empty = UTC)', {placeholder: 'Europe/Madrid'}))),
-  h('button', {type: 'submit', id: 'sf-create'}, 'Create schedule'));
-  main.replaceChildren(h('h1', {}, 'Create a schedule'), h('a', {href: '#/schedules'}, '← all schedules'),
-                       form, message);
+  h('button', {type: 'submit', id: 'sf-create'}, existing ? 'Save schedule' : 'Create schedule'));
+  if (existing) fillScheduleForm(form, scheduleId, existing);
+  main.replaceChildren(h('h1', {}, existing ? `Edit schedule ${scheduleId}` : 'Create a schedule'),
+                       h('a', {href: '#/schedules'}, '← all schedules'), form, message);
 }

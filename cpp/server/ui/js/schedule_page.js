@@ -40,7 +40,8 @@ async function renderSchedule(main, scheduleId, flash) {
       h('button', {id: 'schedule-trigger', onclick: patch('Trigger', {triggerImmediately: true})}, 'Trigger now'),
       paused ? h('button', {id: 'schedule-unpause', onclick: patch('Unpause', {unpause: true, note: 'unpaused from the web UI'})}, 'Unpause')
              : h('button', {id: 'schedule-pause', onclick: patch('Pause', {pause: true, note: 'paused from the web UI'})}, 'Pause'),
-      h('button', {id: 'schedule-delete', onclick: remove}, 'Delete')),
+      h('button', {id: 'schedule-delete', onclick: remove}, 'Delete'),
+      h('a', {href: `#/schedules/${encodeURIComponent(scheduleId)}/edit`, id: 'schedule-edit'}, 'Edit')),
     message,
     h('h2', {}, 'Recent runs'),
     h('table', {id: 'recent-runs'},
