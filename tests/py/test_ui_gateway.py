@@ -122,6 +122,9 @@ def test_the_ui_files_come_from_the_binary(ui_server: ServerProcess) -> None:
     for script in ("/js/app.js", "/js/workflow_list.js", "/style.css"):
         with urllib.request.urlopen(ui_server.ui_url + script.lstrip("/"), timeout=60) as resp:
             assert resp.status == 200 and resp.read()
+    head = urllib.request.Request(ui_server.ui_url + "js/app.js", method="HEAD")
+    with urllib.request.urlopen(head, timeout=60) as resp:
+        assert int(resp.headers["Content-Length"]) > 0 and resp.read() == b""
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(ui_server.ui_url + "no/such/file.js", timeout=60)
     assert missing.value.code == 404

@@ -43,12 +43,14 @@ const char* Reason(int status) {
   }
 }
 
-void Send(mg_connection* conn, int status, const char* type, const char* data, size_t size) {
+// `head`: headers only (a HEAD request).
+void Send(mg_connection* conn, int status, const char* type, const char* data, size_t size,
+          bool head = false) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
             status, Reason(status), type, size);
-  mg_write(conn, data, size);
+  if (!head) mg_write(conn, data, size);
 }
 
 void SendJson(mg_connection* conn, const JsonReply& reply) {
@@ -107,7 +109,7 @@ int UiServer::Handle(mg_connection* conn, void* self) {
     Send(conn, 405, "text/plain", "GET only\n", 9);
     return 1;
   }
-  ServeAsset(conn, path);
+  ServeAsset(conn, path, verb == "HEAD");
   return 1;
 }
 
@@ -128,14 +130,14 @@ void UiServer::ServeApi(mg_connection* conn, const std::string& method) const {
                                 HeaderOf(conn, "Durable-Namespace")));
 }
 
-void UiServer::ServeAsset(mg_connection* conn, const std::string& path) {
+void UiServer::ServeAsset(mg_connection* conn, const std::string& path, bool head) {
   const UiAsset* asset = FindUiAsset(path);
   if (!asset) {
     static const char kMissing[] = "not found\n";
-    Send(conn, 404, "text/plain", kMissing, sizeof kMissing - 1);
+    Send(conn, 404, "text/plain", kMissing, sizeof kMissing - 1, head);
     return;
   }
-  Send(conn, 200, ContentType(asset->path), asset->data, asset->size);
+  Send(conn, 200, ContentType(asset->path), asset->data, asset->size, head);
 }
 
 }  // namespace durable

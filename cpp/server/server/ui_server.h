@@ -29,7 +29,7 @@ class UiServer {
   UiServer() = default;
   static int Handle(mg_connection* conn, void* self);
   void ServeApi(mg_connection* conn, const std::string& method) const;
-  static void ServeAsset(mg_connection* conn, const std::string& path);
+  static void ServeAsset(mg_connection* conn, const std::string& path, bool head);
 
   const JsonGateway* gateway_ = nullptr;
   mg_context* ctx_ = nullptr;
