@@ -4,8 +4,8 @@ their details) and timeline, the query and update forms show answers, a signal s
 the workflow (its result says so), the reset form opens a new run, pending activities show
 their attempt, heartbeat and last failure, the terminate form terminates, a schedule created
 from the form fires, the cron and calendar forms make their specs, the edit form saves a new
-spec, pause / unpause / trigger / delete work, and the namespace switcher shows another
-namespace.
+spec, pause / unpause / trigger / delete work, the namespace switcher shows another
+namespace, and payloads show as JSON (json/plain) or as encoded bytes (any other encoding).
 
 The UI is the server's (durable-server --ui); embedded users open it with
 ``durable server start-dev --db-filename DIR`` on their directory (docs/ui.md).
@@ -394,3 +394,30 @@ async def test_the_namespace_switcher(ui_server: ServerProcess, client: Client,
         return before, text_of(browser, "#workflow-table")
     before, after = await in_browser(switch)
     assert "in-team-a" not in before and "Elsewhere" in after
+
+
+async def test_payloads_show_as_json_or_as_encoded_bytes(ui_server: ServerProcess,
+                                                         browser: Any) -> None:
+    import base64
+    import json
+    import urllib.request
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    payloads = [{"metadata": {"encoding": b64(b"json/plain")}, "data": b64(b'{"n":1}')},
+                {"metadata": {"encoding": b64(b"binary/plain")}, "data": b64(b"\x00\xffraw")}]
+    req = urllib.request.Request(
+        ui_server.ui_url + "api/v1/StartWorkflowExecution", method="POST",
+        data=json.dumps({"workflowId": "mixed", "workflowType": "Mixed", "taskQueue": "q",
+                         "input": {"payloads": payloads}}).encode())
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 200
+
+    def shown() -> str:
+        browser.get(ui_server.ui_url + "#/workflows/mixed")
+        return reload_until(browser, "#workflow-input", lambda t: "encoding" in t)
+    text = await in_browser(shown)
+    assert '"n": 1' in text  # json/plain, decoded
+    raw = b64(b"\x00\xffraw")
+    assert '"encoding": "binary/plain"' in text and f'"base64": "{raw}"' in text
