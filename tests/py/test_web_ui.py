@@ -1,11 +1,11 @@
 """The web UI in a real headless chromium (Selenium) against a real durable-server --ui and a
 real worker: the list shows a started workflow, its page shows its history (events expand to
-their details) and timeline, the query and update forms show answers, a signal sent from the form reaches
-the workflow (its result says so), the reset form opens a new run, pending activities show
-their attempt, heartbeat and last failure, the terminate form terminates, a schedule created
-from the form fires, the cron and calendar forms make their specs, the edit form saves a new
-spec, pause / unpause / trigger / delete work, the namespace switcher shows another
-namespace, and payloads show as JSON (json/plain) or as encoded bytes (any other encoding).
+their details) and timeline, the query and update forms show answers, a signal sent from the
+form reaches the workflow (its result says so), the reset form opens a new run, pending
+activities show their attempt, heartbeat and last failure, the terminate form terminates, a
+schedule created from the form fires, the cron and calendar forms make their specs, the edit
+form saves a new spec, pause / unpause / trigger / delete work, the namespace switcher shows
+another namespace, and payloads show as JSON (json/plain) or as encoded bytes (otherwise).
 
 The UI is the server's (durable-server --ui); embedded users open it with
 ``durable server start-dev --db-filename DIR`` on their directory (docs/ui.md).
