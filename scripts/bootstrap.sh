@@ -12,7 +12,7 @@ debs=(build-essential cmake ninja-build pkg-config
       libabsl-dev tzdata
       prometheus-cpp-dev  # durable-server --metrics (prometheus-cpp core + pull exposer)
       libcivetweb-dev     # durable-server --ui (web UI and JSON gateway)
-      chromium chromium-driver  # the web UI browser tests (tests/py/test_web_ui.py)
+      chromium chromium-driver fonts-dejavu-core  # the web UI browser tests and screenshots
       openssl   # openssl: the TLS tests make their certificates with it
       clang libclang-rt-14-dev llvm)  # the fuzz targets and sanitizer builds (docs/reliability.md)
 missing=()
