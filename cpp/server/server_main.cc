@@ -39,6 +39,8 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
                         50 MiB / 10 MiB, 1000, 2000 each; 0 = no limit; docs/limits.md)
   --metrics HOST:PORT   serve Prometheus metrics on http://HOST:PORT/metrics (default: off;
                         port 0 = any free; docs/metrics.md lists them)
+  --ui HOST:PORT        serve the web UI and its JSON API (POST /api/v1/{Method}) on
+                        http://HOST:PORT/ (default: off; port 0 = any free; docs/ui.md)
   --version             print the version and the protocol version and exit
   -h, --help            this text
 
@@ -111,6 +113,8 @@ int main(int argc, char** argv) {
       options.api_keys = value();
     } else if (name == "--metrics") {
       options.metrics = value();
+    } else if (name == "--ui") {
+      options.ui = value();
     } else if (name == "--relaxed-writes") {
       options.sync_writes = false;
     } else if (name == "--accept-data-loss") {
@@ -155,6 +159,9 @@ int main(int argc, char** argv) {
   if (!server->metrics_address().empty()) {
     std::fprintf(stderr, "durable-server metrics on http://%s/metrics\n",
                  server->metrics_address().c_str());
+  }
+  if (!server->ui_address().empty()) {
+    std::fprintf(stderr, "durable-server web UI on http://%s/\n", server->ui_address().c_str());
   }
   std::fprintf(stderr, "durable-server listening on %s (data %s, protocol %d)\n",
                server->address().c_str(), options.db.c_str(), durable::kProtocolVersion);

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 _LISTENING = re.compile(r"durable-server listening on (\S+)")
+_UI = re.compile(r"durable-server web UI on (http://\S+)")
 
 
 def server_binary() -> str:
@@ -60,6 +61,7 @@ class ServerProcess:
         self._args = list(args)
         self._proc: subprocess.Popen[str] | None = None
         self.address = ""
+        self.ui_url = ""  # the web UI's http://host:port/ when started with --ui
         self.log: list[str] = []  # what the server printed (stderr)
         self._pump: threading.Thread | None = None
 
@@ -78,6 +80,9 @@ class ServerProcess:
             assert self._proc is not None and self._proc.stderr is not None
             for line in self._proc.stderr:
                 self.log.append(line.rstrip("\n"))
+                ui = _UI.search(line)
+                if ui:
+                    self.ui_url = ui.group(1)  # printed before the listening line
                 m = _LISTENING.search(line)
                 if m:
                     self.address = m.group(1)
@@ -94,6 +99,7 @@ class ServerProcess:
                                    + " | ".join(self.log))
         if not self.address:
             self._proc.wait()
+            self._reap()  # close its log pipe: the process object is done
             raise RuntimeError("durable-server exited with code "
                                f"{self._proc.returncode}: " + " | ".join(self.log))
         return self.address

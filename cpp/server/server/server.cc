@@ -67,6 +67,10 @@ Result<std::unique_ptr<DurableServer>> DurableServer::Start(const ServerOptions&
     DURABLE_ASSIGN_OR_RETURN(s->metrics_,
                              MetricsEndpoint::Start(options.metrics, sink, s->namespaces_.get()));
   }
+  if (!options.ui.empty()) {
+    s->gateway_ = std::make_unique<JsonGateway>(s->namespaces_.get(), keys);
+    DURABLE_ASSIGN_OR_RETURN(s->ui_, UiServer::Start(options.ui, s->gateway_.get()));
+  }
   s->service_ = std::make_unique<WorkflowServiceImpl>(s->namespaces_.get(), std::move(keys));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -116,6 +120,8 @@ void DurableServer::Shutdown(int64_t grace_us) {
   stopped = true;
   drainer.join();
   server_->Wait();
+  ui_.reset();          // finishes the HTTP calls it is serving
+  gateway_.reset();
   service_.reset();     // its pools finish the calls they hold
   metrics_.reset();     // stops scraping the engines
   namespaces_.reset();  // engines close after every call has returned

@@ -10,7 +10,9 @@
 
 #include "durable/namespaces.h"
 #include "durable/status.h"
+#include "server/json_gateway.h"
 #include "server/metrics_endpoint.h"
+#include "server/ui_server.h"
 #include "server/workflow_service.h"
 
 namespace durable {
@@ -31,6 +33,9 @@ struct ServerOptions {
   // host:port of the Prometheus /metrics endpoint (port 0 picks a free one). Default: empty
   // (no endpoint, no metrics recorded).
   std::string metrics;
+  // host:port of the web UI and its JSON gateway (docs/ui.md; port 0 picks a free one).
+  // Default: empty (no UI).
+  std::string ui;
 };
 
 class DurableServer {
@@ -44,6 +49,8 @@ class DurableServer {
   const std::string& address() const { return address_; }
   // host:port of the /metrics endpoint ("" without ServerOptions::metrics).
   std::string metrics_address() const { return metrics_ ? metrics_->address() : ""; }
+  // host:port of the web UI ("" without ServerOptions::ui).
+  std::string ui_address() const { return ui_ ? ui_->address() : ""; }
 
   // Blocks until Shutdown has finished.
   void Wait();
@@ -57,6 +64,8 @@ class DurableServer {
   std::unique_ptr<Namespaces> namespaces_;
   std::unique_ptr<MetricsEndpoint> metrics_;  // reads namespaces_: destroyed before it
   std::unique_ptr<WorkflowServiceImpl> service_;
+  std::unique_ptr<JsonGateway> gateway_;  // calls namespaces_: destroyed before it
+  std::unique_ptr<UiServer> ui_;          // calls gateway_: destroyed before it
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };

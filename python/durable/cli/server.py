@@ -1,6 +1,7 @@
 """``durable server start-dev``: durable-server for development, like ``temporal server
 start-dev``: a temporary data directory unless ``--db-filename`` names one, the address
-printed, extra namespaces registered, stopped gracefully by Ctrl-C / SIGTERM."""
+printed, extra namespaces registered, the web UI on port+1000 unless ``--headless``, stopped
+gracefully by Ctrl-C / SIGTERM."""
 
 from __future__ import annotations
 
@@ -28,10 +29,8 @@ def add_parser(commands: Any) -> None:
     dev.add_argument("--namespace", "-n", action="append", default=[],
                      help="extra namespace to register (repeatable); 'default' always exists")
     dev.add_argument("--ui-port", type=int, default=None,
-                     help="web UI port (default port+1000; the web UI is not in this release: "
-                          "accepted for temporal-cli compatibility and ignored)")
-    dev.add_argument("--headless", action="store_true",
-                     help="no web UI (the only mode in this release)")
+                     help="web UI port (default port+1000; docs/ui.md)")
+    dev.add_argument("--headless", action="store_true", help="no web UI")
     dev.add_argument("--log-level", choices=_LOG_LEVELS, default="info",
                      help="server log verbosity (default info; 'never' silences it)")
     dev.add_argument("--sync-writes", action=argparse.BooleanOptionalAction, default=True,
@@ -50,6 +49,11 @@ def start_dev(args: argparse.Namespace) -> int:
     extra = [] if args.sync_writes else ["--relaxed-writes"]
     if args.accept_data_loss:
         extra.append("--accept-data-loss")
+    if not args.headless:
+        ui_port = args.port + 1000 if args.ui_port is None else args.ui_port
+        if not 0 <= ui_port < 65536:
+            raise ValueError(f"--ui-port must be 0-65535 (0 = any free), got {ui_port}")
+        extra += ["--ui", f"{args.ip}:{ui_port}"]
     proc = ServerProcess(args.db_filename, listen=f"{args.ip}:{args.port}", args=extra)
     address = proc.start()
     stop = threading.Event()
@@ -63,6 +67,8 @@ def start_dev(args: argparse.Namespace) -> int:
                   f"{'' if args.db_filename else ' (temporary)'}", flush=True)
             for ns in ["default", *args.namespace]:
                 print(f"  namespace {ns}", flush=True)
+            if proc.ui_url:
+                print(f"  web UI {proc.ui_url}", flush=True)
         while not stop.wait(0.5):
             if not proc.running():
                 print("durable: the server exited: " + " | ".join(proc.log[-3:]), file=sys.stderr)
