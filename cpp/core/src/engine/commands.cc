@@ -32,8 +32,8 @@
 //
 // A command whose attributes are invalid (BadCommand) sets CommandContext::bad_cause; the
 // caller then fails the workflow task with that cause instead of completing it, and the task
-// is retried after backoff (docs/reliability.md, "Bad commands"). The causes are Temporal's
-// WorkflowTaskFailedCause names, lower case, without the prefix:
+// is retried after backoff (docs/workflows.md, "Commands the engine rejects"). The causes are
+// Temporal's WorkflowTaskFailedCause names, lower case, without the prefix:
 //   ScheduleActivity            bad_schedule_activity_attributes (empty or too long type /
 //                               id / task queue, negative timeouts, neither start-to-close
 //                               nor schedule-to-close, seq in use),

@@ -402,7 +402,8 @@ class EngineImpl : public Engine {
   // ---- commands (commands.cc) ----
   // Applies one command of a completed workflow task: its event, mutable-state, task, timer
   // and outbox changes in `txn`; update effects in cc.notes. Sets cc.closed when the command
-  // closes the run.
+  // closes the run; on an error, cc.bad_cause when the command's attributes are invalid (the
+  // error's message says why) or cc.oversized when a payload is over the limit.
   Status ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
                       CommandContext& cc);
   // One of the commands completing `d` is invalid (`cause`, e.g. cc.bad_cause; `rejected`
