@@ -527,14 +527,18 @@ TEST(EngineBadInputTest, EveryEntryPointRefusesBadInput) {
     v1::GetWorkflowExecutionHistoryResponse hresp;
     EXPECT_EQ(e.GetWorkflowExecutionHistory(h, &hresp).code(), kInvalid);
   }
-  // A task completion with a bad command is refused and writes nothing; the task can
-  // still be completed properly.
+  // A task completion with a bad command is not refused: the task fails (the command's
+  // cause in history, engine_bad_commands_test.cc) and its retry completes properly; the
+  // spent token is then stale.
   Start(e, "wf");
   auto t = PollWft(e);
   v1::Command empty;
-  EXPECT_EQ(CompleteWft(e, t.task_token(), {empty}).code(), kInvalid);
-  EXPECT_EQ(H(e, "wf"), "1 WorkflowExecutionStarted, 2 WorkflowTaskScheduled");
+  EXPECT_TRUE(CompleteWft(e, t.task_token(), {empty}).ok());
+  EXPECT_EQ(H(e, "wf"), "1 WorkflowExecutionStarted, 2 WorkflowTaskScheduled, "
+                        "3 WorkflowTaskStarted, 4 WorkflowTaskFailed");
+  EXPECT_EQ(CompleteWft(e, t.task_token(), {CompleteWorkflow()}).code(), kNotFound);
   // (A payload over the limit fails the workflow instead: engine_limits_test.cc.)
+  t = PollWft(e);
   EXPECT_TRUE(CompleteWft(e, t.task_token(), {CompleteWorkflow()}).ok());
 }
 

@@ -282,13 +282,15 @@ TEST_F(EngineStep2Test, CanceledTimerDoesNotFire) {
   auto h = WaitForEvent("wf1", 12);
   EXPECT_EQ(HistoryString(h), "12 TimerFired, 13 WorkflowTaskScheduled");
   EXPECT_EQ(h.events(0).timer_fired().timer_id(), "2");
-  // Unknown timer seq is refused with a clear error.
+  // Unknown timer seq: the task fails with a clear cause and message (engine_bad_commands_test).
   auto t2 = PollWft(*engine_);
   v1::Command bad;
   bad.mutable_cancel_timer()->set_seq(9);
-  Status st = CompleteWft(*engine_, t2.task_token(), {bad});
-  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(st.message().find("seq 9"), std::string::npos) << st.message();
+  ASSERT_TRUE(CompleteWft(*engine_, t2.task_token(), {bad}).ok());
+  h = WaitForEvent("wf1", 15);
+  ASSERT_EQ(h.events_size(), 1);
+  EXPECT_EQ(h.events(0).workflow_task_failed().cause(), "bad_cancel_timer_attributes");
+  EXPECT_NE(h.events(0).workflow_task_failed().failure().message().find("seq 9"), std::string::npos);
 }
 
 TEST_F(EngineStep2Test, TimerFiredDuringATaskIsBuffered) {

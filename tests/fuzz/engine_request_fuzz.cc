@@ -22,6 +22,7 @@ durable::Engine& TheEngine() {
     durable::EngineOptions o;
     o.sync_writes = false;  // speed; durability is not what is fuzzed
     o.default_poll_timeout_us = 100'000;
+    o.warn = [](const std::string&) {};  // bad commands warn on every input: keep the log readable
     auto r = durable::OpenEngine(dir, o);
     if (!r.ok()) abort();
     return std::move(r).value();

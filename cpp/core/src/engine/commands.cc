@@ -29,7 +29,32 @@
 //
 // A payload over the limit (CommandPayloads) sets CommandContext::oversized; the caller then
 // fails the workflow instead (limits.cc).
-//   ScheduleLocalActivity, RequestCancelLocalActivity, empty command -> InvalidArgument
+//
+// A command whose attributes are invalid (BadCommand) sets CommandContext::bad_cause; the
+// caller then fails the workflow task with that cause instead of completing it, and the task
+// is retried after backoff (docs/workflows.md, "Commands the engine rejects"). The causes are
+// Temporal's WorkflowTaskFailedCause names, lower case, without the prefix:
+//   ScheduleActivity            bad_schedule_activity_attributes (empty or too long type /
+//                               id / task queue, negative timeouts, neither start-to-close
+//                               nor schedule-to-close, seq in use),
+//                               schedule_activity_duplicate_id (activity id in use)
+//   RequestCancelActivity       bad_request_cancel_activity_attributes (no such activity)
+//   StartTimer                  bad_start_timer_attributes (negative duration),
+//                               start_timer_duplicate_id (seq running)
+//   CancelTimer                 bad_cancel_timer_attributes (no such timer)
+//   RecordMarker                bad_record_marker_attributes (empty or too long name)
+//   ContinueAsNew               bad_continue_as_new_attributes (too long type / task queue,
+//                               negative timeouts)
+//   StartChildWorkflowExecution bad_start_child_execution_attributes (empty or too long id /
+//                               type / task queue, negative timeouts)
+//   SignalExternal...           bad_signal_workflow_execution_attributes (no or too long
+//                               workflow id or signal name)
+//   RequestCancelExternal...    bad_request_cancel_external_workflow_execution_attributes
+//   search attributes (upsert, child, continue-as-new)   bad_search_attributes
+//   AcceptUpdate, CompleteUpdate (and RejectUpdate, checked by the caller)
+//                               bad_update_workflow_execution_message (no such update)
+//   ScheduleLocalActivity, RequestCancelLocalActivity, empty or unknown command
+//                               unsupported_command (durable's own: not Temporal's)
 //
 // A command that closes the run sets CommandContext::closed; the caller applies no further
 // commands. In-memory update effects are collected in CommandContext::notes and applied by the
@@ -39,15 +64,41 @@
 
 namespace durable {
 
+namespace {
+// Rejects a command whose attributes are invalid: sets cc.bad_cause for the caller, which
+// fails the workflow task with it; the message names the field and the command.
+Status BadCommand(CommandContext& cc, const char* cause, const std::string& message) {
+  cc.bad_cause = cause;
+  return Status::InvalidArgument(message + cc.cmd_ctx);
+}
+
+// An identifier of a command: not empty, within the length limit, no NUL (ValidateId).
+Status CommandId(CommandContext& cc, const char* cause, const char* command,
+                 const std::string& value, const char* field, int64_t max_len) {
+  Status st = ValidateId(value, field, max_len, "");
+  if (st.ok()) return st;
+  return BadCommand(cc, cause, std::string(command) + ": " + st.message());
+}
+
+bool AnyNegative(std::initializer_list<int64_t> values) {
+  for (int64_t v : values) {
+    if (v < 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
 Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
                                 CommandContext& cc) {
   switch (c.variant_case()) {
     case v1::Command::kScheduleActivity: {
       const auto& s = c.schedule_activity();
-      if (s.activity_type().empty()) return Status::InvalidArgument("ScheduleActivity: activity_type is empty" + cc.cmd_ctx);
+      constexpr const char* kBad = "bad_schedule_activity_attributes";
+      const int64_t max_len = options_.limits.max_id_length;
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, "ScheduleActivity", s.activity_type(), "activity_type", max_len));
       if (cc.activity_by_seq.count(s.seq())) {
-        return Status::InvalidArgument("ScheduleActivity: seq " + std::to_string(s.seq()) +
-                                       " is already used by a pending activity" + cc.cmd_ctx);
+        return BadCommand(cc, kBad, "ScheduleActivity: seq " + std::to_string(s.seq()) +
+                                        " is already used by a pending activity");
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_activity_task_scheduled();
@@ -55,24 +106,26 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       a->set_activity_id(s.activity_id().empty() ? std::to_string(s.seq()) : s.activity_id());
       a->set_activity_type(s.activity_type());
       a->set_task_queue(s.task_queue().empty() ? ms.started().task_queue() : s.task_queue());
-      for (const std::string* v : {&a->activity_id(), &a->activity_type(), &a->task_queue()}) {
-        if (static_cast<int64_t>(v->size()) > options_.limits.max_id_length) {
-          return Status::InvalidArgument("ScheduleActivity: '" + v->substr(0, 64) +
-                                         "...' is longer than " +
-                                         std::to_string(options_.limits.max_id_length) + cc.cmd_ctx);
-        }
-      }
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, "ScheduleActivity", a->activity_id(), "activity_id", max_len));
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, "ScheduleActivity", a->task_queue(), "task_queue", max_len));
       if (cc.activity_ids.count(a->activity_id())) {
-        return Status::InvalidArgument("ScheduleActivity: activity id '" + a->activity_id() +
-                                       "' is already used by a pending activity" + cc.cmd_ctx);
+        return BadCommand(cc, "schedule_activity_duplicate_id",
+                          "ScheduleActivity: activity id '" + a->activity_id() +
+                              "' is already used by a pending activity");
+      }
+      if (AnyNegative({s.schedule_to_close_timeout_us(), s.schedule_to_start_timeout_us(),
+                       s.start_to_close_timeout_us(), s.heartbeat_timeout_us()})) {
+        return BadCommand(cc, kBad, "ScheduleActivity: activity '" + a->activity_id() +
+                                        "' has a negative timeout");
+      }
+      if (s.start_to_close_timeout_us() == 0 && s.schedule_to_close_timeout_us() == 0) {
+        return BadCommand(cc, kBad, "ScheduleActivity: activity '" + a->activity_id() +
+                                        "' sets neither start_to_close_timeout nor "
+                                        "schedule_to_close_timeout");
       }
       DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "activity '" + a->activity_id() + "' input", cc));
       *a->mutable_input() = s.input();
       *a->mutable_header() = s.header();
-      if (s.schedule_to_close_timeout_us() < 0 || s.schedule_to_start_timeout_us() < 0 ||
-          s.start_to_close_timeout_us() < 0 || s.heartbeat_timeout_us() < 0) {
-        return Status::InvalidArgument("ScheduleActivity: negative timeout" + cc.cmd_ctx);
-      }
       a->set_schedule_to_close_timeout_us(s.schedule_to_close_timeout_us());
       a->set_schedule_to_start_timeout_us(s.schedule_to_start_timeout_us());
       a->set_start_to_close_timeout_us(s.start_to_close_timeout_us() > 0
@@ -94,8 +147,9 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     case v1::Command::kRequestCancelActivity: {
       auto f = cc.activity_by_seq.find(c.request_cancel_activity().seq());
       if (f == cc.activity_by_seq.end() || !ms.activities().count(f->second)) {
-        return Status::InvalidArgument("RequestCancelActivity: no pending activity with seq " +
-                                       std::to_string(c.request_cancel_activity().seq()) + cc.cmd_ctx);
+        return BadCommand(cc, "bad_request_cancel_activity_attributes",
+                          "RequestCancelActivity: no pending activity with seq " +
+                              std::to_string(c.request_cancel_activity().seq()));
       }
       const int64_t sched = f->second;
       auto& ai = (*ms.mutable_activities())[sched];
@@ -124,9 +178,14 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       const auto& s = c.start_timer();
       std::string timer_id = std::to_string(s.seq());
       if (ms.timers().count(timer_id)) {
-        return Status::InvalidArgument("StartTimer: timer seq " + timer_id + " is already running" + cc.cmd_ctx);
+        return BadCommand(cc, "start_timer_duplicate_id",
+                          "StartTimer: timer seq " + timer_id + " is already running");
       }
-      if (s.start_to_fire_timeout_us() < 0) return Status::InvalidArgument("StartTimer: negative duration" + cc.cmd_ctx);
+      if (s.start_to_fire_timeout_us() < 0) {
+        return BadCommand(cc, "bad_start_timer_attributes",
+                          "StartTimer: timer seq " + timer_id + " has a negative duration (" +
+                              std::to_string(s.start_to_fire_timeout_us()) + " us)");
+      }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_timer_started();
       a->set_seq(s.seq());
@@ -154,7 +213,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       std::string timer_id = std::to_string(c.cancel_timer().seq());
       auto it = ms.timers().find(timer_id);
       if (it == ms.timers().end()) {
-        return Status::InvalidArgument("CancelTimer: no running timer with seq " + timer_id + cc.cmd_ctx);
+        return BadCommand(cc, "bad_cancel_timer_attributes",
+                          "CancelTimer: no running timer with seq " + timer_id);
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_timer_canceled();
@@ -200,6 +260,17 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kContinueAsNewWorkflowExecution: {
       const auto& s = c.continue_as_new_workflow_execution();
+      constexpr const char* kBad = "bad_continue_as_new_attributes";
+      const int64_t max_len = options_.limits.max_id_length;
+      if (!s.workflow_type().empty()) {
+        DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, "ContinueAsNewWorkflowExecution", s.workflow_type(), "workflow_type", max_len));
+      }
+      if (!s.task_queue().empty()) {
+        DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, "ContinueAsNewWorkflowExecution", s.task_queue(), "task_queue", max_len));
+      }
+      if (AnyNegative({s.run_timeout_us(), s.task_timeout_us()})) {
+        return BadCommand(cc, kBad, "ContinueAsNewWorkflowExecution: negative run or task timeout");
+      }
       DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "continue-as-new input", cc));
       NewRunParams p;
       p.workflow_id = cc.wf;
@@ -216,8 +287,11 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       // command gives its own (as in Temporal).
       *st.mutable_memo() = s.memo_size() > 0 ? s.memo() : ms.memo();
       if (s.has_search_attributes()) {
-        DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
-                                                         /*allow_remove=*/false, cc.wf));
+        Status sa = ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
+                                             /*allow_remove=*/false, cc.wf);
+        if (!sa.ok()) {
+          return BadCommand(cc, "bad_search_attributes", "ContinueAsNewWorkflowExecution: " + sa.message());
+        }
         *st.mutable_search_attributes() = s.search_attributes();
       } else {
         *st.mutable_search_attributes() = ms.search_attributes();
@@ -248,7 +322,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     case v1::Command::kUpsertWorkflowSearchAttributes: {
       const auto& s = c.upsert_workflow_search_attributes().search_attributes();
       Status st = ValidateSearchAttributes(ms.namespace_(), s, /*allow_remove=*/true, cc.wf);
-      if (!st.ok()) return Status::InvalidArgument("UpsertWorkflowSearchAttributes: " + st.message() + cc.cmd_ctx);
+      if (!st.ok()) return BadCommand(cc, "bad_search_attributes", "UpsertWorkflowSearchAttributes: " + st.message());
       v1::HistoryEvent ev;
       auto* a = ev.mutable_upsert_workflow_search_attributes();
       *a->mutable_search_attributes() = s;
@@ -281,7 +355,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kRecordMarker: {
       const auto& s = c.record_marker();
-      if (s.marker_name().empty()) return Status::InvalidArgument("RecordMarker: marker_name is empty" + cc.cmd_ctx);
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, "bad_record_marker_attributes", "RecordMarker", s.marker_name(),
+                                        "marker_name", options_.limits.max_id_length));
       for (const auto& [k, v] : s.details()) {
         DURABLE_RETURN_IF_ERROR(CommandPayloads(v, "marker '" + s.marker_name() + "' detail '" + k + "'", cc));
       }
@@ -296,14 +371,21 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kStartChildWorkflowExecution: {
       const auto& s = c.start_child_workflow_execution();
-      if (s.workflow_id().empty() || s.workflow_type().empty()) {
-        return Status::InvalidArgument("StartChildWorkflowExecution: workflow_id and workflow_type are required" + cc.cmd_ctx);
+      constexpr const char* kBad = "bad_start_child_execution_attributes";
+      constexpr const char* kCmd = "StartChildWorkflowExecution";
+      const int64_t max_len = options_.limits.max_id_length;
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, kCmd, s.workflow_id(), "workflow_id", max_len));
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, kCmd, s.workflow_type(), "workflow_type", max_len));
+      if (!s.task_queue().empty()) {
+        DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, kCmd, s.task_queue(), "task_queue", max_len));
       }
-      if (static_cast<int64_t>(s.workflow_id().size()) > options_.limits.max_id_length ||
-          static_cast<int64_t>(s.workflow_type().size()) > options_.limits.max_id_length ||
-          s.workflow_id().find('\0') != std::string::npos) {
-        return Status::InvalidArgument("StartChildWorkflowExecution: invalid child workflow id or type" + cc.cmd_ctx);
+      if (AnyNegative({s.execution_timeout_us(), s.run_timeout_us(), s.task_timeout_us()})) {
+        return BadCommand(cc, kBad, std::string(kCmd) + ": child '" + s.workflow_id() +
+                                        "' has a negative timeout");
       }
+      Status sa = ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
+                                           /*allow_remove=*/false, s.workflow_id());
+      if (!sa.ok()) return BadCommand(cc, "bad_search_attributes", std::string(kCmd) + ": " + sa.message());
       DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "child '" + s.workflow_id() + "' input", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_start_child_workflow_execution_initiated();
@@ -322,8 +404,6 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       if (s.has_retry_policy()) *a->mutable_retry_policy() = s.retry_policy();
       *a->mutable_header() = s.header();
       *a->mutable_memo() = s.memo();
-      DURABLE_RETURN_IF_ERROR(ValidateSearchAttributes(ms.namespace_(), s.search_attributes(),
-                                                       /*allow_remove=*/false, s.workflow_id()));
       *a->mutable_search_attributes() = s.search_attributes();
       a->set_workflow_task_completed_event_id(cc.completed_id);
       v1::OutboxItem item;
@@ -344,9 +424,11 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kSignalExternalWorkflowExecution: {
       const auto& s = c.signal_external_workflow_execution();
-      if (s.workflow_execution().workflow_id().empty() || s.signal_name().empty()) {
-        return Status::InvalidArgument("SignalExternalWorkflowExecution: workflow_id and signal_name are required" + cc.cmd_ctx);
-      }
+      constexpr const char* kBad = "bad_signal_workflow_execution_attributes";
+      constexpr const char* kCmd = "SignalExternalWorkflowExecution";
+      const int64_t max_len = options_.limits.max_id_length;
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, kCmd, s.workflow_execution().workflow_id(), "workflow_id", max_len));
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, kBad, kCmd, s.signal_name(), "signal_name", max_len));
       DURABLE_RETURN_IF_ERROR(CommandPayloads(s.input(), "signal '" + s.signal_name() + "' input", cc));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_signal_external_workflow_execution_initiated();
@@ -368,9 +450,10 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
     }
     case v1::Command::kRequestCancelExternalWorkflowExecution: {
       const auto& s = c.request_cancel_external_workflow_execution();
-      if (s.workflow_execution().workflow_id().empty()) {
-        return Status::InvalidArgument("RequestCancelExternalWorkflowExecution: workflow_id is required" + cc.cmd_ctx);
-      }
+      DURABLE_RETURN_IF_ERROR(CommandId(cc, "bad_request_cancel_external_workflow_execution_attributes",
+                                        "RequestCancelExternalWorkflowExecution",
+                                        s.workflow_execution().workflow_id(), "workflow_id",
+                                        options_.limits.max_id_length));
       v1::HistoryEvent ev;
       auto* a = ev.mutable_request_cancel_external_workflow_execution_initiated();
       a->set_seq(s.seq());
@@ -391,7 +474,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       const std::string& id = c.accept_update().update_id();
       auto a_it = cc.admitted.find(id);
       if (a_it == cc.admitted.end()) {
-        return Status::InvalidArgument("AcceptUpdate: update '" + id + "' is not waiting in " + cc.name);
+        return BadCommand(cc, "bad_update_workflow_execution_message",
+                          "AcceptUpdate: update '" + id + "' is not waiting");
       }
       v1::HistoryEvent ev;
       auto* a = ev.mutable_workflow_execution_update_accepted();
@@ -410,8 +494,8 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       const std::string& id = c.complete_update().update_id();
       auto u = ms.mutable_updates()->find(id);
       if (u == ms.mutable_updates()->end() || u->second.completed()) {
-        return Status::InvalidArgument("CompleteUpdate: update '" + id +
-                                       "' was not accepted (or is completed already) in " + cc.name);
+        return BadCommand(cc, "bad_update_workflow_execution_message",
+                          "CompleteUpdate: update '" + id + "' was not accepted (or is completed already)");
       }
       if (c.complete_update().outcome().has_success()) {
         DURABLE_RETURN_IF_ERROR(CommandPayloads(c.complete_update().outcome().success(), "update '" + id + "' result", cc));
@@ -439,13 +523,14 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       return Status::OK();  // legacy queries are answered with RespondQueryTaskCompleted
     case v1::Command::kScheduleLocalActivity:
     case v1::Command::kRequestCancelLocalActivity:
-      return Status::InvalidArgument(
-          "local activity commands are consumed by the worker's replay core, never sent to "
-          "the engine" + cc.cmd_ctx);
+      return BadCommand(cc, "unsupported_command",
+                        "local activity commands are consumed by the worker's replay core, "
+                        "never sent to the engine");
     case v1::Command::VARIANT_NOT_SET:
-      return Status::InvalidArgument("empty command" + cc.cmd_ctx);
+      // Also a command of a kind this engine does not know (an unknown oneof field).
+      return BadCommand(cc, "unsupported_command", "empty or unknown command");
   }
-  return Status::OK();
+  return BadCommand(cc, "unsupported_command", "unknown command");
 }
 
 }  // namespace durable

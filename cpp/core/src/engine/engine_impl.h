@@ -166,6 +166,9 @@ struct CommandContext {
   std::optional<v1::ExecutionState> new_run;  // continue-as-new or retry
   // Set by CommandPayload(s): a command's payload is over the limit (the message).
   std::optional<std::string> oversized;
+  // Set by BadCommand: a command's attributes are invalid; the workflow task fails with
+  // this cause (e.g. "bad_schedule_activity_attributes") instead of completing.
+  std::string bad_cause;
 };
 
 class EngineImpl : public Engine {
@@ -399,9 +402,17 @@ class EngineImpl : public Engine {
   // ---- commands (commands.cc) ----
   // Applies one command of a completed workflow task: its event, mutable-state, task, timer
   // and outbox changes in `txn`; update effects in cc.notes. Sets cc.closed when the command
-  // closes the run.
+  // closes the run; on an error, cc.bad_cause when the command's attributes are invalid (the
+  // error's message says why) or cc.oversized when a payload is over the limit.
   Status ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
                       CommandContext& cc);
+  // One of the commands completing `d` is invalid (`cause`, e.g. cc.bad_cause; `rejected`
+  // says why): fails the task (WorkflowTaskFailed with that cause and message, then a retry
+  // with backoff) and warns. OK when that was written: the completion call itself succeeds.
+  // `ms` is the stored state (nothing of the task applied); the caller holds the stripe.
+  Status FailTaskOnBadCommand(v1::ExecutionState& ms, const WftDispatch& d,
+                              const std::string& cause, const Status& rejected,
+                              const std::string& identity);
 
   // ---- queries and updates (queries_updates.cc) ----
   Status DispatchQuery(QueuedTask task, v1::PollWorkflowTaskQueueResponse* resp);

@@ -233,12 +233,15 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
   for (const auto& c : req.commands()) {
     if (!c.has_reject_update() && !c.has_respond_to_query()) only_rejects = false;
   }
-  for (const auto& c : req.commands()) {
-    if (c.has_reject_update()) {
-      if (!cc.admitted.count(c.reject_update().update_id())) {
-        return Status::InvalidArgument("RejectUpdate: update '" + c.reject_update().update_id() +
-                                       "' is not waiting in " + name);
-      }
+  for (int ci = 0; ci < req.commands_size(); ++ci) {
+    const auto& c = req.commands(ci);
+    if (c.has_reject_update() && !cc.admitted.count(c.reject_update().update_id())) {
+      return FailTaskOnBadCommand(
+          ms, d, "bad_update_workflow_execution_message",
+          Status::InvalidArgument("RejectUpdate: update '" + c.reject_update().update_id() +
+                                  "' is not waiting (command " + std::to_string(ci) +
+                                  " of the task of " + name + ")"),
+          identity);
     }
   }
   auto apply_notes = [this, rk](const std::vector<UpdateNote>& ns) {
@@ -356,6 +359,11 @@ Status EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCom
         cc.cmd_ctx = " (command " + std::to_string(ci) + " of the task of " + name + ")";
         applied = ApplyCommand(txn, ms, commands->Get(ci), cc);
       }
+      if (!applied.ok() && !cc.bad_cause.empty()) {
+        // Nothing of this task is written: fail it from the stored state.
+        DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
+        return FailTaskOnBadCommand(ms, d, cc.bad_cause, applied, identity);
+      }
       if (!applied.ok()) {
         if (!cc.oversized || commands == &oversized_failure) return applied;
         // Start again from the stored state with the failure as the task's only command.
@@ -422,6 +430,19 @@ Status EngineImpl::RespondWorkflowTaskFailed(const v1::RespondWorkflowTaskFailed
   const std::string identity = req.identity().empty() ? d.identity : req.identity();
   return FailWorkflowTaskLocked(ms, d, req.cause().empty() ? "workflow_error" : req.cause(),
                                 req.failure(), identity);
+}
+
+Status EngineImpl::FailTaskOnBadCommand(v1::ExecutionState& ms, const WftDispatch& d,
+                                        const std::string& cause, const Status& rejected,
+                                        const std::string& identity) {
+  v1::Failure failure;
+  failure.set_message(rejected.message());
+  failure.set_source("engine");
+  failure.mutable_server_failure_info()->set_non_retryable(false);  // the task is retried
+  DURABLE_RETURN_IF_ERROR(FailWorkflowTaskLocked(ms, d, cause, failure, identity));
+  Warn("workflow task failed (" + cause + "): " + rejected.message() +
+       "; it is retried after backoff until the workflow sends valid commands");
+  return Status::OK();
 }
 
 Status EngineImpl::FailWorkflowTaskLocked(v1::ExecutionState& ms, const WftDispatch& d,
