@@ -345,6 +345,17 @@ PYBIND11_MODULE(_core, m) {
            [](durable::WorkflowReplayer& self, const py::bytes& data) {
              CheckOk(self.AddHistory(Parse<durable::v1::History>(data, "History")));
            })
+      .def("add_task",
+           // A poll response's bytes as the engine sent them: its history and updates go
+           // to the replayer without being rebuilt as Python objects and re-serialized.
+           [](durable::WorkflowReplayer& self, const py::bytes& data) {
+             auto task = Parse<durable::v1::PollWorkflowTaskQueueResponse>(
+                 data, "PollWorkflowTaskQueueResponse");
+             CheckOk(self.AddHistory(task.history()));
+             if (task.updates_size() > 0) {
+               self.AddPendingUpdates({task.updates().begin(), task.updates().end()});
+             }
+           })
       .def("add_pending_updates",
            [](durable::WorkflowReplayer& self, const std::vector<py::bytes>& updates) {
              std::vector<durable::v1::UpdateRequest> parsed;

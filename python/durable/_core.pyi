@@ -122,6 +122,8 @@ class WorkflowReplayer:
     def add_history(self, history: bytes) -> None:
         """Append History events; they must continue at last_event_id + 1."""
     def add_pending_updates(self, updates: list[bytes]) -> None: ...
+    def add_task(self, poll_response: bytes) -> None:
+        """add_history + add_pending_updates from a serialized PollWorkflowTaskQueueResponse."""
     def next_activation(self) -> bytes | None:
         """The next WorkflowActivation (bytes), or None when all events were delivered."""
     def complete(self, completion: bytes) -> None:

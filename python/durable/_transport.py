@@ -96,6 +96,11 @@ class Transport:
         """
         raise NotImplementedError
 
+    def call_raw(self, rpc: str, request: Message) -> bytes:
+        """``call``, returning the response's serialized bytes (for the worker, which hands
+        a poll response's history to the replay core as it came)."""
+        return bytes(self.call(rpc, request).SerializeToString())
+
     async def call_async(self, rpc: str, request: Message, *, long_poll: bool = False) -> Any:
         """Make one call from a thread and await it (the loop never blocks), with the
         options of the client call in progress."""
@@ -157,6 +162,9 @@ class CoreTransport(Transport):
         else:
             data = getattr(self._engine, rpc)(request.SerializeToString())
         return response_cls.FromString(data)
+
+    def call_raw(self, rpc: str, request: Message) -> bytes:
+        return getattr(self._engine, rpc)(request.SerializeToString())
 
     def close(self) -> None:
         with _open_lock:

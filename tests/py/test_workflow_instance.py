@@ -419,6 +419,32 @@ def test_dispose_cancels_pending_tasks_quietly() -> None:
     assert h.instance.is_closed()
 
 
+@workflow.defn
+class Spawner:
+    def __init__(self) -> None:
+        self.side: asyncio.Future[None] | None = None
+
+    @workflow.run
+    async def run(self) -> None:
+        self.side = asyncio.ensure_future(workflow.wait_condition(lambda: False))
+        await asyncio.gather(workflow.wait_condition(lambda: False), self.side)
+
+
+async def test_dispose_cancels_the_instances_tasks_and_no_other_loops() -> None:
+    # dispose() cancels the tasks made through the instance (ensure_future, gather), found
+    # without scanning asyncio's process-wide task set; tasks of other loops are untouched.
+    other = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+    h = Harness(Spawner)
+    assert h.start() == []
+    side = h.instance._object.side
+    assert side is not None and not side.done()
+    h.instance.dispose()
+    assert side.cancelled()
+    assert h.instance._main_task is not None and h.instance._main_task.cancelled()
+    assert not other.done()
+    other.cancel()
+
+
 def test_workflow_calls_outside_a_workflow_raise() -> None:
     with pytest.raises(RuntimeError, match="not in workflow code"):
         workflow.info()

@@ -356,6 +356,9 @@ class _ResultWaitTransport(_transport.Transport):
     def call(self, rpc: str, request: Message, options: Any = None) -> Any:
         return self._inner.call(rpc, request, options)
 
+    def call_raw(self, rpc: str, request: Message) -> bytes:
+        return self._inner.call_raw(rpc, request)
+
     async def call_async(self, rpc: str, request: Message, *, long_poll: bool = False) -> Any:
         waits_for_result = (rpc == "get_workflow_execution_history"
                             and getattr(request, "wait_new_event", False)

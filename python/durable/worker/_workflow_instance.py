@@ -34,6 +34,7 @@ import logging
 import math
 import random
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -130,6 +131,10 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             failure_exception_types)
 
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
+        # This instance's tasks (create_task), so that dispose() need not scan asyncio's
+        # process-wide task set (every task of every run and of the client), which made
+        # each eviction O(tasks in the process).
+        self._tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._commands: list[commands_pb2.Command] = []
         self._seq: dict[str, int] = collections.defaultdict(int)
         self._timers: dict[int, _TimerHandle] = {}
@@ -772,10 +777,12 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             task = self._task_factory(self, coro)
             if name is not None:
                 task.set_name(name)
-            return task
-        if context is not None and sys.version_info >= (3, 11):
-            return asyncio.Task(coro, loop=self, name=name, context=context)
-        return asyncio.Task(coro, loop=self, name=name)
+        elif context is not None and sys.version_info >= (3, 11):
+            task = asyncio.Task(coro, loop=self, name=name, context=context)
+        else:
+            task = asyncio.Task(coro, loop=self, name=name)
+        self._tasks.add(task)
+        return task
 
     def set_task_factory(self, factory: Any) -> None:
         self._task_factory = factory
@@ -843,7 +850,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
     # --- Eviction -----------------------------------------------------------------------
 
     def dispose(self) -> None:
-        """Cancel every task and release the instance (eviction). Emits no commands."""
+        """Cancel every task (those made through create_task: asyncio.create_task,
+        ensure_future, gather, TaskGroup) and release the instance (eviction). Emits no
+        commands."""
         if self._disposed:
             return
         previous_loop = _asyncio_events._get_running_loop()
@@ -851,7 +860,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         self._completed = True  # drop any command issued while unwinding
         try:
             for _ in range(10):
-                tasks = [t for t in asyncio.all_tasks(self) if not t.done()]
+                tasks = [t for t in self._tasks if not t.done()]
                 if not tasks and not self._ready:
                     break
                 for t in tasks:

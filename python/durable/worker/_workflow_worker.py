@@ -1,7 +1,8 @@
 """Polls workflow tasks and runs them through the replay core and workflow code.
 
 Each of ``max_concurrent_workflow_tasks`` lanes is one thread looping: poll (parked in the
-engine) -> feed the task's history to the run's ``WorkflowReplayer`` -> for each activation,
+engine) -> hand the poll response's bytes (history, updates) to the run's ``WorkflowReplayer``
+(never re-serialized by Python) -> for each activation,
 ``WorkflowInstance.activate`` -> ``replayer.complete`` -> respond. The whole task stays on
 the lane's thread: no hand-off to the asyncio loop on the hot path.
 
@@ -265,11 +266,12 @@ class _WorkflowWorker:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
-                task = self._transport.call(
+                raw = self._transport.call_raw(
                     "poll_workflow_task_queue",
                     service_pb2.PollWorkflowTaskQueueRequest(
                         task_queue=self._task_queue, identity=self._identity,
                         timeout_us=_POLL_TIMEOUT_US))
+                task = service_pb2.PollWorkflowTaskQueueResponse.FromString(raw)
             except UnavailableError:
                 if self._stopping.is_set():
                     return
@@ -292,7 +294,7 @@ class _WorkflowWorker:
                                    task.workflow_execution.run_id,
                                    task.HasField("query") and bool(task.query.query_id), task)
             try:
-                self.handle_task(task)
+                self.handle_task(task, raw)
             except (LaneAbandoned, DeadlockInterrupt):
                 if lane.abandoned:
                     return  # a replacement lane runs in this one's place
@@ -308,8 +310,13 @@ class _WorkflowWorker:
 
     # --- One task -----------------------------------------------------------------------
 
-    def handle_task(self, task: service_pb2.PollWorkflowTaskQueueResponse) -> None:
-        """Process one workflow task and respond to the engine (blocking; lane thread)."""
+    def handle_task(self, task: service_pb2.PollWorkflowTaskQueueResponse,
+                    raw: bytes | None = None) -> None:
+        """Process one workflow task and respond to the engine (blocking; lane thread).
+
+        ``raw`` is ``task`` as the engine serialized it: given, the replay core reads the
+        task's history and updates from it (Python never re-serializes them).
+        """
         is_query = task.HasField("query") and bool(task.query.query_id)
         run_id = task.workflow_execution.run_id
         defn = self._defns.get(task.workflow_type) or self._defns.get(workflow._DYNAMIC_KEY)
@@ -332,7 +339,7 @@ class _WorkflowWorker:
             if is_query:
                 self._answer_query(task, defn)
             else:
-                self._handle_locked(task, defn)
+                self._handle_locked(task, defn, raw)
                 self._task_latency.record(time.monotonic() - began,
                                           {"workflow_type": task.workflow_type})
         finally:
@@ -401,7 +408,7 @@ class _WorkflowWorker:
         self._respond("respond_query_task_completed", req)
 
     def _handle_locked(self, task: service_pb2.PollWorkflowTaskQueueResponse,
-                       defn: workflow._Definition) -> None:
+                       defn: workflow._Definition, raw: bytes | None) -> None:
         run_id = task.workflow_execution.run_id
         with self._cache_lock:
             cached = self._cache.pop(run_id, None)
@@ -409,17 +416,18 @@ class _WorkflowWorker:
             first_id = task.history.events[0].event_id if task.history.events else 0
             if first_id and cached.replayer.last_event_id + 1 == first_id:
                 try:
-                    self._process(task, defn, cached, fresh=False)
+                    self._process(task, defn, cached, fresh=False, raw=raw)
                     return
                 except _StaleCache as e:
                     logger.debug("cached run %s is stale (%s); replaying from full history",
                                  run_id, e.__cause__)
             else:
                 cached.dispose()
-        self._process(task, defn, None, fresh=True)
+        self._process(task, defn, None, fresh=True, raw=raw)
 
     def _process(self, task: service_pb2.PollWorkflowTaskQueueResponse,
-                 defn: workflow._Definition, entry: _CachedRun | None, *, fresh: bool) -> None:
+                 defn: workflow._Definition, entry: _CachedRun | None, *, fresh: bool,
+                 raw: bytes | None = None) -> None:
         """Run one task on ``entry`` (or a new replayer+instance) and respond.
 
         With ``fresh=False``, a failure of the cached replayer to take the task (history
@@ -434,20 +442,27 @@ class _WorkflowWorker:
             if entry is None:
                 history = task.history
                 first_id = history.events[0].event_id if history.events else 0
-                if first_id != 1:
-                    history = self._full_history(wid, run_id, task.history)
                 replayer = _core.WorkflowReplayer(wid, run_id)
-                replayer.add_history(history.SerializeToString())
+                if first_id == 1 and raw is not None:
+                    replayer.add_task(raw)  # history and updates
+                else:
+                    if first_id != 1:
+                        history = self._full_history(wid, run_id, task.history)
+                    replayer.add_history(history.SerializeToString())
+                    raw = None  # updates still to add
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
                     interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
             else:
                 try:
-                    entry.replayer.add_history(task.history.SerializeToString())
+                    if raw is not None:
+                        entry.replayer.add_task(raw)  # history and updates
+                    else:
+                        entry.replayer.add_history(task.history.SerializeToString())
                 except Exception as e:
                     raise _StaleCache() from e
-            if task.updates:
+            if raw is None and task.updates:
                 entry.replayer.add_pending_updates([u.SerializeToString() for u in task.updates])
             evict = False
             while True:
