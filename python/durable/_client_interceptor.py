@@ -235,6 +235,9 @@ class Interceptor:
 class OutboundInterceptor:
     """One link of the client's chain: each method calls the same one on ``next``."""
 
+    # The pass-throughs are written out rather than generated: each is the typed, documented
+    # signature a subclass overrides and calls with super(), as in temporalio.
+
     def __init__(self, next: OutboundInterceptor) -> None:
         self.next = next
 

@@ -1,7 +1,9 @@
 """The HTTP/JSON API (``durable http-api``, docs/http-api.md): EMCO-style ``POST
-/invoke/{client-name}`` plus status, cancel, terminate and signal, in front of a durable
-target. Standard library only (``http.server``): one thread per request, and one asyncio
-loop on its own thread holding the Client, which every request's coroutine runs on.
+/invoke/{client-name}`` plus status, cancel, terminate, signal and reset, and batch
+operations under ``/batch/{namespace}`` (those two in ``durable._http_operations``), in
+front of a durable target. Standard library only (``http.server``): one thread per request,
+and one asyncio loop on its own thread holding the Clients, which every request's coroutine
+runs on.
 
 Thread-safe: requests only submit coroutines to the loop.
 """
@@ -102,8 +104,9 @@ class Api:
         self._api_keys = api_keys
         self._by_namespace: dict[str, Any] = {}
         self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, name="durable-http-api",
-                         daemon=True).start()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="durable-http-api",
+                                        daemon=True)
+        self._thread.start()
 
     def run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
@@ -117,7 +120,7 @@ class Api:
                                                                  **kwargs)
         return self._by_namespace[namespace]
 
-    def check_key(self, authorization: str | None, spec: WorkflowClientSpec) -> None:
+    def check_key(self, authorization: str | None, namespace: str) -> None:
         """As durable-server: no or unknown key 401, a key not covering the namespace 403."""
         if self._api_keys is None:
             return
@@ -126,17 +129,31 @@ class Api:
             raise ApiError(HTTPStatus.UNAUTHORIZED, "missing or unknown API key "
                                                     "(Authorization: Bearer KEY)")
         allowed = self._api_keys[key]
-        if "*" not in allowed and spec.namespace not in allowed:
+        if "*" not in allowed and namespace not in allowed:
             raise ApiError(HTTPStatus.FORBIDDEN,
-                           f"the API key does not cover namespace {spec.namespace!r}")
+                           f"the API key does not cover namespace {namespace!r}")
+
+    def close(self) -> None:
+        """Close the clients and stop the loop (the API is unusable after)."""
+        async def close_all() -> None:
+            for c in self._by_namespace.values():
+                await c.close()
+            self._by_namespace.clear()
+
+        self.run(close_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+    async def in_namespace(self, namespace: str, endpoint: Any, *args: Any) -> Any:
+        """``endpoint(client, *args)`` with the namespace's client: the operator endpoints
+        of ``durable._http_operations``."""
+        return await endpoint(await self.client(namespace), *args)
 
     async def invoke(self, spec: WorkflowClientSpec, body: dict[str, Any]) -> tuple[int, Any]:
         client = await self.client(spec.namespace)
-        params = body.get("params", [])
-        if not isinstance(params, list):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "params must be a JSON array (the "
-                                                   "workflow's arguments)", "params")
-        wid = _str(body, "workflowId") or str(uuid.uuid4())
+        params = params_field(body)
+        wid = str_field(body, "workflowId") or str(uuid.uuid4())
         opts = _start_options(body.get("startOptions") or {})
         timeout = _duration(body, "hookBlockingTimeout")  # checked before anything starts
         handle = await client.start_workflow(spec.workflow_type, args=params, id=wid,
@@ -192,17 +209,14 @@ class Api:
     async def act(self, spec: WorkflowClientSpec, wid: str, action: str,
                   body: dict[str, Any]) -> dict[str, Any]:
         client = await self.client(spec.namespace)
-        handle = client.get_workflow_handle(wid, run_id=_str(body, "runId"))
-        reason = _str(body, "reason") or ""
+        handle = client.get_workflow_handle(wid, run_id=str_field(body, "runId"))
+        reason = str_field(body, "reason") or ""
         if action == "cancel":
             await handle.cancel(reason=reason)
         elif action == "terminate":
             await handle.terminate(reason=reason or None)
         else:
-            params = body.get("params", [])
-            if not isinstance(params, list):
-                raise ApiError(HTTPStatus.BAD_REQUEST, "params must be a JSON array", "params")
-            await handle.signal(action.removeprefix("signal/"), args=params)
+            await handle.signal(action.removeprefix("signal/"), args=params_field(body))
         return {"workflowId": wid, "done": action}
 
 
@@ -220,10 +234,19 @@ def _q(q: dict[str, list[str]], name: str) -> str | None:
     return q[name][-1] if name in q else None
 
 
-def _str(body: dict[str, Any], field: str) -> str | None:
+def str_field(body: dict[str, Any], field: str) -> str | None:
     v = body.get(field)
     if v is not None and (not isinstance(v, str) or not v):
         raise ApiError(HTTPStatus.BAD_REQUEST, f"{field} must be a non-empty string", field)
+    return v
+
+
+def params_field(body: dict[str, Any]) -> list[Any]:
+    """``params``: the arguments of a workflow or a signal, a JSON array (default none)."""
+    v = body.get("params", [])
+    if not isinstance(v, list):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "params must be a JSON array (the arguments)",
+                       "params")
     return v
 
 
@@ -313,31 +336,63 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 raise ApiError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
             return body
 
+        def _invoke(self, method: str, name: str, rest: list[str], query: str) -> Any:
+            """``/invoke/{client}/...``: (status, body)."""
+            from durable import _http_operations as ops
+
+            spec = api.clients.get(name)
+            if spec is None:
+                raise ApiError(HTTPStatus.NOT_FOUND, f"no workflow client {name!r} "
+                               f"(configured: {', '.join(sorted(api.clients))})")
+            api.check_key(self.headers.get("Authorization"), spec.namespace)
+            if method == "POST" and not rest:
+                return api.run(api.invoke(spec, self._body()))
+            if method == "GET" and len(rest) == 2 and rest[1] == "status":
+                return 200, api.run(api.status(spec, rest[0], parse_qs(query)))
+            if method == "POST" and len(rest) == 2 and rest[1] in ("cancel", "terminate"):
+                return 200, api.run(api.act(spec, rest[0], rest[1], self._body()))
+            if method == "POST" and len(rest) == 3 and rest[1] == "signal":
+                return 200, api.run(api.act(spec, rest[0], "signal/" + rest[2], self._body()))
+            if method == "POST" and len(rest) == 2 and rest[1] == "reset":
+                return 200, api.run(api.in_namespace(spec.namespace, ops.reset, rest[0],
+                                                     self._body()))
+            return None
+
+        def _batch(self, method: str, namespace: str, rest: list[str]) -> Any:
+            """``/batch/{namespace}/...``: (status, body)."""
+            from durable import _http_operations as ops
+
+            if namespace not in {c.namespace for c in api.clients.values()}:
+                raise ApiError(HTTPStatus.NOT_FOUND, f"no workflow client in namespace "
+                               f"{namespace!r}: batches act on the namespaces of --config")
+            api.check_key(self.headers.get("Authorization"), namespace)
+            if method == "POST" and rest in (["terminate"], ["cancel"]):
+                return 201, api.run(api.in_namespace(namespace, ops.start_batch, rest[0], "",
+                                                     self._body()))
+            if method == "POST" and len(rest) == 2 and rest[0] == "signal":
+                return 201, api.run(api.in_namespace(namespace, ops.start_batch, "signal",
+                                                     rest[1], self._body()))
+            if method == "GET" and rest == ["jobs"]:
+                return 200, api.run(api.in_namespace(namespace, ops.list_batches))
+            if method == "GET" and len(rest) == 2 and rest[0] == "jobs":
+                return 200, api.run(api.in_namespace(namespace, ops.describe_batch, rest[1]))
+            if method == "POST" and len(rest) == 3 and rest[0] == "jobs" and rest[2] == "stop":
+                return 200, api.run(api.in_namespace(namespace, ops.stop_batch, rest[1],
+                                                     self._body()))
+            return None
+
         def _route(self, method: str) -> None:
             try:
                 url = urlsplit(self.path)
                 parts = [unquote(p) for p in url.path.strip("/").split("/")]
-                if len(parts) < 2 or parts[0] != "invoke":
+                if len(parts) < 2 or parts[0] not in ("invoke", "batch") or not parts[1]:
                     raise ApiError(HTTPStatus.NOT_FOUND, f"no route {url.path}; see "
                                    "docs/http-api.md")
-                spec = api.clients.get(parts[1])
-                if spec is None:
-                    raise ApiError(HTTPStatus.NOT_FOUND, f"no workflow client {parts[1]!r} "
-                                   f"(configured: {', '.join(sorted(api.clients))})")
-                api.check_key(self.headers.get("Authorization"), spec)
-                rest = parts[2:]
-                if method == "POST" and not rest:
-                    status, out = api.run(api.invoke(spec, self._body()))
-                elif method == "GET" and len(rest) == 2 and rest[1] == "status":
-                    status, out = 200, api.run(api.status(spec, rest[0], parse_qs(url.query)))
-                elif method == "POST" and len(rest) == 2 and rest[1] in ("cancel", "terminate"):
-                    status, out = 200, api.run(api.act(spec, rest[0], rest[1], self._body()))
-                elif method == "POST" and len(rest) == 3 and rest[1] == "signal":
-                    status, out = 200, api.run(api.act(spec, rest[0], "signal/" + rest[2],
-                                                       self._body()))
-                else:
+                answer = (self._invoke(method, parts[1], parts[2:], url.query)
+                          if parts[0] == "invoke" else self._batch(method, parts[1], parts[2:]))
+                if answer is None:
                     raise ApiError(HTTPStatus.NOT_FOUND, f"no route {method} {url.path}")
-                self._send(status, out)
+                self._send(*answer)
             except ApiError as e:
                 err = {"code": e.status.phrase, "message": str(e)}
                 if e.field:
@@ -368,7 +423,8 @@ def load_api_keys(path: str) -> dict[str, set[str]]:
     """durable-server's ``--api-keys`` format: ``KEY  ns1,ns2`` or ``KEY  *`` a line."""
     keys = {}
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
     except OSError as e:
         raise UsageError(f"--api-keys {path}: {e.strerror}") from None
     for line in lines:

@@ -14,16 +14,8 @@ namespace {
 
 constexpr int64_t kSecond = 1'000'000;
 
-class EngineStep3Test : public ::testing::Test {
+class EngineStep3Test : public VirtualClockEngineTest {
  protected:
-  void SetUp() override {
-    clock_ = std::make_shared<VirtualClock>(1'700'000'000LL * kSecond);
-    EngineOptions o = FastOptions();
-    o.clock = clock_;
-    auto r = OpenEngine(dir_.path(), o);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r).value();
-  }
   // Polls the next workflow task, which must belong to `wf`.
   v1::PollWorkflowTaskQueueResponse Next(const std::string& wf, const std::string& queue = "q") {
     auto t = PollWft(*engine_, queue);
@@ -79,9 +71,6 @@ class EngineStep3Test : public ::testing::Test {
     s->set_parent_close_policy(policy);
     return c;
   }
-  TempDir dir_;
-  std::shared_ptr<VirtualClock> clock_;
-  std::unique_ptr<Engine> engine_;
 };
 
 const char* kFirstTask =

@@ -12,16 +12,8 @@ namespace {
 
 constexpr int64_t kSecond = 1'000'000;
 
-class EngineResetTest : public ::testing::Test {
+class EngineResetTest : public VirtualClockEngineTest {
  protected:
-  void SetUp() override {
-    clock_ = std::make_shared<VirtualClock>(1'700'000'000LL * kSecond);
-    EngineOptions o = FastOptions();
-    o.clock = clock_;
-    auto r = OpenEngine(dir_.path(), o);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r).value();
-  }
   void CompleteNext(std::vector<v1::Command> cmds) {
     auto t = PollWft(*engine_);
     ASSERT_FALSE(t.task_token().empty());
@@ -53,9 +45,6 @@ class EngineResetTest : public ::testing::Test {
     EXPECT_TRUE(Signal(*engine_, "wf1", "b", "2").ok());
     return run;
   }
-  TempDir dir_;
-  std::shared_ptr<VirtualClock> clock_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(EngineResetTest, ResetToFirstTaskCopiesPrefixReappliesSignalsAndTerminatesOldRun) {

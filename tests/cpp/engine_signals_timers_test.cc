@@ -13,16 +13,8 @@ namespace {
 
 constexpr int64_t kSecond = 1'000'000;
 
-class EngineStep2Test : public ::testing::Test {
+class EngineStep2Test : public VirtualClockEngineTest {
  protected:
-  void SetUp() override {
-    clock_ = std::make_shared<VirtualClock>(1'700'000'000LL * kSecond);
-    EngineOptions o = FastOptions();
-    o.clock = clock_;
-    auto r = OpenEngine(dir_.path(), o);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r).value();
-  }
   // Starts wf1 and completes its first task with `cmds`.
   void StartAndComplete(std::vector<v1::Command> cmds, const std::string& wf = "wf1") {
     Start(*engine_, wf);
@@ -51,9 +43,6 @@ class EngineStep2Test : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
     return resp.history();
   }
-  TempDir dir_;
-  std::shared_ptr<VirtualClock> clock_;
-  std::unique_ptr<Engine> engine_;
 };
 
 const char* kFirstTask =

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "durable/clock.h"
 #include "durable/engine.h"
 #include "durable/store.h"
 
@@ -112,6 +113,25 @@ inline EngineOptions FastOptions() {
   o.sync_writes = false;
   return o;
 }
+
+// The fixture most engine tests share: a fresh engine (FastOptions) in its own temporary
+// directory, on a VirtualClock at 2023-11-14 that only the test moves.
+class VirtualClockEngineTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kStartUs = 1'700'000'000LL * 1'000'000;
+
+  void SetUp() override {
+    EngineOptions o = FastOptions();
+    o.clock = clock_;
+    auto r = OpenEngine(dir_.path(), o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    engine_ = std::move(r).value();
+  }
+
+  TempDir dir_;
+  std::shared_ptr<VirtualClock> clock_ = std::make_shared<VirtualClock>(kStartUs);
+  std::unique_ptr<Engine> engine_;
+};
 
 inline v1::StartWorkflowExecutionRequest StartReq(const std::string& id,
                                                   const std::string& type = "Wf",

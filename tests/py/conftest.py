@@ -66,6 +66,18 @@ async def client(tmp_path: Path, request: pytest.FixtureRequest,
 
 
 @pytest.fixture
+def cli(client: object, transport_kind: str, tmp_path: Path,
+        request: pytest.FixtureRequest) -> object:
+    """The ``durable`` CLI (``cli_util.Cli``) aimed at the ``client`` fixture's target:
+    ``--db`` its directory (shared in this process) or ``--address`` its server."""
+    from cli_util import Cli
+
+    if transport_kind == "server":
+        return Cli(["--address", request.getfixturevalue("server").address])
+    return Cli(["--db", str(tmp_path / "engine")])
+
+
+@pytest.fixture
 def task_queue() -> str:
     """A task queue name unique to the test."""
     return f"tq-{uuid.uuid4().hex[:8]}"

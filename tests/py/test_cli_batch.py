@@ -7,41 +7,16 @@ that completes after the restart with exactly one termination per workflow."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from durable.cli.main import main
 from durable.v1 import batch_pb2
+
+from cli_util import Cli
 from history_util import event_types
-
-
-class Cli:
-    """Runs ``durable ARGV --<target>`` in-process; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, target: list[str]) -> None:
-        self.target = target
-
-    async def __call__(self, *argv: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        code = await asyncio.to_thread(main, [*argv, *self.target], stdout=out, stderr=err)
-        return code, out.getvalue(), err.getvalue()
-
-    async def json(self, *argv: str) -> Any:
-        code, out, err = await self(*argv, "-o", "json")
-        assert code == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def cli(client: Any, transport_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
-    if transport_kind == "server":
-        return Cli(["--address", request.getfixturevalue("server").address])
-    return Cli(["--db", str(tmp_path / "engine")])
 
 
 async def _start_many(client: Any, task_queue: str, n: int, prefix: str) -> list[Any]:

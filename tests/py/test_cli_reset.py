@@ -5,58 +5,25 @@ the old run terminated naming the new one, bad input and its exit codes (docs/cl
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from durable import workflow
-from durable.cli.main import main
 from durable.client import WorkflowExecutionStatus
 from durable.worker import Worker
 
+from cli_util import Cli
+from reset_util import Inbox
+
 
 @workflow.defn(name="CliInbox")
-class CliInbox:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self.closed = False
-
-    @workflow.signal
-    def add(self, item: str) -> None:
-        self.items.append(item)
-
-    @workflow.signal
-    def close(self) -> None:
-        self.closed = True
-
+class CliInbox(Inbox):
     @workflow.run
     async def run(self, again: bool = False) -> list[str]:
         await workflow.wait_condition(lambda: self.closed)
         if again:
             workflow.continue_as_new(False)
         return self.items
-
-
-class Cli:
-    """Runs ``durable ARGV --<target>`` in-process; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, target: list[str]) -> None:
-        self.target = target
-
-    async def __call__(self, *argv: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        code = await asyncio.to_thread(main, [*argv, *self.target], stdout=out, stderr=err)
-        return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def cli(client: Any, transport_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
-    if transport_kind == "server":
-        return Cli(["--address", request.getfixturevalue("server").address])
-    return Cli(["--db", str(tmp_path / "engine")])
 
 
 async def _reset(cli: Cli, *argv: str) -> dict[str, Any]:

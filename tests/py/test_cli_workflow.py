@@ -8,7 +8,6 @@ the same directory shares that engine within the process."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import subprocess
 import sys
@@ -17,13 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from durable import activity, workflow
-from durable.cli.main import main
 from durable.common import RetryPolicy
 from durable.exceptions import ApplicationError
 from durable.worker import Worker
+
+from cli_util import Cli
 
 
 @activity.defn
@@ -68,31 +66,6 @@ class CliFails:
     @workflow.run
     async def run(self) -> None:
         raise ApplicationError("no way", type="Refused", non_retryable=True)
-
-
-class Cli:
-    """Runs ``durable ARGV --<target>`` in-process; returns (exit code, stdout, stderr)."""
-
-    def __init__(self, target: list[str]) -> None:
-        self.target = target
-
-    async def __call__(self, *argv: str, target: bool = True) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        full = [*argv, *(self.target if target else [])]
-        code = await asyncio.to_thread(main, full, stdout=out, stderr=err)
-        return code, out.getvalue(), err.getvalue()
-
-    async def json(self, *argv: str) -> Any:
-        code, out, err = await self(*argv, "-o", "json")
-        assert code == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def cli(client: Any, transport_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
-    if transport_kind == "server":
-        return Cli(["--address", request.getfixturevalue("server").address])
-    return Cli(["--db", str(tmp_path / "engine")])
 
 
 def _worker(client: Any, task_queue: str) -> Worker:

@@ -19,6 +19,8 @@ from durable.common import RetryPolicy
 from durable.exceptions import InvalidArgumentError, NotFoundError
 from durable.worker import Worker
 
+from reset_util import Inbox
+
 calls_v1: list[list[str]] = []
 
 
@@ -34,19 +36,7 @@ async def process_v2(items: list[str]) -> str:
 
 
 @workflow.defn
-class OrderWorkflow:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self.closed = False
-
-    @workflow.signal
-    def add(self, item: str) -> None:
-        self.items.append(item)
-
-    @workflow.signal
-    def close(self) -> None:
-        self.closed = True
-
+class OrderWorkflow(Inbox):
     @workflow.run
     async def run(self) -> str:
         await workflow.wait_condition(lambda: self.closed)

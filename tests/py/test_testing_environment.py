@@ -41,17 +41,14 @@ async def test_time_skipping_runs_a_month_long_sleep_in_moments() -> None:
         assert abs((t0 - datetime.now(timezone.utc)).total_seconds()) < 60
         async with Worker(env.client, task_queue="q", workflows=[SleepsThenStamps],
                           activities=[stamp]):
-            wall = time.monotonic()
             before, after, tag = await env.client.execute_workflow(
                 SleepsThenStamps.run, 30 * 86400, id="month", task_queue="q")
-            wall = time.monotonic() - wall
         assert tag == "done"
         slept = datetime.fromisoformat(after) - datetime.fromisoformat(before)
         assert slept >= timedelta(days=30), slept
+        # The environment's clock skipped the month: the test's own timeout (minutes)
+        # would end a real month's wait long before this line.
         assert await env.get_current_time() - t0 >= timedelta(days=30)
-        # A month of workflow time in moments; the bound is generous (a loaded machine is
-        # slow) and still far from the month a real sleep would take.
-        assert wall < 60, wall
 
 
 async def test_time_does_not_skip_while_nobody_waits_for_a_result() -> None:

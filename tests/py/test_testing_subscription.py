@@ -1,9 +1,8 @@
-"""The subscription example on a time-skipping environment: months of trial and billing in
-well under a second of wall time, and a cancellation signal part-way through."""
+"""The subscription example on a time-skipping environment: months of trial and billing
+skipped on the environment's clock, and a cancellation signal part-way through."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -21,25 +20,22 @@ async def test_subscription_runs_its_whole_course_in_moments(
     async with durable_worker(workflows=[SubscriptionWorkflow],
                               activities=subscription.ACTIVITIES) as w:
         t0 = await durable_env.get_current_time()
-        wall = time.monotonic()
         summary = await durable_client.execute_workflow(
             SubscriptionWorkflow.run, Customer("c-1", "ada@example.com", max_periods=6),
             id="subscription-full", task_queue=w.task_queue)
-        wall = time.monotonic() - wall
-    print(f"60-day trial + 6 x 30-day periods took {wall:.3f} s of wall time")
     assert summary.charges == 6
     assert not summary.cancelled
     assert summary.emails == ["welcome:ada@example.com", "ended:ada@example.com"]
-    # The trial and the six billing periods passed on the engine's clock.
+    # The trial and the six billing periods passed on the engine's clock, skipped (the
+    # test's timeout is minutes).
     assert await durable_env.get_current_time() - t0 >= timedelta(days=60 + 6 * 30)
-    assert wall < 60, f"{wall:.2f} s of wall time"  # generous: months would never end
 
 
 async def test_a_cancel_signal_stops_the_charges(
         durable_env: WorkflowEnvironment, durable_client: Client, durable_worker: Any) -> None:
     async with durable_worker(workflows=[SubscriptionWorkflow],
                               activities=subscription.ACTIVITIES) as w:
-        wall = time.monotonic()
+        t0 = await durable_env.get_current_time()
         handle = await durable_client.start_workflow(
             SubscriptionWorkflow.run, Customer("c-2", "bob@example.com", max_periods=12),
             id="subscription-cancelled", task_queue=w.task_queue)
@@ -48,12 +44,11 @@ async def test_a_cancel_signal_stops_the_charges(
         assert await handle.query(SubscriptionWorkflow.charges) == 2
         await handle.signal(SubscriptionWorkflow.cancel)
         summary = await handle.result()
-        wall = time.monotonic() - wall
-    print(f"cancelled on day 100 after {summary.charges} charges, {wall:.3f} s of wall time")
+        skipped = await durable_env.get_current_time() - t0
     assert summary.charges == 2
     assert summary.cancelled
     assert summary.emails == ["welcome:bob@example.com", "cancelled:bob@example.com"]
-    assert wall < 60, f"{wall:.2f} s of wall time"  # generous: months would never end
+    assert skipped >= timedelta(days=100), skipped  # the 100 days passed on the engine's clock
 
 
 async def test_cancelling_during_the_trial_charges_nothing(

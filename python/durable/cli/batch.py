@@ -83,7 +83,8 @@ def _enum_name(enum: Any, value: int, prefix: str) -> str:
     return enum.Name(value).removeprefix(prefix)
 
 
-def _description(d: Any) -> dict[str, Any]:
+def description(d: Any) -> dict[str, Any]:
+    """A ``DescribeBatchOperationResponse`` as JSON (also the HTTP API's)."""
     from durable.v1 import batch_pb2
 
     return {
@@ -99,33 +100,71 @@ def _description(d: Any) -> dict[str, Any]:
         "startTime": _time(d.start_time_us), "closeTime": _time(d.close_time_us)}
 
 
-async def _describe_job(client: Any, job_id: str) -> dict[str, Any]:
+async def describe_job(client: Any, job_id: str) -> dict[str, Any]:
     from durable.v1 import batch_pb2
 
     d = await client.workflow_service.describe_batch_operation(
         batch_pb2.DescribeBatchOperationRequest(job_id=job_id))
-    return _description(d)
+    return description(d)
 
 
-async def _request(args: argparse.Namespace, client: Any) -> Any:
+async def start_request(client: Any, operation: str, query: str, *, reason: str | None = None,
+                        rps: float | None = None, job_id: str | None = None,
+                        signal_name: str = "", signal_args: list[Any] | None = None) -> Any:
+    """The ``StartBatchOperationRequest`` for ``operation`` ("terminate", "cancel" or
+    "signal") over ``query``: a new UUID for no job id, a reason naming the operation and the
+    client for none, the engine's default rate for none. (Also the HTTP API's.)"""
     from durable.v1 import batch_pb2
 
-    if args.rps is not None and args.rps <= 0:
-        raise UsageError(f"--rps must be positive, got {args.rps:g}")
     req = batch_pb2.StartBatchOperationRequest(
-        visibility_query=args.query, job_id=args.job_id or str(uuid.uuid4()),
-        reason=args.reason or f"{args.operation} by {client.identity} (durable batch)",
-        max_operations_per_second=args.rps or 0)
-    if args.operation == "terminate":
+        visibility_query=query, job_id=job_id or str(uuid.uuid4()),
+        reason=reason or f"{operation} by {client.identity} (durable batch)",
+        max_operations_per_second=rps or 0)
+    if operation == "terminate":
         req.termination_operation.identity = client.identity
-    elif args.operation == "cancel":
+    elif operation == "cancel":
         req.cancellation_operation.identity = client.identity
     else:
         sig = req.signal_operation
-        sig.signal = args.name
+        sig.signal = signal_name
         sig.identity = client.identity
-        sig.input.payloads.extend(await client.data_converter.encode(json_values(args.input)))
+        sig.input.payloads.extend(await client.data_converter.encode(signal_args or []))
     return req
+
+
+async def list_jobs(client: Any) -> list[dict[str, Any]]:
+    """Every batch of the client's namespace (all pages), as JSON rows."""
+    from durable.v1 import batch_pb2
+
+    rows, token = [], b""
+    while True:
+        resp = await client.workflow_service.list_batch_operations(
+            batch_pb2.ListBatchOperationsRequest(next_page_token=token))
+        for i in resp.operation_info:
+            rows.append({
+                "jobId": i.job_id,
+                "state": _enum_name(batch_pb2.BatchOperationState, i.state,
+                                    "BATCH_OPERATION_STATE_"),
+                "startTime": _time(i.start_time_us), "closeTime": _time(i.close_time_us)})
+        token = resp.next_page_token
+        if not token:
+            return rows
+
+
+async def stop_job(client: Any, job_id: str, reason: str | None) -> None:
+    from durable.v1 import batch_pb2
+
+    await client.workflow_service.stop_batch_operation(batch_pb2.StopBatchOperationRequest(
+        job_id=job_id, reason=reason or "", identity=client.identity))
+
+
+async def _request(args: argparse.Namespace, client: Any) -> Any:
+    if args.rps is not None and args.rps <= 0:
+        raise UsageError(f"--rps must be positive, got {args.rps:g}")
+    return await start_request(client, args.operation, args.query, reason=args.reason,
+                               rps=args.rps, job_id=args.job_id,
+                               signal_name=getattr(args, "name", ""),
+                               signal_args=json_values(getattr(args, "input", None)))
 
 
 def _progress(d: dict[str, Any]) -> str:
@@ -146,7 +185,7 @@ async def start(args: argparse.Namespace, client: Any) -> int:
         out.stream.flush()
     shown = ""
     while True:
-        d = await _describe_job(client, req.job_id)
+        d = await describe_job(client, req.job_id)
         line = _progress(d)
         if table and line != shown:
             out.stream.write(f"  {line}\n")
@@ -164,38 +203,20 @@ async def start(args: argparse.Namespace, client: Any) -> int:
 
 
 async def _describe(args: argparse.Namespace, client: Any) -> int:
-    args.out_factory(args.output).item(await _describe_job(client, args.job_id),
+    args.out_factory(args.output).item(await describe_job(client, args.job_id),
                                        _DESCRIBE_LABELS)
     return 0
 
 
 async def _list(args: argparse.Namespace, client: Any) -> int:
-    from durable.v1 import batch_pb2
-
-    rows, token = [], b""
-    while True:
-        resp = await client.workflow_service.list_batch_operations(
-            batch_pb2.ListBatchOperationsRequest(next_page_token=token))
-        for i in resp.operation_info:
-            rows.append({
-                "jobId": i.job_id,
-                "state": _enum_name(batch_pb2.BatchOperationState, i.state,
-                                    "BATCH_OPERATION_STATE_"),
-                "startTime": _time(i.start_time_us), "closeTime": _time(i.close_time_us)})
-        token = resp.next_page_token
-        if not token:
-            break
-    args.out_factory(args.output).rows(rows, [("jobId", "JobId"), ("state", "State"),
+    args.out_factory(args.output).rows(await list_jobs(client), [("jobId", "JobId"), ("state", "State"),
                                               ("startTime", "StartTime"),
                                               ("closeTime", "CloseTime")])
     return 0
 
 
 async def _stop(args: argparse.Namespace, client: Any) -> int:
-    from durable.v1 import batch_pb2
-
-    await client.workflow_service.stop_batch_operation(batch_pb2.StopBatchOperationRequest(
-        job_id=args.job_id, reason=args.reason or "", identity=client.identity))
+    await stop_job(client, args.job_id, args.reason)
     args.out_factory(args.output).message(f"Batch {args.job_id} stopped.",
                                           {"jobId": args.job_id, "stopped": True})
     return 0

@@ -47,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
     while not stop.wait(0.5):
         pass
     server.shutdown()
+    api.close()
     print("durable http-api stopped", file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from durable.cli import _history, batch
+from durable.cli._reset import REAPPLY_TYPES, RESET_TYPES, reset_workflow
 from durable.cli._common import add_input_arg, duration, json_values, run_with_client
 from durable.cli._connect import add_connection_args
 from durable.cli._exit import FAILED, UsageError
@@ -128,11 +129,11 @@ def add_parser(commands: Any) -> None:
     point = p.add_mutually_exclusive_group(required=True)
     point.add_argument("--event-id", "-e", type=int,
                        help="the WorkflowTaskCompleted (or WorkflowTaskFailed/TimedOut) to reset to")
-    point.add_argument("--type", choices=_RESET_TYPES,
+    point.add_argument("--type", choices=RESET_TYPES,
                        help="FirstWorkflowTask, LastWorkflowTask, or LastContinuedAsNew (the last "
                             "workflow task of the run this one continued)")
     p.add_argument("--reason", required=True, help="why (recorded in both runs' histories)")
-    p.add_argument("--reapply-type", choices=("Signal", "None"), default="Signal",
+    p.add_argument("--reapply-type", choices=REAPPLY_TYPES, default="Signal",
                    help="re-apply the signals received after the reset point (default) or not")
 
     cmd("stack", "print where each of the workflow's tasks waits (the __stack_trace query)",
@@ -412,52 +413,14 @@ async def _terminate(args: argparse.Namespace, client: Any) -> int:
     return 0
 
 
-_RESET_TYPES = ("FirstWorkflowTask", "LastWorkflowTask", "LastContinuedAsNew")
-
-
-def _task_ends(events: Any) -> list[int]:
-    """Ids of the events that end a started workflow task (the valid reset points)."""
-    return [e.event_id for prev, e in zip(events, events[1:])
-            if prev.HasField("workflow_task_started")
-            and e.WhichOneof("attributes") in ("workflow_task_completed", "workflow_task_failed",
-                                               "workflow_task_timed_out")]
-
-
-async def _reset_point(args: argparse.Namespace, client: Any) -> tuple[str, int]:
-    """The run to reset ("" = current) and the event id, from --event-id or --type."""
-    run_id = args.run_id or ""
-    if args.event_id is not None:
-        return run_id, args.event_id
-    events = (await _handle(args, client).fetch_history()).events
-    if args.type == "LastContinuedAsNew":
-        run_id = events[0].workflow_execution_started.continued_execution_run_id
-        if not run_id:
-            raise UsageError(f"workflow {args.workflow_id}: its run did not continue another run "
-                             "(--type LastContinuedAsNew needs one)")
-        events = (await client.get_workflow_handle(args.workflow_id, run_id=run_id)
-                  .fetch_history()).events
-    ends = _task_ends(events)
-    if not ends:
-        raise UsageError(f"workflow {args.workflow_id}: no completed workflow task to reset to")
-    return run_id, ends[0] if args.type == "FirstWorkflowTask" else ends[-1]
-
-
 async def _reset(args: argparse.Namespace, client: Any) -> int:
-    from durable.api.common.v1 import WorkflowExecution
-    from durable.api.enums.v1 import RESET_REAPPLY_TYPE_NONE, RESET_REAPPLY_TYPE_SIGNAL
-    from durable.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-
-    run_id, event_id = await _reset_point(args, client)
-    resp = await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
-        workflow_execution=WorkflowExecution(workflow_id=args.workflow_id, run_id=run_id),
-        reason=args.reason, workflow_task_finish_event_id=event_id,
-        request_id=str(uuid.uuid4()), identity=client.identity,
-        reset_reapply_type=(RESET_REAPPLY_TYPE_NONE if args.reapply_type == "None"
-                            else RESET_REAPPLY_TYPE_SIGNAL)))
-    _out(args).message(f"Workflow {args.workflow_id} reset to event {event_id}: new run "
-                       f"{resp.run_id}.",
-                       {"workflowId": args.workflow_id, "runId": resp.run_id,
-                        "eventId": event_id})
+    done = await reset_workflow(client, args.workflow_id, args.run_id, reason=args.reason,
+                                event_id=args.event_id, reset_type=args.type,
+                                reapply_type=args.reapply_type)
+    _out(args).message(f"Workflow {args.workflow_id} reset to event {done.event_id}: new run "
+                       f"{done.run_id}.",
+                       {"workflowId": args.workflow_id, "runId": done.run_id,
+                        "eventId": done.event_id})
     return 0
 
 
