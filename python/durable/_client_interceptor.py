@@ -64,6 +64,8 @@ class StartWorkflowInput:
     rpc_timeout: timedelta | None = None
     request_eager_start: bool = False
     priority: Any = None
+    versioning_override: Any = None  # no worker versioning: must stay None
+    time_skipping_config: Any = None  # no per-workflow time skipping: ignored
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable._description import WorkflowExecutionStatus
 from durable._search_attributes import TypedSearchAttributes
+from durable.exceptions import AlreadyExistsError
 from durable.v1 import common_pb2, schedule_pb2
 
 if TYPE_CHECKING:
@@ -27,9 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Schedule",
+    "ScheduleAction",
+    "ScheduleActionExecution",
     "ScheduleActionExecutionStartWorkflow",
     "ScheduleActionResult",
     "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
     "ScheduleAsyncIterator",
     "ScheduleBackfill",
     "ScheduleCalendarSpec",
@@ -180,7 +184,23 @@ class ScheduleSpec:
             jitter=us_to_optional_timedelta(p.jitter_us), time_zone_name=p.time_zone_name or None)
 
 
-class ScheduleActionStartWorkflow:
+class ScheduleAction:
+    """Base class of a schedule's actions (durable has one: ScheduleActionStartWorkflow)."""
+
+
+class ScheduleActionExecution:
+    """Base class of what an action did (ScheduleActionExecutionStartWorkflow)."""
+
+
+class ScheduleAlreadyRunningError(AlreadyExistsError):
+    """``create_schedule`` with the id of an existing schedule (as temporalio; also an
+    ``AlreadyExistsError``)."""
+
+    def __init__(self, message: str = "Schedule already running") -> None:
+        super().__init__(message)
+
+
+class ScheduleActionStartWorkflow(ScheduleAction):
     """Start a workflow: ``ScheduleActionStartWorkflow(MyWorkflow.run, arg, id=..., task_queue=...)``.
 
     Each run is named ``<id>-<UTC time>`` (``clean-2026-12-02T09:30:00Z``) and carries the
@@ -321,7 +341,7 @@ class ScheduleBackfill:
 
 
 @dataclass(frozen=True)
-class ScheduleActionExecutionStartWorkflow:
+class ScheduleActionExecutionStartWorkflow(ScheduleActionExecution):
     """A run a schedule started. ``status`` (last known) is durable's addition."""
 
     workflow_id: str
@@ -577,7 +597,10 @@ async def create_schedule(client: Client, input: Any) -> ScheduleHandle:
     for k, v in (input.memo or {}).items():
         (p,) = await client.data_converter.encode([v])
         req.memo[k].CopyFrom(p)
-    await client.transport.call_async("create_schedule", req)
+    try:
+        await client.transport.call_async("create_schedule", req)
+    except AlreadyExistsError as e:
+        raise ScheduleAlreadyRunningError(str(e)) from e
     return ScheduleHandle(client, input.id)
 
 

@@ -39,9 +39,12 @@ from durable._search_attributes import (
 )
 from durable._schedules import (
     Schedule,
+    ScheduleAction,
+    ScheduleActionExecution,
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionResult,
     ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
     ScheduleAsyncIterator,
     ScheduleBackfill,
     ScheduleCalendarSpec,
@@ -165,9 +168,12 @@ __all__ = [
     "PendingActivityState",
     "PendingChildWorkflowInfo",
     "Schedule",
+    "ScheduleAction",
+    "ScheduleActionExecution",
     "ScheduleActionExecutionStartWorkflow",
     "ScheduleActionResult",
     "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
     "ScheduleAsyncIterator",
     "ScheduleBackfill",
     "ScheduleCalendarSpec",
@@ -751,7 +757,8 @@ class Client:
             A handle to the schedule.
 
         Raises:
-            durable.exceptions.AlreadyExistsError: A schedule with this id exists.
+            ScheduleAlreadyRunningError: A schedule with this id exists (an
+                ``AlreadyExistsError``).
             durable.exceptions.InvalidArgumentError: A bad spec (unknown time zone, a range
                 outside its field, a malformed cron string...) or action.
         """

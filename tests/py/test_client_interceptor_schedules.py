@@ -24,6 +24,7 @@ from durable.client import (
     PauseScheduleInput,
     Schedule,
     ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
     ScheduleBackfill,
     ScheduleIntervalSpec,
     ScheduleSpec,
@@ -139,6 +140,10 @@ async def test_schedule_calls_go_through_the_chain(client: Client, task_queue: s
                                        ScheduleIntervalSpec(every=timedelta(hours=1))]),
                                    state=ScheduleState(paused=True)),
             memo={"owner": "ops"}, rpc_timeout=timedelta(seconds=30))
+        with pytest.raises(ScheduleAlreadyRunningError):
+            await c.create_schedule("every-hour", Schedule(
+                action=_action(task_queue),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=2))])))
         desc = await handle.describe()
         assert await desc.memo() == {"owner": "ops", "by": "interceptor"}
         assert await desc.memo_value("owner", type_hint=str) == "ops"
@@ -170,9 +175,11 @@ async def test_schedule_calls_go_through_the_chain(client: Client, task_queue: s
     for name in ("create", "describe", "pause", "unpause", "trigger", "backfill", "update",
                  "delete", "list"):
         assert name in names, name
-    inputs = dict(rec.seen)
-    assert inputs["create"].id == "every-hour"
-    assert inputs["create"].rpc_timeout == timedelta(seconds=30)
+    inputs = dict(rec.seen)  # the last input of each name
+    first_create = next(i for n, i in rec.seen if n == "create")
+    assert first_create.id == "every-hour"
+    assert first_create.rpc_timeout == timedelta(seconds=30)
+    assert [n for n in names if n == "create"] == ["create", "create"]
     assert inputs["list"].page_size == 1000  # the last list call's
     assert len(inputs["backfill"].backfills) == 1
 
