@@ -207,6 +207,30 @@ class StartChildWorkflowInput:
     options: Any = None
 
 
+@dataclass
+class SignalChildWorkflowInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.signal_child_workflow`."""
+
+    signal: str
+    args: Sequence[Any]
+    child_workflow_id: str
+    headers: Mapping[str, Any]
+    event_groups: Any = None  # not used by durable
+
+
+@dataclass
+class SignalExternalWorkflowInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.signal_external_workflow`."""
+
+    signal: str
+    args: Sequence[Any]
+    namespace: str
+    workflow_id: str
+    workflow_run_id: str | None
+    headers: Mapping[str, Any]
+    event_groups: Any = None  # not used by durable
+
+
 class WorkflowInboundInterceptor:
     """Calls into a workflow run: its main method, signals, queries, updates."""
 
@@ -257,6 +281,14 @@ class WorkflowOutboundInterceptor:
                              ) -> workflow.ActivityHandle[Any]:
         """Schedule a local activity."""
         return self.next.start_local_activity(input)
+
+    async def signal_child_workflow(self, input: SignalChildWorkflowInput) -> None:
+        """``ChildWorkflowHandle.signal``: its ``headers`` travel with the signal."""
+        await self.next.signal_child_workflow(input)
+
+    async def signal_external_workflow(self, input: SignalExternalWorkflowInput) -> None:
+        """``ExternalWorkflowHandle.signal``: its ``headers`` travel with the signal."""
+        await self.next.signal_external_workflow(input)
 
     async def start_child_workflow(self, input: StartChildWorkflowInput
                                    ) -> workflow.ChildWorkflowHandle[Any, Any]:

@@ -63,6 +63,16 @@ class _Outbound(i.WorkflowOutboundInterceptor):
         return await self._w._start_child_workflow(input)  # type: ignore[no-any-return]
 
 
+    async def signal_child_workflow(self, input: i.SignalChildWorkflowInput) -> None:
+        await self._w._signal_external(input.child_workflow_id, None, input.signal, input.args,
+                                       child_workflow_only=True, headers=input.headers)
+
+    async def signal_external_workflow(self, input: i.SignalExternalWorkflowInput) -> None:
+        await self._w._signal_external(input.workflow_id, input.workflow_run_id, input.signal,
+                                       input.args, child_workflow_only=False,
+                                       headers=input.headers)
+
+
 def install(instance: Any, classes: Sequence[type[i.WorkflowInboundInterceptor]]) -> None:
     """Build the instance's chains (``_inbound``, ``_outbound``); the first class outermost."""
     inbound: i.WorkflowInboundInterceptor = _Inbound(instance)
