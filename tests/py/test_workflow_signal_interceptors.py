@@ -88,3 +88,46 @@ async def test_signals_from_a_workflow_go_through_the_outbound_interceptors(
 
     assert await via("other-child") == "child-signal"
     assert await via("other") == "external-signal"
+
+
+class HeaderOnContinue(durable_worker.Interceptor):
+    def workflow_interceptor_class(self, input: durable_worker.WorkflowInterceptorClassInput
+                                   ) -> type[durable_worker.WorkflowInboundInterceptor]:
+        return _ContinueInbound
+
+
+class _ContinueInbound(durable_worker.WorkflowInboundInterceptor):
+    def init(self, outbound: durable_worker.WorkflowOutboundInterceptor) -> None:
+        super().init(_ContinueOutbound(outbound))
+
+    async def execute_workflow(self, input: durable_worker.ExecuteWorkflowInput) -> Any:
+        got = input.headers.get("generation")
+        seen.append(("run", _PC.from_payload(got, int) if got is not None else None))
+        return await super().execute_workflow(input)
+
+
+class _ContinueOutbound(durable_worker.WorkflowOutboundInterceptor):
+    def continue_as_new(self, input: durable_worker.ContinueAsNewInput) -> Any:
+        seen.append(("continue", list(input.args)))
+        input.headers = {**input.headers, "generation": _PC.to_payload(input.args[0])}
+        super().continue_as_new(input)
+
+
+@workflow.defn
+class Countdown:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        if n > 0:
+            workflow.continue_as_new(n - 1)
+        return n
+
+
+async def test_continue_as_new_goes_through_the_outbound_interceptors(
+        client: Client, task_queue: str) -> None:
+    seen.clear()
+    async with Worker(client, task_queue=task_queue, workflows=[Countdown],
+                      interceptors=[HeaderOnContinue()]):
+        assert await client.execute_workflow(Countdown.run, 2, id="countdown",
+                                             task_queue=task_queue) == 0
+    assert seen == [("run", None), ("continue", [1]), ("run", 1), ("continue", [0]),
+                    ("run", 0)]

@@ -3,6 +3,7 @@
 from durable.worker._interceptor import (
     ActivityInboundInterceptor,
     ActivityOutboundInterceptor,
+    ContinueAsNewInput,
     ExecuteActivityInput,
     ExecuteWorkflowInput,
     HandleQueryInput,
@@ -32,6 +33,7 @@ from durable.worker._workflow_instance import WorkflowInstance
 __all__ = [
     "ActivityInboundInterceptor",
     "ActivityOutboundInterceptor",
+    "ContinueAsNewInput",
     "ExecuteActivityInput",
     "ExecuteWorkflowInput",
     "HandleQueryInput",

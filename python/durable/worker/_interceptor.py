@@ -20,7 +20,7 @@ import concurrent.futures
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable.v1.common_pb2 import Payload
 
@@ -208,6 +208,27 @@ class StartChildWorkflowInput:
 
 
 @dataclass
+class ContinueAsNewInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.continue_as_new`. None fields take this
+    run's values; ``headers`` become the new run's header."""
+
+    workflow: str | None
+    args: Sequence[Any]
+    task_queue: str | None
+    run_timeout: timedelta | None
+    task_timeout: timedelta | None
+    backoff_start_interval: timedelta | None
+    retry_policy: Any
+    memo: Mapping[str, Any] | None
+    search_attributes: Any
+    headers: Mapping[str, Any]
+    versioning_intent: Any
+    initial_versioning_behavior: Any = None
+    event_groups: Any = None  # not used by durable
+    arg_types: list[Any] | None = None
+
+
+@dataclass
 class SignalChildWorkflowInput:
     """Input for :meth:`WorkflowOutboundInterceptor.signal_child_workflow`."""
 
@@ -281,6 +302,12 @@ class WorkflowOutboundInterceptor:
                              ) -> workflow.ActivityHandle[Any]:
         """Schedule a local activity."""
         return self.next.start_local_activity(input)
+
+    def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
+        """``workflow.continue_as_new``: raises the ``ContinueAsNewError`` the end of the
+        chain builds (its ``headers`` become the new run's header)."""
+        self.next.continue_as_new(input)
+        raise AssertionError("continue_as_new returned")  # the chain's end always raises
 
     async def signal_child_workflow(self, input: SignalChildWorkflowInput) -> None:
         """``ChildWorkflowHandle.signal``: its ``headers`` travel with the signal."""

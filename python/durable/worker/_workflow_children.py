@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from durable import workflow
 from durable.exceptions import WorkflowAlreadyStartedError
@@ -288,6 +288,17 @@ class _ChildrenMixin:
             await self._outbound.signal_external_workflow(i.SignalExternalWorkflowInput(  # type: ignore[attr-defined]
                 signal=signal, args=list(args), namespace=self.workflow_info().namespace,
                 workflow_id=workflow_id, workflow_run_id=run_id, headers={}))
+
+    def workflow_continue_as_new(self, err: Any) -> NoReturn:
+        # Through the outbound interceptors; the chain's end raises the ContinueAsNewError.
+        from durable.worker import _interceptor as i
+
+        self._outbound.continue_as_new(i.ContinueAsNewInput(  # type: ignore[attr-defined]
+            workflow=err.workflow_type, args=list(err.input_args), task_queue=err.task_queue,
+            run_timeout=err.run_timeout, task_timeout=err.task_timeout,
+            backoff_start_interval=None, retry_policy=err.retry_policy, memo=err.memo,
+            search_attributes=None, headers=dict(err.headers), versioning_intent=None))
+        raise err  # an interceptor that returned instead of raising: continue as asked
 
     async def _signal_external(self, workflow_id: str, run_id: str | None, signal: str,
                                args: Sequence[Any], *, child_workflow_only: bool,
