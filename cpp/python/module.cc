@@ -308,6 +308,7 @@ PYBIND11_MODULE(_core, m) {
   BindRpc(engine, "query_workflow", &S::QueryWorkflow);
   BindRpc(engine, "update_workflow_execution", &S::UpdateWorkflowExecution);
   BindRpc(engine, "poll_workflow_execution_update", &S::PollWorkflowExecutionUpdate);
+  BindRpc(engine, "update_with_start_workflow_execution", &S::UpdateWithStartWorkflowExecution);
   BindRpc(engine, "request_cancel_workflow_execution", &S::RequestCancelWorkflowExecution);
   BindRpc(engine, "terminate_workflow_execution", &S::TerminateWorkflowExecution);
   BindRpc(engine, "reset_workflow_execution", &S::ResetWorkflowExecution);

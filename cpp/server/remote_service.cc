@@ -133,6 +133,12 @@ class RemoteService : public Service {
                                  v1::UpdateWorkflowExecutionResponse* resp) override {
     return channel_.Call(&Stub::UpdateWorkflowExecution, ns_, req, resp, Parked(req.timeout_us()));
   }
+  Status UpdateWithStartWorkflowExecution(
+      const v1::UpdateWithStartWorkflowExecutionRequest& req,
+      v1::UpdateWithStartWorkflowExecutionResponse* resp) override {
+    return channel_.Call(&Stub::UpdateWithStartWorkflowExecution, ns_, req, resp,
+                         Parked(req.update().timeout_us()));
+  }
   Status PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
                                      v1::UpdateWorkflowExecutionResponse* resp) override {
     return channel_.Call(&Stub::PollWorkflowExecutionUpdate, ns_, req, resp,

@@ -4,7 +4,8 @@
 //   DURABLE_SHORT_RPCS: answered promptly (they may sync the WAL).
 //   DURABLE_WAITING_RPCS: may wait long on the server (a worker's answer, a result); their
 //   client-side deadline follows the request's timeout_us. Task polls and
-//   PollWorkflowExecutionUpdate (whose response type differs) are written out where used.
+//   PollWorkflowExecutionUpdate (whose response type differs) are written out where used;
+//   the remote transport writes out each waiting RPC (its timeout field differs).
 #pragma once
 
 #define DURABLE_SHORT_RPCS(X)          \
@@ -41,4 +42,5 @@
 #define DURABLE_WAITING_RPCS(X) \
   X(QueryWorkflow)              \
   X(UpdateWorkflowExecution)    \
+  X(UpdateWithStartWorkflowExecution) \
   X(GetWorkflowExecutionHistory)

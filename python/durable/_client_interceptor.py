@@ -14,7 +14,7 @@ defaults and are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from durable._client_messages import WorkflowUpdateHandle, WorkflowUpdateStage
     from durable._description import WorkflowExecutionDescription
     from durable._history_events import WorkflowHistoryEventAsyncIterator
+    from durable._schedules import (Schedule, ScheduleAsyncIterator, ScheduleBackfill,
+                                    ScheduleDescription, ScheduleHandle,
+                                    ScheduleOverlapPolicy, ScheduleUpdateInput)
     from durable._visibility import WorkflowExecutionAsyncIterator, WorkflowExecutionCount
     from durable.client import Client, WorkflowHandle
     from durable.common import RetryPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy
@@ -61,6 +64,8 @@ class StartWorkflowInput:
     rpc_timeout: timedelta | None = None
     request_eager_start: bool = False
     priority: Any = None
+    versioning_override: Any = None  # no worker versioning: must stay None
+    time_skipping_config: Any = None  # no per-workflow time skipping: ignored
 
 
 @dataclass
@@ -106,6 +111,153 @@ class StartWorkflowUpdateInput:
     ret_type: Any
     rpc_metadata: Mapping[str, str | bytes] = field(default_factory=dict)
     rpc_timeout: timedelta | None = None
+
+
+@dataclass
+class UpdateWithStartUpdateWorkflowInput:
+    """The update of :meth:`OutboundInterceptor.start_update_with_start_workflow`."""
+
+    update_id: str | None
+    update: str
+    args: Sequence[Any]
+    wait_for_stage: WorkflowUpdateStage
+    headers: Mapping[str, Payload]
+    ret_type: Any
+
+
+@dataclass
+class UpdateWithStartStartWorkflowInput:
+    """The start of :meth:`OutboundInterceptor.start_update_with_start_workflow` (a
+    ``StartWorkflowInput`` without run id, signal or eager start)."""
+
+    workflow: str
+    args: Sequence[Any]
+    id: str
+    task_queue: str
+    execution_timeout: timedelta | None
+    run_timeout: timedelta | None
+    task_timeout: timedelta | None
+    id_reuse_policy: WorkflowIdReusePolicy
+    id_conflict_policy: WorkflowIdConflictPolicy
+    retry_policy: RetryPolicy | None
+    cron_schedule: str
+    memo: Mapping[str, Any] | None
+    search_attributes: Any
+    start_delay: timedelta | None
+    headers: Mapping[str, Payload]
+    static_summary: str | None
+    static_details: str | None
+    ret_type: Any
+    priority: Any = None
+    versioning_override: Any = None
+    time_skipping_config: Any = None
+
+
+@dataclass
+class StartWorkflowUpdateWithStartInput:
+    """Input for :meth:`OutboundInterceptor.start_update_with_start_workflow`.
+
+    ``rpc_metadata`` / ``rpc_timeout`` are those of the one update-with-start call."""
+
+    start_workflow_input: UpdateWithStartStartWorkflowInput
+    update_workflow_input: UpdateWithStartUpdateWorkflowInput
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+    _on_start: Callable[[Any], None]
+    _on_start_error: Callable[[BaseException], None]
+
+
+@dataclass
+class CreateScheduleInput:
+    """Input for :meth:`OutboundInterceptor.create_schedule`."""
+
+    id: str
+    schedule: Schedule
+    trigger_immediately: bool
+    backfill: Sequence[ScheduleBackfill]
+    memo: Mapping[str, Any] | None
+    search_attributes: Any
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class ListSchedulesInput:
+    """Input for :meth:`OutboundInterceptor.list_schedules`."""
+
+    page_size: int
+    next_page_token: bytes | None
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+    query: str | None = None
+
+
+@dataclass
+class BackfillScheduleInput:
+    """Input for :meth:`OutboundInterceptor.backfill_schedule`."""
+
+    id: str
+    backfills: Sequence[ScheduleBackfill]
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class DeleteScheduleInput:
+    """Input for :meth:`OutboundInterceptor.delete_schedule`."""
+
+    id: str
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class DescribeScheduleInput:
+    """Input for :meth:`OutboundInterceptor.describe_schedule`."""
+
+    id: str
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class PauseScheduleInput:
+    """Input for :meth:`OutboundInterceptor.pause_schedule`."""
+
+    id: str
+    note: str | None
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class TriggerScheduleInput:
+    """Input for :meth:`OutboundInterceptor.trigger_schedule`."""
+
+    id: str
+    overlap: ScheduleOverlapPolicy | None
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class UnpauseScheduleInput:
+    """Input for :meth:`OutboundInterceptor.unpause_schedule`."""
+
+    id: str
+    note: str | None
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
+
+
+@dataclass
+class UpdateScheduleInput:
+    """Input for :meth:`OutboundInterceptor.update_schedule`."""
+
+    id: str
+    updater: Callable[[ScheduleUpdateInput], Any]
+    rpc_metadata: Mapping[str, str | bytes]
+    rpc_timeout: timedelta | None
 
 
 @dataclass
@@ -258,6 +410,12 @@ class OutboundInterceptor:
         """Send an update; returns its handle once it reached ``wait_for_stage``."""
         return await self.next.start_workflow_update(input)
 
+    async def start_update_with_start_workflow(self, input: StartWorkflowUpdateWithStartInput
+                                               ) -> WorkflowUpdateHandle[Any]:
+        """Update-with-start (``Client.start_update_with_start_workflow`` and
+        ``execute_update_with_start_workflow``); returns the update's handle."""
+        return await self.next.start_update_with_start_workflow(input)
+
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
         """Request cancellation of a workflow."""
         await self.next.cancel_workflow(input)
@@ -284,6 +442,42 @@ class OutboundInterceptor:
     async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
         """Count workflows (``Client.count_workflows``)."""
         return await self.next.count_workflows(input)
+
+    async def create_schedule(self, input: CreateScheduleInput) -> ScheduleHandle:
+        """``Client.create_schedule``."""
+        return await self.next.create_schedule(input)
+
+    def list_schedules(self, input: ListSchedulesInput) -> ScheduleAsyncIterator:
+        """``Client.list_schedules``."""
+        return self.next.list_schedules(input)
+
+    async def backfill_schedule(self, input: BackfillScheduleInput) -> None:
+        """``ScheduleHandle.backfill``."""
+        await self.next.backfill_schedule(input)
+
+    async def delete_schedule(self, input: DeleteScheduleInput) -> None:
+        """``ScheduleHandle.delete``."""
+        await self.next.delete_schedule(input)
+
+    async def describe_schedule(self, input: DescribeScheduleInput) -> ScheduleDescription:
+        """``ScheduleHandle.describe``."""
+        return await self.next.describe_schedule(input)
+
+    async def pause_schedule(self, input: PauseScheduleInput) -> None:
+        """``ScheduleHandle.pause``."""
+        await self.next.pause_schedule(input)
+
+    async def trigger_schedule(self, input: TriggerScheduleInput) -> None:
+        """``ScheduleHandle.trigger``."""
+        await self.next.trigger_schedule(input)
+
+    async def unpause_schedule(self, input: UnpauseScheduleInput) -> None:
+        """``ScheduleHandle.unpause``."""
+        await self.next.unpause_schedule(input)
+
+    async def update_schedule(self, input: UpdateScheduleInput) -> None:
+        """``ScheduleHandle.update``."""
+        await self.next.update_schedule(input)
 
     async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
         """``AsyncActivityHandle.heartbeat``."""
@@ -333,6 +527,13 @@ class _ClientImpl(OutboundInterceptor):
         with rpc_options(input.rpc_metadata):  # rpc_timeout bounds the wait for the stage
             return await _client_messages._start_update(handle, input)
 
+    async def start_update_with_start_workflow(self, input: StartWorkflowUpdateWithStartInput
+                                               ) -> WorkflowUpdateHandle[Any]:
+        from durable import _update_with_start
+
+        with rpc_options(input.rpc_metadata):  # rpc_timeout bounds the wait for the stage
+            return await _update_with_start.send(self._client, input)
+
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
             await self._client.get_workflow_handle(input.id, run_id=input.run_id)._cancel(input)
@@ -368,6 +569,51 @@ class _ClientImpl(OutboundInterceptor):
     async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
             return await self._client._count_workflows(input.query)
+
+    async def create_schedule(self, input: CreateScheduleInput) -> ScheduleHandle:
+        from durable import _schedules
+
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            return await _schedules.create_schedule(self._client, input)
+
+    def list_schedules(self, input: ListSchedulesInput) -> ScheduleAsyncIterator:
+        from durable._schedules import ScheduleAsyncIterator
+
+        return ScheduleAsyncIterator(self._client, input)
+
+    async def backfill_schedule(self, input: BackfillScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._backfill(input.backfills)
+
+    async def delete_schedule(self, input: DeleteScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._delete()
+
+    async def describe_schedule(self, input: DescribeScheduleInput) -> ScheduleDescription:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            return await self._schedule(input.id)._describe()
+
+    async def pause_schedule(self, input: PauseScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._patch(pause=True, note=input.note or "")
+
+    async def trigger_schedule(self, input: TriggerScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._patch(trigger_immediately=True,
+                                                  trigger_overlap=int(input.overlap or 0))
+
+    async def unpause_schedule(self, input: UnpauseScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._patch(unpause=True, note=input.note or "")
+
+    async def update_schedule(self, input: UpdateScheduleInput) -> None:
+        with rpc_options(input.rpc_metadata, input.rpc_timeout):
+            await self._schedule(input.id)._update(input.updater)
+
+    def _schedule(self, id: str) -> Any:
+        from durable._schedules import ScheduleHandle
+
+        return ScheduleHandle(self._client, id)
 
     async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable._description import WorkflowExecutionStatus
 from durable._search_attributes import TypedSearchAttributes
+from durable.exceptions import AlreadyExistsError
 from durable.v1 import common_pb2, schedule_pb2
 
 if TYPE_CHECKING:
@@ -27,9 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Schedule",
+    "ScheduleAction",
+    "ScheduleActionExecution",
     "ScheduleActionExecutionStartWorkflow",
     "ScheduleActionResult",
     "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
+    "ScheduleAsyncIterator",
     "ScheduleBackfill",
     "ScheduleCalendarSpec",
     "ScheduleDescription",
@@ -179,7 +184,23 @@ class ScheduleSpec:
             jitter=us_to_optional_timedelta(p.jitter_us), time_zone_name=p.time_zone_name or None)
 
 
-class ScheduleActionStartWorkflow:
+class ScheduleAction:
+    """Base class of a schedule's actions (durable has one: ScheduleActionStartWorkflow)."""
+
+
+class ScheduleActionExecution:
+    """Base class of what an action did (ScheduleActionExecutionStartWorkflow)."""
+
+
+class ScheduleAlreadyRunningError(AlreadyExistsError):
+    """``create_schedule`` with the id of an existing schedule (as temporalio; also an
+    ``AlreadyExistsError``)."""
+
+    def __init__(self, message: str = "Schedule already running") -> None:
+        super().__init__(message)
+
+
+class ScheduleActionStartWorkflow(ScheduleAction):
     """Start a workflow: ``ScheduleActionStartWorkflow(MyWorkflow.run, arg, id=..., task_queue=...)``.
 
     Each run is named ``<id>-<UTC time>`` (``clean-2026-12-02T09:30:00Z``) and carries the
@@ -320,7 +341,7 @@ class ScheduleBackfill:
 
 
 @dataclass(frozen=True)
-class ScheduleActionExecutionStartWorkflow:
+class ScheduleActionExecutionStartWorkflow(ScheduleActionExecution):
     """A run a schedule started. ``status`` (last known) is durable's addition."""
 
     workflow_id: str
@@ -370,8 +391,39 @@ class ScheduleInfo:
             num_buffered_actions=p.num_buffered_actions)
 
 
+_UNSET: Any = object()
+
+
+class _ScheduleMemo:
+    """``memo()`` / ``memo_value()`` of a described or listed schedule, as temporalio's."""
+
+    memo_payloads: Mapping[str, common_pb2.Payload]
+    data_converter: Any
+
+    async def memo(self) -> Mapping[str, Any]:
+        """The memo's values, decoded without type hints."""
+        from durable.converter import DataConverter
+
+        dc = self.data_converter or DataConverter.default
+        return {k: (await dc.decode([v]))[0] for k, v in self.memo_payloads.items()}
+
+    async def memo_value(self, key: str, default: Any = _UNSET, *,
+                         type_hint: Any = None) -> Any:
+        """One memo value, decoded with ``type_hint``; ``default`` (else KeyError) when the
+        key is absent."""
+        from durable.converter import DataConverter
+
+        p = self.memo_payloads.get(key)
+        if p is None:
+            if default is _UNSET:
+                raise KeyError(f"Memo does not have a value for key {key}")
+            return default
+        dc = self.data_converter or DataConverter.default
+        return (await dc.decode([p], [type_hint] if type_hint is not None else None))[0]
+
+
 @dataclass(frozen=True)
-class ScheduleDescription:
+class ScheduleDescription(_ScheduleMemo):
     """What :meth:`ScheduleHandle.describe` returns."""
 
     id: str
@@ -379,15 +431,18 @@ class ScheduleDescription:
     info: ScheduleInfo
     raw_description: schedule_pb2.DescribeScheduleResponse
     memo_payloads: Mapping[str, common_pb2.Payload] = field(default_factory=dict)
+    data_converter: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class ScheduleListDescription:
+class ScheduleListDescription(_ScheduleMemo):
     """One schedule of :meth:`durable.client.Client.list_schedules`."""
 
     id: str
     schedule: Schedule
     info: ScheduleInfo
+    memo_payloads: Mapping[str, common_pb2.Payload] = field(default_factory=dict)
+    data_converter: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -397,11 +452,20 @@ class ScheduleUpdateInput:
 
 @dataclass(frozen=True)
 class ScheduleUpdate:
+    """What an updater of :meth:`ScheduleHandle.update` returns. ``search_attributes`` must
+    stay None (durable schedules have none: ValueError)."""
+
     schedule: Schedule
+    search_attributes: Any = None
+
+
+_NO_METADATA: Mapping[str, str | bytes] = {}
 
 
 class ScheduleHandle:
-    """A handle to a schedule (no call is made until a method is)."""
+    """A handle to a schedule (no call is made until a method is). Each method goes through
+    the client's interceptors (``OutboundInterceptor.describe_schedule``, ...) and takes
+    ``rpc_metadata`` / ``rpc_timeout`` as every client call does (embedded engine: ignored)."""
 
     def __init__(self, client: Client, id: str) -> None:
         self._client = client
@@ -410,87 +474,202 @@ class ScheduleHandle:
     async def _call(self, rpc: str, req: Any) -> Any:
         return await self._client.transport.call_async(rpc, req)
 
-    async def describe(self) -> ScheduleDescription:
+    async def describe(self, *, rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                       rpc_timeout: timedelta | None = None) -> ScheduleDescription:
         """The schedule, its recent actions (with their runs' status) and next action times.
 
         Raises:
             durable.exceptions.NotFoundError: No such schedule.
         """
+        from durable._client_interceptor import DescribeScheduleInput
+
+        return await self._client._outbound.describe_schedule(DescribeScheduleInput(
+            id=self.id, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _describe(self) -> ScheduleDescription:
         resp = await self._call("describe_schedule", schedule_pb2.DescribeScheduleRequest(
             schedule_id=self.id, namespace=self._client.namespace))
         return ScheduleDescription(id=self.id, schedule=Schedule._from_proto(resp.schedule),
                                    info=ScheduleInfo._from_proto(resp.info),
-                                   raw_description=resp, memo_payloads=dict(resp.memo))
+                                   raw_description=resp, memo_payloads=dict(resp.memo),
+                                   data_converter=self._client.data_converter)
 
     async def _patch(self, **kwargs: Any) -> None:
         await self._call("patch_schedule", schedule_pb2.PatchScheduleRequest(
             schedule_id=self.id, namespace=self._client.namespace, **kwargs))
 
-    async def pause(self, *, note: str | None = None) -> None:
-        await self._patch(pause=True, note=note or "")
+    async def pause(self, *, note: str | None = None,
+                    rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                    rpc_timeout: timedelta | None = None) -> None:
+        """Pause the schedule (no actions until unpaused); ``note`` says why."""
+        from durable._client_interceptor import PauseScheduleInput
 
-    async def unpause(self, *, note: str | None = None) -> None:
-        await self._patch(unpause=True, note=note or "")
+        await self._client._outbound.pause_schedule(PauseScheduleInput(
+            id=self.id, note=note, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
-    async def trigger(self, *, overlap: ScheduleOverlapPolicy | None = None) -> None:
+    async def unpause(self, *, note: str | None = None,
+                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                      rpc_timeout: timedelta | None = None) -> None:
+        """Unpause the schedule."""
+        from durable._client_interceptor import UnpauseScheduleInput
+
+        await self._client._outbound.unpause_schedule(UnpauseScheduleInput(
+            id=self.id, note=note, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def trigger(self, *, overlap: ScheduleOverlapPolicy | None = None,
+                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                      rpc_timeout: timedelta | None = None) -> None:
         """Take the action now (the overlap policy applies: the schedule's, or ``overlap``)."""
-        await self._patch(trigger_immediately=True, trigger_overlap=int(overlap or 0))
+        from durable._client_interceptor import TriggerScheduleInput
 
-    async def backfill(self, *backfill: ScheduleBackfill) -> None:
+        await self._client._outbound.trigger_schedule(TriggerScheduleInput(
+            id=self.id, overlap=overlap, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def backfill(self, *backfill: ScheduleBackfill,
+                       rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                       rpc_timeout: timedelta | None = None) -> None:
         """Take now the actions of past (or future) periods, as if they had been due."""
         if not backfill:
             raise ValueError("backfill needs at least one ScheduleBackfill")
+        from durable._client_interceptor import BackfillScheduleInput
+
+        await self._client._outbound.backfill_schedule(BackfillScheduleInput(
+            id=self.id, backfills=list(backfill), rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout))
+
+    async def _backfill(self, backfill: Sequence[ScheduleBackfill]) -> None:
         await self._patch(backfill=[schedule_pb2.ScheduleBackfill(
             start_time_us=_dt_us(b.start_at), end_time_us=_dt_us(b.end_at),
             overlap=int(b.overlap or 0)) for b in backfill])
 
-    async def update(self, updater: Callable[[ScheduleUpdateInput], Any]) -> None:
+    async def update(self, updater: Callable[[ScheduleUpdateInput], Any], *,
+                     rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> None:
         """Replace the schedule by what ``updater(ScheduleUpdateInput(description))`` returns
         (a ``ScheduleUpdate``; None leaves it as it is). May be async."""
+        from durable._client_interceptor import UpdateScheduleInput
+
+        await self._client._outbound.update_schedule(UpdateScheduleInput(
+            id=self.id, updater=updater, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _update(self, updater: Callable[[ScheduleUpdateInput], Any]) -> None:
         import inspect
 
-        desc = await self.describe()
+        desc = await self._describe()
         out = updater(ScheduleUpdateInput(desc))
         if inspect.isawaitable(out):
             out = await out
         if out is None:
             return
+        if getattr(out, "search_attributes", None) is not None:
+            raise ValueError(f"schedule '{self.id}': ScheduleUpdate.search_attributes is not "
+                             "supported (durable schedules have no search attributes)")
         await self._call("update_schedule", schedule_pb2.UpdateScheduleRequest(
             schedule_id=self.id, namespace=self._client.namespace,
             schedule=await out.schedule._to_proto(self._client.data_converter)))
 
-    async def delete(self) -> None:
+    async def delete(self, *, rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> None:
         """Delete the schedule (runs it started go on)."""
+        from durable._client_interceptor import DeleteScheduleInput
+
+        await self._client._outbound.delete_schedule(DeleteScheduleInput(
+            id=self.id, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def _delete(self) -> None:
         await self._call("delete_schedule", schedule_pb2.DeleteScheduleRequest(
             schedule_id=self.id, namespace=self._client.namespace))
 
 
-async def create_schedule(client: Client, id: str, schedule: Schedule, *,
-                          trigger_immediately: bool = False,
-                          backfill: Sequence[ScheduleBackfill] = (),
-                          memo: Mapping[str, Any] | None = None) -> ScheduleHandle:
+async def create_schedule(client: Client, input: Any) -> ScheduleHandle:
+    """The create itself (a ``CreateScheduleInput``), at the end of the interceptor chain."""
+    if input.search_attributes is not None:
+        raise ValueError(f"schedule '{input.id}': search_attributes is not supported (durable "
+                         "schedules have no search attributes; the started workflows may)")
     req = schedule_pb2.CreateScheduleRequest(
-        schedule_id=id, namespace=client.namespace, identity=client.identity,
-        schedule=await schedule._to_proto(client.data_converter),
-        trigger_immediately=trigger_immediately,
+        schedule_id=input.id, namespace=client.namespace, identity=client.identity,
+        schedule=await input.schedule._to_proto(client.data_converter),
+        trigger_immediately=input.trigger_immediately,
         backfill=[schedule_pb2.ScheduleBackfill(start_time_us=_dt_us(b.start_at),
                                                 end_time_us=_dt_us(b.end_at),
-                                                overlap=int(b.overlap or 0)) for b in backfill])
-    for k, v in (memo or {}).items():
+                                                overlap=int(b.overlap or 0))
+                  for b in input.backfill])
+    for k, v in (input.memo or {}).items():
         (p,) = await client.data_converter.encode([v])
         req.memo[k].CopyFrom(p)
-    await client.transport.call_async("create_schedule", req)
-    return ScheduleHandle(client, id)
+    try:
+        await client.transport.call_async("create_schedule", req)
+    except AlreadyExistsError as e:
+        raise ScheduleAlreadyRunningError(str(e)) from e
+    return ScheduleHandle(client, input.id)
 
 
-async def list_schedules(client: Client, page_size: int = 1000) -> AsyncIterator[ScheduleListDescription]:
-    token = b""
-    while True:
-        resp = await client.transport.call_async("list_schedules", schedule_pb2.ListSchedulesRequest(
-            namespace=client.namespace, page_size=page_size, next_page_token=token))
-        for e in resp.schedules:
-            yield ScheduleListDescription(id=e.schedule_id, schedule=Schedule._from_proto(e.schedule),
-                                          info=ScheduleInfo._from_proto(e.info))
-        token = resp.next_page_token
-        if not token:
-            return
+class ScheduleAsyncIterator:
+    """The schedules of the namespace, by id, fetched a page at a time (as temporalio's;
+    ``await client.list_schedules()`` also gives this iterator, as temporalio's
+    ``list_schedules`` is a coroutine)."""
+
+    def __init__(self, client: Client, input: Any) -> None:
+        if input.query:
+            raise ValueError("list_schedules(query=...) is not supported: durable lists every "
+                             "schedule of the namespace (filter the results)")
+        self._client = client
+        self._input = input
+        self._next_page_token: bytes | None = input.next_page_token
+        self._current_page: list[ScheduleListDescription] | None = None
+        self._current_page_index = 0
+
+    @property
+    def current_page_index(self) -> int:
+        """Index of the next entry of :attr:`current_page`."""
+        return self._current_page_index
+
+    @property
+    def current_page(self) -> Sequence[ScheduleListDescription] | None:
+        """The page fetched last (None before the first fetch)."""
+        return self._current_page
+
+    @property
+    def next_page_token(self) -> bytes | None:
+        """Token of the next page (None: no more)."""
+        return self._next_page_token
+
+    async def fetch_next_page(self, *, page_size: int | None = None) -> None:
+        """Fetch the next page into :attr:`current_page`."""
+        from durable._rpc_options import rpc_options
+
+        with rpc_options(self._input.rpc_metadata, self._input.rpc_timeout):
+            resp = await self._client.transport.call_async(
+                "list_schedules", schedule_pb2.ListSchedulesRequest(
+                    namespace=self._client.namespace,
+                    page_size=page_size or self._input.page_size,
+                    next_page_token=self._next_page_token or b""))
+        dc = self._client.data_converter
+        self._current_page = [ScheduleListDescription(
+            id=e.schedule_id, schedule=Schedule._from_proto(e.schedule),
+            info=ScheduleInfo._from_proto(e.info), memo_payloads=dict(e.memo),
+            data_converter=dc) for e in resp.schedules]
+        self._current_page_index = 0
+        self._next_page_token = resp.next_page_token or None
+
+    def __await__(self) -> Any:
+        async def itself() -> ScheduleAsyncIterator:
+            return self
+        return itself().__await__()
+
+    def __aiter__(self) -> ScheduleAsyncIterator:
+        return self
+
+    async def __anext__(self) -> ScheduleListDescription:
+        while True:
+            if self._current_page is None:
+                await self.fetch_next_page()
+                continue
+            if self._current_page_index >= len(self._current_page):
+                if self._next_page_token is not None:
+                    await self.fetch_next_page()
+                    continue
+                raise StopAsyncIteration
+            out = self._current_page[self._current_page_index]
+            self._current_page_index += 1
+            return out

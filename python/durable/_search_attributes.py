@@ -66,6 +66,11 @@ class SearchAttributeKey(Generic[T]):
         """The Python type of its values."""
         return _PY_TYPES[self.indexed_value_type]
 
+    @property
+    def origin_value_type(self) -> Any:
+        """The Python type of its values (temporalio's name for :attr:`value_type`)."""
+        return self.value_type
+
     @staticmethod
     def for_text(name: str) -> SearchAttributeKey[str]:
         """A full-text attribute (``=`` matches when every word of the value is present)."""
@@ -288,3 +293,42 @@ def _updates_to_proto(updates: Sequence[SearchAttributeUpdate[Any]]) -> common_p
         else:
             out.indexed_fields[u.key.name].CopyFrom(_to_value(u.key, u.value))
     return out
+
+
+# --- temporalio.converter's search attribute helpers -----------------------------------------
+# durable carries search attributes as typed values (durable.v1.SearchAttributeValue), not as
+# payloads with a type in their metadata: these take and fill durable.v1.SearchAttributes.
+
+
+def encode_search_attributes(attributes: TypedSearchAttributes,
+                             api: common_pb2.SearchAttributes) -> None:
+    """Set ``attributes`` on ``api`` (a ``durable.v1.SearchAttributes``), replacing the
+    fields of the same names. Only the typed form (temporalio's dict form is deprecated)."""
+    if not isinstance(attributes, TypedSearchAttributes):
+        raise TypeError("search attributes must be a TypedSearchAttributes (the dict form is "
+                        f"not supported), got {type(attributes).__name__}")
+    for name, value in attributes._to_proto().indexed_fields.items():
+        api.indexed_fields[name].CopyFrom(value)
+
+
+def decode_typed_search_attributes(api: common_pb2.SearchAttributes) -> TypedSearchAttributes:
+    """The typed collection of a ``durable.v1.SearchAttributes`` (a new object each time)."""
+    return TypedSearchAttributes._from_proto(api)
+
+
+def decode_search_attributes(api: common_pb2.SearchAttributes) -> dict[str, list[Any]]:
+    """temporalio's deprecated untyped form: each name to a list of its values."""
+    out: dict[str, list[Any]] = {}
+    for pair in decode_typed_search_attributes(api):
+        out[pair.key.name] = list(pair.value) if isinstance(pair.value, (list, tuple)) else [
+            pair.value]
+    return out
+
+
+def encode_typed_search_attribute_value(key: SearchAttributeKey[Any], value: Any
+                                        ) -> common_pb2.SearchAttributeValue:
+    """One value as durable carries it (``durable.v1.SearchAttributeValue``; temporalio
+    returns a Payload). None gives an empty value (the attribute removed)."""
+    if value is None:
+        return common_pb2.SearchAttributeValue()
+    return _to_value(key, value)

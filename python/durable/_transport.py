@@ -36,6 +36,8 @@ _RESPONSES: dict[str, type[Message]] = {
     "query_workflow": service_pb2.QueryWorkflowResponse,
     "update_workflow_execution": service_pb2.UpdateWorkflowExecutionResponse,
     "poll_workflow_execution_update": service_pb2.UpdateWorkflowExecutionResponse,
+    "update_with_start_workflow_execution":
+        service_pb2.UpdateWithStartWorkflowExecutionResponse,
     "request_cancel_workflow_execution": service_pb2.RequestCancelWorkflowExecutionResponse,
     "terminate_workflow_execution": service_pb2.TerminateWorkflowExecutionResponse,
     "reset_workflow_execution": service_pb2.ResetWorkflowExecutionResponse,

@@ -39,9 +39,13 @@ from durable._search_attributes import (
 )
 from durable._schedules import (
     Schedule,
+    ScheduleAction,
+    ScheduleActionExecution,
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionResult,
     ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleAsyncIterator,
     ScheduleBackfill,
     ScheduleCalendarSpec,
     ScheduleDescription,
@@ -65,6 +69,7 @@ from durable._visibility import (
 )
 from durable.common import (
     EngineLimits,
+    Priority,
     QueryRejectCondition,
     RetryPolicy,
     WorkflowIdConflictPolicy,
@@ -98,9 +103,22 @@ from durable._client_interceptor import (
     SignalWorkflowInput,
     StartWorkflowInput,
     StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
     TerminateWorkflowInput,
+    UpdateWithStartStartWorkflowInput,
+    UpdateWithStartUpdateWorkflowInput,
+    BackfillScheduleInput,
+    CreateScheduleInput,
+    DeleteScheduleInput,
+    DescribeScheduleInput,
+    ListSchedulesInput,
+    PauseScheduleInput,
+    TriggerScheduleInput,
+    UnpauseScheduleInput,
+    UpdateScheduleInput,
     build_chain,
 )
+from durable._update_with_start import WithStartWorkflowOperation
 from durable._client_messages import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -129,7 +147,19 @@ __all__ = [
     "SignalWorkflowInput",
     "StartWorkflowInput",
     "StartWorkflowUpdateInput",
+    "StartWorkflowUpdateWithStartInput",
     "TerminateWorkflowInput",
+    "UpdateWithStartStartWorkflowInput",
+    "UpdateWithStartUpdateWorkflowInput",
+    "BackfillScheduleInput",
+    "CreateScheduleInput",
+    "DeleteScheduleInput",
+    "DescribeScheduleInput",
+    "ListSchedulesInput",
+    "PauseScheduleInput",
+    "TriggerScheduleInput",
+    "UnpauseScheduleInput",
+    "UpdateScheduleInput",
     "HttpConnectProxyConfig",  # re-exported from durable.service, as temporalio.client does
     "KeepAliveConfig",
     "RetryConfig",
@@ -138,9 +168,13 @@ __all__ = [
     "PendingActivityState",
     "PendingChildWorkflowInfo",
     "Schedule",
+    "ScheduleAction",
+    "ScheduleActionExecution",
     "ScheduleActionExecutionStartWorkflow",
     "ScheduleActionResult",
     "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
+    "ScheduleAsyncIterator",
     "ScheduleBackfill",
     "ScheduleCalendarSpec",
     "ScheduleDescription",
@@ -172,6 +206,7 @@ __all__ = [
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",
+    "WithStartWorkflowOperation",
 ]
 
 ReturnType = TypeVar("ReturnType")
@@ -411,6 +446,7 @@ class Client:
         cron_schedule: str = "",
         rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
         rpc_timeout: timedelta | None = None,
+        priority: Priority = Priority.default,
     ) -> WorkflowHandle[Any]:
         """Start a workflow run.
 
@@ -445,6 +481,8 @@ class Client:
                 the same key (as on every client call; the embedded engine ignores it).
             rpc_timeout: gRPC deadline of the call (``DeadlineExceededError``; the embedded
                 engine ignores it).
+            priority: A ``durable.common.Priority``: checked and not recorded (durable
+                dispatches each task queue in order, without priorities).
 
         Returns:
             A handle to the run.
@@ -475,6 +513,8 @@ class Client:
                                                             TypedSearchAttributes):
             raise TypeError("search_attributes must be a TypedSearchAttributes, got "
                             f"{type(search_attributes).__name__}")
+        if not isinstance(priority, Priority):
+            raise TypeError(f"priority must be a durable.common.Priority, got {priority!r}")
         input = StartWorkflowInput(
             workflow=name, args=args, id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
@@ -484,11 +524,28 @@ class Client:
             start_signal=signal_name, start_signal_args=list(start_signal_args),
             ret_type=result_type if result_type is not None else ret_type,
             request_id=request_id, cron_schedule=cron_schedule, rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout)
+            rpc_timeout=rpc_timeout, priority=priority)
         return await self._outbound.start_workflow(input)
 
     async def _start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any]:
         """The start itself, at the end of the interceptor chain."""
+        req = await self._start_request(input)
+        if input.start_signal is not None:
+            req.signal_name = input.start_signal
+            req.signal_input.payloads.extend(
+                await self._data_converter.encode(list(input.start_signal_args)))
+        try:
+            resp = await self._transport.call_async("start_workflow_execution", req)
+        except AlreadyExistsError as e:
+            err = WorkflowAlreadyStartedError(input.id, input.workflow)
+            err.__cause__ = e
+            raise err from e
+        return WorkflowHandle(self, input.id, run_id=resp.run_id, result_run_id=resp.run_id,
+                              first_execution_run_id=resp.run_id, result_type=input.ret_type)
+
+    async def _start_request(self, input: Any) -> service_pb2.StartWorkflowExecutionRequest:
+        """The start request of a ``StartWorkflowInput`` or an
+        ``UpdateWithStartStartWorkflowInput`` (without the start signal)."""
         from durable.common import timedelta_to_us
 
         payloads = await self._data_converter.encode(list(input.args))
@@ -501,7 +558,7 @@ class Client:
             run_timeout_us=timedelta_to_us(input.run_timeout),
             task_timeout_us=timedelta_to_us(input.task_timeout),
             identity=self._identity,
-            request_id=input.request_id or str(uuid.uuid4()),
+            request_id=getattr(input, "request_id", None) or str(uuid.uuid4()),
             id_reuse_policy=int(input.id_reuse_policy),
             id_conflict_policy=int(input.id_conflict_policy),
             start_delay_us=timedelta_to_us(input.start_delay),
@@ -511,24 +568,13 @@ class Client:
             req.header[k].CopyFrom(v)
         if input.retry_policy is not None:
             req.retry_policy.CopyFrom(input.retry_policy.to_proto())
-        if input.start_signal is not None:
-            req.signal_name = input.start_signal
-            req.signal_input.payloads.extend(
-                await self._data_converter.encode(list(input.start_signal_args)))
         if input.memo:
             for k, v in input.memo.items():
                 (p,) = await self._data_converter.encode([v])
                 req.memo[k].CopyFrom(p)
         if input.search_attributes is not None:
             req.search_attributes.CopyFrom(input.search_attributes._to_proto())
-        try:
-            resp = await self._transport.call_async("start_workflow_execution", req)
-        except AlreadyExistsError as e:
-            err = WorkflowAlreadyStartedError(input.id, input.workflow)
-            err.__cause__ = e
-            raise err from e
-        return WorkflowHandle(self, input.id, run_id=resp.run_id, result_run_id=resp.run_id,
-                              first_execution_run_id=resp.run_id, result_type=input.ret_type)
+        return req
 
     async def execute_workflow(self, workflow: Any, arg: Any = _arg_unset, *, id: str,
                                task_queue: str, **kwargs: Any) -> Any:
@@ -539,6 +585,64 @@ class Client:
         """
         handle = await self.start_workflow(workflow, arg, id=id, task_queue=task_queue,
                                            **kwargs)
+        return await handle.result()
+
+    async def start_update_with_start_workflow(
+        self,
+        update: Any,
+        arg: Any = _arg_unset,
+        *,
+        start_workflow_operation: WithStartWorkflowOperation[Any, Any],
+        wait_for_stage: WorkflowUpdateStage,
+        args: Sequence[Any] = (),
+        id: str | None = None,
+        result_type: Any = None,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> WorkflowUpdateHandle[Any]:
+        """Update-with-start: send an update, starting its workflow first if needed, and
+        wait for the update to reach ``wait_for_stage`` (ACCEPTED or COMPLETED).
+
+        The start and the update are one step in the engine: a workflow not running is
+        started (``start_workflow_operation``) and its first workflow task carries the
+        update; a running one gets the update (conflict policy ``USE_EXISTING``), makes the
+        call fail (``FAIL``) or is terminated for a new run (``TERMINATE_EXISTING``).
+        ``await start_workflow_operation.workflow_handle()`` gives the workflow's handle.
+
+        Raises:
+            durable.exceptions.WorkflowAlreadyStartedError: The start was refused (conflict
+                policy FAIL, or the reuse policy); also raised by ``workflow_handle()``.
+            WorkflowUpdateFailedError: The update was rejected (or failed, waiting for
+                COMPLETED).
+            durable.exceptions.DeadlineExceededError: ``rpc_timeout`` passed first.
+            ValueError: ``wait_for_stage`` is ADMITTED (not supported, as in temporalio).
+            RuntimeError: The operation was used already.
+        """
+        from durable import _update_with_start
+
+        return await _update_with_start.start(
+            self, update, arg, start_workflow_operation=start_workflow_operation,
+            wait_for_stage=wait_for_stage, args=args, id=id, result_type=result_type,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+
+    async def execute_update_with_start_workflow(
+        self,
+        update: Any,
+        arg: Any = _arg_unset,
+        *,
+        start_workflow_operation: WithStartWorkflowOperation[Any, Any],
+        args: Sequence[Any] = (),
+        id: str | None = None,
+        result_type: Any = None,
+        rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006 (read only)
+        rpc_timeout: timedelta | None = None,
+    ) -> Any:
+        """Update-with-start, waiting for the update's result
+        (:meth:`start_update_with_start_workflow` with COMPLETED, then ``result()``)."""
+        handle = await self.start_update_with_start_workflow(
+            update, arg, start_workflow_operation=start_workflow_operation,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED, args=args, id=id,
+            result_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
         return await handle.result()
 
     def list_workflows(self, query: str | None = None, *, limit: int | None = None,
@@ -631,7 +735,10 @@ class Client:
     async def create_schedule(self, id: str, schedule: Schedule, *,
                               trigger_immediately: bool = False,
                               backfill: Sequence[ScheduleBackfill] = (),
-                              memo: Mapping[str, Any] | None = None) -> ScheduleHandle:
+                              memo: Mapping[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
         """Create a schedule (docs/schedules.md).
 
         Args:
@@ -641,30 +748,46 @@ class Client:
             trigger_immediately: Also take the action once now.
             backfill: Also take the actions of these periods now.
             memo: Values stored with the schedule.
+            search_attributes: Must be None: durable schedules have no search attributes
+                (ValueError otherwise; the workflows they start may have them).
+            rpc_metadata: gRPC metadata of the call (embedded engine: ignored).
+            rpc_timeout: gRPC deadline of the call (embedded engine: ignored).
 
         Returns:
             A handle to the schedule.
 
         Raises:
-            durable.exceptions.AlreadyExistsError: A schedule with this id exists.
+            ScheduleAlreadyRunningError: A schedule with this id exists (an
+                ``AlreadyExistsError``).
             durable.exceptions.InvalidArgumentError: A bad spec (unknown time zone, a range
                 outside its field, a malformed cron string...) or action.
         """
-        from durable import _schedules
+        from durable._client_interceptor import CreateScheduleInput
 
-        return await _schedules.create_schedule(self, id, schedule,
-                                                trigger_immediately=trigger_immediately,
-                                                backfill=backfill, memo=memo)
+        return await self._outbound.create_schedule(CreateScheduleInput(
+            id=id, schedule=schedule, trigger_immediately=trigger_immediately,
+            backfill=list(backfill), memo=memo, search_attributes=search_attributes,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     def get_schedule_handle(self, id: str) -> ScheduleHandle:
         """A handle to an existing schedule (no call is made)."""
         return ScheduleHandle(self, id)
 
-    def list_schedules(self, *, page_size: int = 1000) -> AsyncIterator[ScheduleListDescription]:
-        """Every schedule of the namespace, by id (an async iterator)."""
-        from durable import _schedules
+    def list_schedules(self, query: str | None = None, *, page_size: int = 1000,
+                       next_page_token: bytes | None = None,
+                       rpc_metadata: Mapping[str, str | bytes] = {},  # noqa: B006
+                       rpc_timeout: timedelta | None = None) -> ScheduleAsyncIterator:
+        """Every schedule of the namespace, by id, a page at a time.
 
-        return _schedules.list_schedules(self, page_size=page_size)
+        ``async for s in client.list_schedules()`` or, as temporalio writes it,
+        ``async for s in await client.list_schedules()``. ``query`` must be None (durable
+        has no schedule list filter: ValueError).
+        """
+        from durable._client_interceptor import ListSchedulesInput
+
+        return self._outbound.list_schedules(ListSchedulesInput(
+            page_size=page_size, next_page_token=next_page_token, rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout, query=query))
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from durable._metrics import (
     MetricAttributes,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EngineLimits",
+    "Priority",
     "QueryRejectCondition",
     "MetricAttributes",
     "MetricCommon",
@@ -421,3 +422,28 @@ from durable._search_attributes import (  # noqa: E402
     SearchAttributeUpdate,
     TypedSearchAttributes,
 )
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A task priority, as temporalio's (``priority_key`` 1..n, smaller first;
+    ``fairness_key`` / ``fairness_weight`` for fair shares). durable accepts it where
+    temporalio does (``start_workflow(priority=...)``, ``WithStartWorkflowOperation``) and
+    checks it, but does not record it: durable's task queues are dispatched in order, with no
+    priorities (docs/temporal-compatibility.md)."""
+
+    priority_key: int | None = None
+    fairness_key: str | None = None
+    fairness_weight: float | None = None
+
+    default: ClassVar[Priority]
+
+    def __post_init__(self) -> None:
+        if self.priority_key is not None:
+            if not isinstance(self.priority_key, int) or isinstance(self.priority_key, bool):
+                raise TypeError("priority_key must be an integer")
+            if self.priority_key < 1:
+                raise ValueError("priority_key must be a positive integer")
+
+
+Priority.default = Priority()

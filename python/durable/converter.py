@@ -50,6 +50,12 @@ from durable._converter_codec import (
 )
 from durable._converter_failure import DefaultFailureConverter, FailureConverter
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
+from durable._search_attributes import (
+    decode_search_attributes,
+    decode_typed_search_attributes,
+    encode_search_attributes,
+    encode_typed_search_attribute_value,
+)
 from durable.exceptions import FailureError, PayloadConversionError
 from durable.v1 import common_pb2
 
@@ -66,8 +72,12 @@ __all__ = [
     "PayloadCodec",
     "PayloadConverter",
     "decode_payloads_in_message",
+    "decode_search_attributes",
+    "decode_typed_search_attributes",
     "default",
     "encode_payloads_in_message",
+    "encode_search_attributes",
+    "encode_typed_search_attribute_value",
     "value_to_type",
 ]
 

@@ -567,6 +567,10 @@ class _Runtime(ABC):
     @abstractmethod
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None) -> None: ...
 
+    def workflow_continue_as_new(self, err: ContinueAsNewError) -> NoReturn:
+        """Raise ``err`` (a worker passes it through its outbound interceptors first)."""
+        raise err
+
     @abstractmethod
     async def workflow_wait_condition(
         self, fn: Callable[[], bool], *, timeout: float | None
@@ -1672,8 +1676,10 @@ class ContinueAsNewError(BaseException):
 
     def __init__(self, *, workflow_type: str | None, args: list[Any], task_queue: str | None,
                  run_timeout: timedelta | None, task_timeout: timedelta | None,
-                 retry_policy: RetryPolicy | None, memo: Mapping[str, Any] | None) -> None:
+                 retry_policy: RetryPolicy | None, memo: Mapping[str, Any] | None,
+                 headers: Mapping[str, Any] | None = None) -> None:
         super().__init__("continue as new")
+        self.headers = dict(headers or {})  # the new run's header (set by interceptors)
         self.workflow_type = workflow_type
         self.input_args = args
         self.task_queue = task_queue
@@ -1715,12 +1721,12 @@ def continue_as_new(
         RuntimeError: Not called from workflow code.
         ValueError: Both ``arg`` and ``args`` given.
     """
-    _Runtime.current()
+    rt = _Runtime.current()
     wf_type = _workflow_name_and_result_type(workflow)[0] if workflow is not None else None
-    raise ContinueAsNewError(
+    rt.workflow_continue_as_new(ContinueAsNewError(
         workflow_type=wf_type, args=_one_or_many(arg, args), task_queue=task_queue,
         run_timeout=run_timeout, task_timeout=task_timeout, retry_policy=retry_policy,
-        memo=memo)
+        memo=memo))
 
 
 # --- Logging --------------------------------------------------------------------------------

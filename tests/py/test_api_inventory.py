@@ -44,7 +44,10 @@ def test_the_document_lists_supported_names() -> None:
                      "workflow.all_handlers_finished", "workflow.current_update_info",
                      "envconfig.ClientConfig", "envconfig.ClientConfigProfile.load",
                      "activity.wait_for_cancelled", "activity.wait_for_worker_shutdown",
-                     "client.WorkflowUpdateStage"):
+                     "client.WorkflowUpdateStage", "client.StartWorkflowUpdateWithStartInput",
+                     "client.WithStartWorkflowOperation.workflow_handle",
+                     "client.OutboundInterceptor.create_schedule", "client.CreateScheduleInput",
+                     "client.ScheduleAsyncIterator"):
         assert expected in names, expected
 
 

@@ -20,7 +20,7 @@ import concurrent.futures
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable.v1.common_pb2 import Payload
 
@@ -207,6 +207,51 @@ class StartChildWorkflowInput:
     options: Any = None
 
 
+@dataclass
+class ContinueAsNewInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.continue_as_new`. None fields take this
+    run's values; ``headers`` become the new run's header."""
+
+    workflow: str | None
+    args: Sequence[Any]
+    task_queue: str | None
+    run_timeout: timedelta | None
+    task_timeout: timedelta | None
+    backoff_start_interval: timedelta | None
+    retry_policy: Any
+    memo: Mapping[str, Any] | None
+    search_attributes: Any
+    headers: Mapping[str, Any]
+    versioning_intent: Any
+    initial_versioning_behavior: Any = None
+    event_groups: Any = None  # not used by durable
+    arg_types: list[Any] | None = None
+
+
+@dataclass
+class SignalChildWorkflowInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.signal_child_workflow`."""
+
+    signal: str
+    args: Sequence[Any]
+    child_workflow_id: str
+    headers: Mapping[str, Any]
+    event_groups: Any = None  # not used by durable
+
+
+@dataclass
+class SignalExternalWorkflowInput:
+    """Input for :meth:`WorkflowOutboundInterceptor.signal_external_workflow`."""
+
+    signal: str
+    args: Sequence[Any]
+    namespace: str
+    workflow_id: str
+    workflow_run_id: str | None
+    headers: Mapping[str, Any]
+    event_groups: Any = None  # not used by durable
+
+
 class WorkflowInboundInterceptor:
     """Calls into a workflow run: its main method, signals, queries, updates."""
 
@@ -257,6 +302,20 @@ class WorkflowOutboundInterceptor:
                              ) -> workflow.ActivityHandle[Any]:
         """Schedule a local activity."""
         return self.next.start_local_activity(input)
+
+    def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
+        """``workflow.continue_as_new``: raises the ``ContinueAsNewError`` the end of the
+        chain builds (its ``headers`` become the new run's header)."""
+        self.next.continue_as_new(input)
+        raise AssertionError("continue_as_new returned")  # the chain's end always raises
+
+    async def signal_child_workflow(self, input: SignalChildWorkflowInput) -> None:
+        """``ChildWorkflowHandle.signal``: its ``headers`` travel with the signal."""
+        await self.next.signal_child_workflow(input)
+
+    async def signal_external_workflow(self, input: SignalExternalWorkflowInput) -> None:
+        """``ExternalWorkflowHandle.signal``: its ``headers`` travel with the signal."""
+        await self.next.signal_external_workflow(input)
 
     async def start_child_workflow(self, input: StartChildWorkflowInput
                                    ) -> workflow.ChildWorkflowHandle[Any, Any]:

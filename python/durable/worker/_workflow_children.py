@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from durable import workflow
 from durable.exceptions import WorkflowAlreadyStartedError
@@ -278,6 +278,31 @@ class _ChildrenMixin:
     async def workflow_signal_external(self, workflow_id: str, run_id: str | None, signal: str,
                                        args: Sequence[Any], *,
                                        child_workflow_only: bool) -> None:
+        # Through the outbound interceptors (which may add headers), then _signal_external.
+        from durable.worker import _interceptor as i
+
+        if child_workflow_only:
+            await self._outbound.signal_child_workflow(i.SignalChildWorkflowInput(  # type: ignore[attr-defined]
+                signal=signal, args=list(args), child_workflow_id=workflow_id, headers={}))
+        else:
+            await self._outbound.signal_external_workflow(i.SignalExternalWorkflowInput(  # type: ignore[attr-defined]
+                signal=signal, args=list(args), namespace=self.workflow_info().namespace,
+                workflow_id=workflow_id, workflow_run_id=run_id, headers={}))
+
+    def workflow_continue_as_new(self, err: Any) -> NoReturn:
+        # Through the outbound interceptors; the chain's end raises the ContinueAsNewError.
+        from durable.worker import _interceptor as i
+
+        self._outbound.continue_as_new(i.ContinueAsNewInput(  # type: ignore[attr-defined]
+            workflow=err.workflow_type, args=list(err.input_args), task_queue=err.task_queue,
+            run_timeout=err.run_timeout, task_timeout=err.task_timeout,
+            backoff_start_interval=None, retry_policy=err.retry_policy, memo=err.memo,
+            search_attributes=None, headers=dict(err.headers), versioning_intent=None))
+        raise err  # an interceptor that returned instead of raising: continue as asked
+
+    async def _signal_external(self, workflow_id: str, run_id: str | None, signal: str,
+                               args: Sequence[Any], *, child_workflow_only: bool,
+                               headers: Any) -> None:
         payloads = self._pc.to_payloads(list(args))
         seq = self._next_seq("signal_external")
         self._add_command(commands_pb2.Command(
@@ -287,7 +312,7 @@ class _ChildrenMixin:
                                                                 run_id=run_id or ""),
                 signal_name=signal,
                 input=common_pb2.Payloads(payloads=payloads),
-                child_workflow_only=child_workflow_only)))
+                child_workflow_only=child_workflow_only, header=dict(headers))))
         fut: asyncio.Future[None] = self.create_future()
         self._externals[("signal", seq)] = fut
         await fut

@@ -429,6 +429,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         retry_policy = err.retry_policy or info.retry_policy
         if retry_policy is not None:
             cmd.retry_policy.CopyFrom(retry_policy.to_proto())
+        for k, v in err.headers.items():
+            cmd.header[k].CopyFrom(v)
         if err.memo is not None:
             for k, v in err.memo.items():
                 cmd.memo[k].CopyFrom(self._pc.to_payloads([v])[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from durable import workflow
 from durable.worker import _interceptor as i
@@ -61,6 +61,22 @@ class _Outbound(i.WorkflowOutboundInterceptor):
     async def start_child_workflow(self, input: i.StartChildWorkflowInput
                                    ) -> workflow.ChildWorkflowHandle[Any, Any]:
         return await self._w._start_child_workflow(input)  # type: ignore[no-any-return]
+
+
+    def continue_as_new(self, input: i.ContinueAsNewInput) -> NoReturn:
+        raise workflow.ContinueAsNewError(
+            workflow_type=input.workflow, args=list(input.args), task_queue=input.task_queue,
+            run_timeout=input.run_timeout, task_timeout=input.task_timeout,
+            retry_policy=input.retry_policy, memo=input.memo, headers=input.headers)
+
+    async def signal_child_workflow(self, input: i.SignalChildWorkflowInput) -> None:
+        await self._w._signal_external(input.child_workflow_id, None, input.signal, input.args,
+                                       child_workflow_only=True, headers=input.headers)
+
+    async def signal_external_workflow(self, input: i.SignalExternalWorkflowInput) -> None:
+        await self._w._signal_external(input.workflow_id, input.workflow_run_id, input.signal,
+                                       input.args, child_workflow_only=False,
+                                       headers=input.headers)
 
 
 def install(instance: Any, classes: Sequence[type[i.WorkflowInboundInterceptor]]) -> None:

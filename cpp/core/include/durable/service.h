@@ -33,6 +33,13 @@ class Service {
                                          v1::UpdateWorkflowExecutionResponse* resp) = 0;
   virtual Status PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
                                              v1::UpdateWorkflowExecutionResponse* resp) = 0;
+  // Update-with-start: the start (as StartWorkflowExecution; id_conflict_policy required)
+  // and the update admitted to the run it ends on, in one step; then waits for the update's
+  // stage (response update.stage UNSPECIFIED when update.timeout_us passes first).
+  // kInvalidArgument without a conflict policy, with a signal, or with another workflow id.
+  virtual Status UpdateWithStartWorkflowExecution(
+      const v1::UpdateWithStartWorkflowExecutionRequest& req,
+      v1::UpdateWithStartWorkflowExecutionResponse* resp) = 0;
   virtual Status RequestCancelWorkflowExecution(
       const v1::RequestCancelWorkflowExecutionRequest& req,
       v1::RequestCancelWorkflowExecutionResponse* resp) = 0;

@@ -11,6 +11,14 @@ namespace durable {
 Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& req,
                                           v1::StartWorkflowExecutionResponse* resp) {
   DURABLE_ENTER();
+  DURABLE_RETURN_IF_ERROR(ValidateStart(req));
+  TransitionScope ts(active_transitions_);
+  std::lock_guard<std::mutex> lock(Stripe(req.workflow_id()));
+  v1::ExecutionState run;
+  return StartLocked(req, resp, &run);
+}
+
+Status EngineImpl::ValidateStart(const v1::StartWorkflowExecutionRequest& req) {
   const std::string& wf = req.workflow_id();
   DURABLE_RETURN_IF_ERROR(ValidateId(wf, "workflow_id", options_.limits.max_id_length, ""));
   DURABLE_RETURN_IF_ERROR(ValidateId(req.workflow_type(), "workflow_type", options_.limits.max_id_length, wf));
@@ -28,9 +36,15 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
       req.start_delay_us() < 0) {
     return Status::InvalidArgument("negative timeout or start delay for workflow '" + wf + "'");
   }
+  return Status::OK();
+}
 
-  TransitionScope ts(active_transitions_);
-  std::lock_guard<std::mutex> lock(Stripe(wf));
+// The start under the workflow's stripe lock (held by the caller). `run` is the run the
+// call ended on: the new one, or the running one it used (conflict USE_EXISTING, a signal,
+// or a retried request id).
+Status EngineImpl::StartLocked(const v1::StartWorkflowExecutionRequest& req,
+                               v1::StartWorkflowExecutionResponse* resp, v1::ExecutionState* run) {
+  const std::string& wf = req.workflow_id();
   Txn txn(Now());
   v1::ExecutionState existing;
   bool have_existing = false, terminated = false;
@@ -54,6 +68,7 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
       if (same_request) {
         resp->set_run_id(existing.run_id());
         resp->set_started(true);
+        *run = std::move(existing);
         return Status::OK();
       }
       auto conflict = req.id_conflict_policy();
@@ -69,6 +84,7 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
         }
         resp->set_run_id(existing.run_id());
         resp->set_started(false);
+        *run = std::move(existing);
         return Status::OK();
       }
       if (!terminate) {
@@ -82,6 +98,7 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
       if (same_request) {
         resp->set_run_id(existing.run_id());
         resp->set_started(true);
+        *run = std::move(existing);
         return Status::OK();
       }
       auto reuse = req.id_reuse_policy();
@@ -135,6 +152,7 @@ Status EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionReques
   DURABLE_RETURN_IF_ERROR(Commit(txn, {terminated ? &existing : nullptr, &ms}));
   resp->set_run_id(ms.run_id());
   resp->set_started(true);
+  *run = std::move(ms);
   return Status::OK();
 }
 

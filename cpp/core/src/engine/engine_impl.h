@@ -189,6 +189,8 @@ class EngineImpl : public Engine {
                                  v1::UpdateWorkflowExecutionResponse* resp) override;
   Status PollWorkflowExecutionUpdate(const v1::PollWorkflowExecutionUpdateRequest& req,
                                      v1::UpdateWorkflowExecutionResponse* resp) override;
+  Status UpdateWithStartWorkflowExecution(const v1::UpdateWithStartWorkflowExecutionRequest& req,
+                                          v1::UpdateWithStartWorkflowExecutionResponse* resp) override;
   Status RequestCancelWorkflowExecution(const v1::RequestCancelWorkflowExecutionRequest& req,
                                         v1::RequestCancelWorkflowExecutionResponse* resp) override;
   Status TerminateWorkflowExecution(const v1::TerminateWorkflowExecutionRequest& req,
@@ -429,6 +431,16 @@ class EngineImpl : public Engine {
                                                       v1::PollWorkflowTaskQueueResponse>> call);
   void ContinueActivityPoll(std::shared_ptr<AsyncPoll<v1::PollActivityTaskQueueRequest,
                                                       v1::PollActivityTaskQueueResponse>> call);
+  // ---- start (client_calls.cc) and update admission (queries_updates.cc) ----
+  Status ValidateStart(const v1::StartWorkflowExecutionRequest& req);
+  Status StartLocked(const v1::StartWorkflowExecutionRequest& req,
+                     v1::StartWorkflowExecutionResponse* resp, v1::ExecutionState* run);
+  Status ValidateUpdate(const std::string& wf, const v1::UpdateRequest& r);
+  // Admits update `r` to run `ms` (the stripe lock held), or finds it admitted or known from
+  // history; *w is null when the history already answers (resp filled).
+  Status AdmitUpdateLocked(const v1::ExecutionState& ms, const v1::UpdateRequest& r, int stage,
+                           std::shared_ptr<UpdateWaiter>* w,
+                           v1::UpdateWorkflowExecutionResponse* resp);
   Status WaitUpdate(const std::string& wf, const std::string& run,
                     const std::shared_ptr<UpdateWaiter>& w, int stage, int64_t timeout_us,
                     v1::UpdateWorkflowExecutionResponse* resp);

@@ -112,17 +112,20 @@ Status EngineImpl::RespondQueryTaskCompleted(const v1::RespondQueryTaskCompleted
 // ---------------------------------------------------------------------------------------
 // Updates (in memory until accepted; speculative workflow tasks)
 
-Status EngineImpl::UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequest& req,
-                                           v1::UpdateWorkflowExecutionResponse* resp) {
-  DURABLE_ENTER();
-  const std::string& wf = req.workflow_execution().workflow_id();
-  const auto& r = req.request();
+Status EngineImpl::ValidateUpdate(const std::string& wf, const v1::UpdateRequest& r) {
   if (wf.empty()) return Status::InvalidArgument("update: workflow_id is empty");
   if (r.update_id().empty()) return Status::InvalidArgument("update: update_id is empty (workflow '" + wf + "')");
   if (r.name().empty()) return Status::InvalidArgument("update: name is empty (workflow '" + wf + "')");
   DURABLE_RETURN_IF_ERROR(ValidateId(r.update_id(), "update_id", options_.limits.max_id_length, wf));
   DURABLE_RETURN_IF_ERROR(ValidateId(r.name(), "update name", options_.limits.max_id_length, wf));
-  DURABLE_RETURN_IF_ERROR(ValidatePayloads(r.input(), "update '" + r.name() + "' input", wf));
+  return ValidatePayloads(r.input(), "update '" + r.name() + "' input", wf);
+}
+
+Status EngineImpl::UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequest& req,
+                                           v1::UpdateWorkflowExecutionResponse* resp) {
+  DURABLE_ENTER();
+  const std::string& wf = req.workflow_execution().workflow_id();
+  DURABLE_RETURN_IF_ERROR(ValidateUpdate(wf, req.request()));
   const int stage = req.wait_stage() == v1::UPDATE_WAIT_STAGE_ACCEPTED ? 1 : 2;
   std::string run;
   std::shared_ptr<UpdateWaiter> w;
@@ -132,56 +135,68 @@ Status EngineImpl::UpdateWorkflowExecution(const v1::UpdateWorkflowExecutionRequ
     DURABLE_RETURN_IF_ERROR(ResolveRun(wf, req.workflow_execution().run_id(), &run));
     v1::ExecutionState ms;
     DURABLE_RETURN_IF_ERROR(LoadState(wf, run, &ms));
-    resp->set_run_id(run);
-    auto u = ms.updates().find(r.update_id());
-    const std::string rk = RunKey(wf, run);
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto rt_it = runtime_.find(rk);
-    if (rt_it != runtime_.end()) {
-      auto f = rt_it->second.updates.find(r.update_id());
-      if (f != rt_it->second.updates.end()) w = f->second;
-    }
-    if (!w && u != ms.updates().end()) {
-      // Known from history (e.g. after a restart).
-      if (u->second.completed()) {
-        resp->set_stage(v1::UPDATE_WAIT_STAGE_COMPLETED);
-        *resp->mutable_outcome() = u->second.outcome();
-        return Status::OK();
-      }
-      if (stage == 1 || !IsOpen(ms)) {
-        resp->set_stage(v1::UPDATE_WAIT_STAGE_ACCEPTED);
-        return Status::OK();
-      }
-      w = std::make_shared<UpdateWaiter>();
-      w->request = r;
-      w->stage = 1;
-      auto& rt = runtime_[rk];
-      rt.updates[r.update_id()] = w;
-      rt.update_order.push_back(r.update_id());
-    }
-    if (!w) {
-      if (!IsOpen(ms)) {
-        return Status::FailedPrecondition("cannot update " + ExecName(wf, run) + ": it is closed (" +
-                                          StatusName(ms.status()) + ")");
-      }
-      w = std::make_shared<UpdateWaiter>();
-      w->request = r;
-      auto& rt = runtime_[rk];
-      rt.updates[r.update_id()] = w;
-      rt.update_order.push_back(r.update_id());
-      if (!ms.workflow_task().pending()) {
-        v1::TaskRow row;
-        row.set_kind(v1::TASK_KIND_WORKFLOW);
-        row.set_namespace_(kNamespace);
-        row.set_workflow_id(wf);
-        row.set_run_id(run);
-        row.set_task_queue(ms.started().task_queue());
-        QueueSpeculativeLocked(rt, row);
-      }
-    }
+    DURABLE_RETURN_IF_ERROR(AdmitUpdateLocked(ms, req.request(), stage, &w, resp));
+    if (!w) return Status::OK();
   }
   return WaitUpdate(wf, run, w, stage,
                     req.timeout_us() > 0 ? req.timeout_us() : options_.default_poll_timeout_us, resp);
+}
+
+Status EngineImpl::AdmitUpdateLocked(const v1::ExecutionState& ms, const v1::UpdateRequest& r,
+                                     int stage, std::shared_ptr<UpdateWaiter>* out,
+                                     v1::UpdateWorkflowExecutionResponse* resp) {
+  const std::string& wf = ms.workflow_id();
+  const std::string& run = ms.run_id();
+  resp->set_run_id(run);
+  auto u = ms.updates().find(r.update_id());
+  const std::string rk = RunKey(wf, run);
+  std::shared_ptr<UpdateWaiter> w;
+  std::lock_guard<std::mutex> l(mem_mu_);
+  auto rt_it = runtime_.find(rk);
+  if (rt_it != runtime_.end()) {
+    auto f = rt_it->second.updates.find(r.update_id());
+    if (f != rt_it->second.updates.end()) w = f->second;
+  }
+  if (!w && u != ms.updates().end()) {
+    // Known from history (e.g. after a restart).
+    if (u->second.completed()) {
+      resp->set_stage(v1::UPDATE_WAIT_STAGE_COMPLETED);
+      *resp->mutable_outcome() = u->second.outcome();
+      return Status::OK();
+    }
+    if (stage == 1 || !IsOpen(ms)) {
+      resp->set_stage(v1::UPDATE_WAIT_STAGE_ACCEPTED);
+      return Status::OK();
+    }
+    w = std::make_shared<UpdateWaiter>();
+    w->request = r;
+    w->stage = 1;
+    auto& rt = runtime_[rk];
+    rt.updates[r.update_id()] = w;
+    rt.update_order.push_back(r.update_id());
+  }
+  if (!w) {
+    if (!IsOpen(ms)) {
+      return Status::FailedPrecondition("cannot update " + ExecName(wf, run) + ": it is closed (" +
+                                        StatusName(ms.status()) + ")");
+    }
+    w = std::make_shared<UpdateWaiter>();
+    w->request = r;
+    auto& rt = runtime_[rk];
+    rt.updates[r.update_id()] = w;
+    rt.update_order.push_back(r.update_id());
+    if (!ms.workflow_task().pending()) {
+      v1::TaskRow row;
+      row.set_kind(v1::TASK_KIND_WORKFLOW);
+      row.set_namespace_(kNamespace);
+      row.set_workflow_id(wf);
+      row.set_run_id(run);
+      row.set_task_queue(ms.started().task_queue());
+      QueueSpeculativeLocked(rt, row);
+    }
+  }
+  *out = std::move(w);
+  return Status::OK();
 }
 
 Status EngineImpl::WaitUpdate(const std::string& wf, const std::string& run,
