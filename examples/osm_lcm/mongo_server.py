@@ -80,6 +80,7 @@ class MongoServer:
                      f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable",
                      # its state.json goes to the temp dir, not the caller's cwd
                      f"--state-dir={self.directory}",
+                     "--debug-addr=-",  # no debug HTTP port: several may run at once
                      "--log-level=warn"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             self.url = f"mongodb://127.0.0.1:{port}/"

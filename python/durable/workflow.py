@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
-from durable import _workflow_guard
+from durable import _task_compat, _workflow_guard
 from durable._metrics import MetricMeter
 from durable._workflow_asyncio import as_completed, wait
 from durable._workflow_configs import ActivityConfig, ChildWorkflowConfig, LocalActivityConfig
@@ -1048,7 +1048,7 @@ class ActivityCancellationType(IntEnum):
     """Resolve it as cancelled at once without telling the engine; the activity runs on."""
 
 
-class _CancelHookTask(asyncio.Task):  # type: ignore[type-arg]
+class _CancelHookTask(_task_compat.Task):  # type: ignore[type-arg,misc]
     """A task whose ``cancel()`` before its first step is handed to the runtime.
 
     A coroutine cancelled before it starts never reaches its ``try``: the runtime's hook

@@ -3,7 +3,9 @@ default) and on the embedded engine (--embedded)."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +24,16 @@ def test_demo_runs_every_workflow_and_prints_their_results(mode: str, tmp_path: 
     cmd = [sys.executable, str(EXAMPLE_DIR / "demo.py"), "--keep", str(keep)]
     if mode == "embedded":
         cmd.append("--embedded")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate(timeout=110)
+    # Its own process group: a demo that hangs is killed with what it started (FerretDB,
+    # durable-server, the worker), not left running after the test.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=110)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the demo did not finish within 110 s:\n{out}\n{err}")
     assert proc.returncode == 0, f"{out}\n{err}"
     for name, wid in WORKFLOWS:
         pattern = rf"id={re.escape(wid)}\b" if wid else r"id=\S+"

@@ -197,10 +197,11 @@ class LocalActivityRunner:
 
         cv = contextvars.copy_context()
         cv.run(activity._Context._var.set, ctx)
-        call: asyncio.Future[Any] = self._loop.create_task(_contained(run_intercepted(
+        # cv.run(create_task): the task copies cv (create_task(context=) is 3.11+).
+        call: asyncio.Future[Any] = cv.run(self._loop.create_task, _contained(run_intercepted(
             self._interceptors, info, _ignore_heartbeat, execute,
             ExecuteActivityInput(fn=defn.fn, args=args, executor=self._executor,
-                                 headers=dict(req.header)))), context=cv)
+                                 headers=dict(req.header)))))
         try:
             result = await asyncio.wait_for(asyncio.shield(call), limit)
         except asyncio.TimeoutError:

@@ -33,13 +33,12 @@ import dataclasses
 import logging
 import math
 import random
-import sys
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from durable import workflow
+from durable import _task_compat, workflow
 from durable._metrics import MetricMeter
 from durable._metrics_replay_safe import ReplaySafeMeter
 from durable._search_attributes import TypedSearchAttributes, _updates_to_proto
@@ -779,10 +778,11 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             task = self._task_factory(self, coro)
             if name is not None:
                 task.set_name(name)
-        elif context is not None and sys.version_info >= (3, 11):
-            task = asyncio.Task(coro, loop=self, name=name, context=context)
+        elif context is not None:
+            # A task copies the context it is made in (Task(context=) is 3.11+).
+            task = context.run(_task_compat.Task, coro, loop=self, name=name)
         else:
-            task = asyncio.Task(coro, loop=self, name=name)
+            task = _task_compat.Task(coro, loop=self, name=name)
         self._tasks.add(task)
         return task
 
