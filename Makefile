@@ -10,10 +10,11 @@ setup:
 demo: setup
 	$(PY) examples/osm_lcm/demo.py
 
-# The C++ suite and the fuzz targets on the editable build; the Python suite on the oldest
-# and the newest supported Python, each against its release wheel (test-pythons).
+# The C++ suite and the fuzz targets on the editable build, the C++ suite again under the
+# sanitizers; the Python suite on the oldest and the newest supported Python, each against
+# its release wheel (test-pythons).
 test: setup
-	$(MAKE) --no-print-directory test-cpp test-fuzz test-pythons
+	$(MAKE) --no-print-directory test-cpp test-fuzz test-sanitizers test-pythons
 
 test-cpp:
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
@@ -37,7 +38,7 @@ test-wheel:
 test-fuzz:
 	scripts/fuzz.sh 10
 
-# Not in `make test` (time): ASan+UBSan over every C++ test, TSan over the engine's.
+# ASan+UBSan over every C++ test, TSan over the engine's (clang builds in build/asan, build/tsan).
 test-sanitizers:
 	scripts/sanitizers.sh address
 	scripts/sanitizers.sh thread

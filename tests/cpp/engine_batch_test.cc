@@ -292,13 +292,22 @@ TEST_F(EngineBatchTest, ReopenMidBatchResumesWithoutActingTwice) {
   std::shared_ptr<std::atomic<int>> allowed;
   Open(&allowed);
   // 100/s: 5 actions a step every 50 ms. Let 8 writes through (the start; step 1: 5 actions
-  // and its end; step 2: 1 action), then every write fails: the machine "dies" in step 2.
+  // and its end; step 2: about one action — which other write lands among them depends on
+  // timing, as ASan showed), then one write fails: the machine "dies" in the middle.
   allowed->store(8);
   ASSERT_TRUE(StartBatch(Terminate("job", "", 100)).ok());
-  ASSERT_TRUE(engine_->SkipTime(kSecond).ok());
-  auto d = WaitFor("job", [](const auto& d) { return d.complete_operation_count() >= 6; });
+  // Skip (virtual) time until it happens: a skip made while a step runs moves only the clock
+  // (the next step's row is not written yet), as in RunToEnd.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (allowed->load() >= 0 && std::chrono::steady_clock::now() < give_up) {
+    ASSERT_TRUE(engine_->SkipTime(kSecond).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_LT(allowed->load(), 0) << "the injected write failure never happened";
+  auto d = Describe("job");
   EXPECT_EQ(d.state(), v1::BATCH_OPERATION_STATE_RUNNING);
-  EXPECT_EQ(d.complete_operation_count(), 6);
+  EXPECT_GE(d.complete_operation_count(), 4);  // mid-batch: some done, most not
+  EXPECT_LE(d.complete_operation_count(), 7);
   Open();  // reopen on the same directory: the step row is loaded with the other timers
   d = RunToEnd("job");
   EXPECT_EQ(d.state(), v1::BATCH_OPERATION_STATE_COMPLETED);

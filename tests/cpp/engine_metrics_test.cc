@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include "durable/metrics.h"
@@ -63,12 +64,13 @@ class RecordingSink : public MetricsSink {
   std::condition_variable cv_;
 };
 
-const QueueGauge* FindQueue(const EngineGauges& g, const std::string& queue,
-                            const std::string& kind) {
+// A copy: Gauges() returns a temporary (a pointer into it would dangle; ASan found one).
+std::optional<QueueGauge> FindQueue(const EngineGauges& g, const std::string& queue,
+                                    const std::string& kind) {
   for (const auto& q : g.queues) {
-    if (q.task_queue == queue && q.kind == kind) return &q;
+    if (q.task_queue == queue && q.kind == kind) return q;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 TEST(EngineMetricsTest, ReportsStartsClosesTasksAndTransitions) {
@@ -84,8 +86,8 @@ TEST(EngineMetricsTest, ReportsStartsClosesTasksAndTransitions) {
   Start(e, "ok");
   Start(e, "bad");
   EXPECT_EQ(sink->Read([&] { return sink->started[{"ns1", "Wf"}]; }), 2);
-  const QueueGauge* q = FindQueue(e.Gauges(), "q", "workflow");
-  ASSERT_NE(q, nullptr);
+  std::optional<QueueGauge> q = FindQueue(e.Gauges(), "q", "workflow");
+  ASSERT_TRUE(q.has_value());
   EXPECT_EQ(q->depth, 2);
 
   // "ok": one activity, then completes.
@@ -116,9 +118,9 @@ TEST(EngineMetricsTest, ReportsStartsClosesTasksAndTransitions) {
     return 0;
   });
   EngineGauges g = e.Gauges();
-  ASSERT_NE(FindQueue(g, "q", "workflow"), nullptr);
+  ASSERT_TRUE(FindQueue(g, "q", "workflow").has_value());
   EXPECT_EQ(FindQueue(g, "q", "workflow")->depth, 0);
-  ASSERT_NE(FindQueue(g, "q", "activity"), nullptr);
+  ASSERT_TRUE(FindQueue(g, "q", "activity").has_value());
   bool has_keys = false;
   for (const auto& [name, value] : g.store_properties) {
     if (name == "rocksdb.estimate-num-keys") has_keys = value > 0;
@@ -184,7 +186,7 @@ TEST(EngineMetricsTest, PollersAreCountedWhileParked) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   int64_t pollers = 0;
   while (pollers == 0 && std::chrono::steady_clock::now() < give_up) {
-    const QueueGauge* q = FindQueue(e.Gauges(), "pq", "activity");
+    std::optional<QueueGauge> q = FindQueue(e.Gauges(), "pq", "activity");
     pollers = q ? q->pollers : 0;
     std::this_thread::yield();
   }
