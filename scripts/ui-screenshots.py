@@ -2,7 +2,8 @@
 """Screenshots of the web UI's main pages for docs/ui.md: a real durable-server --ui, a worker
 running a small order workflow (an activity, a signal, a child), a schedule, and headless
 chromium (Selenium) saving docs/images/ui-workflows.png, ui-workflow.png (summary, input and
-result, actions), ui-workflow-history.png and ui-schedule-form.png.
+result, actions), ui-workflow-children.png (children and the relationships tree),
+ui-workflow-history.png and ui-schedule-form.png.
 
     .venv/bin/python scripts/ui-screenshots.py
 """
@@ -89,6 +90,11 @@ def shoot(url: str) -> None:
         browser.get(url + "#/workflows/order-1")
         wait_for(browser, lambda d: "ActivityTaskCompleted" in text_of(d, "#history-table"))
         browser.save_screenshot(str(IMAGES / "ui-workflow.png"))
+        wait_for(browser, lambda d: "order-1-" in text_of(d, "#children-tree"))
+        # From the "Children" heading: the children table, then the relationships tree.
+        browser.execute_script("document.getElementById('children').previousElementSibling"
+                               ".scrollIntoView()")
+        browser.save_screenshot(str(IMAGES / "ui-workflow-children.png"))
         row = browser.find_element(By.CSS_SELECTOR, "tr.event[data-kind=ActivityTaskCompleted]")
         row.click()
         browser.execute_script("document.getElementById('timeline').previousElementSibling.scrollIntoView()")

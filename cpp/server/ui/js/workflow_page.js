@@ -1,4 +1,5 @@
-// One workflow run: summary, input and result, pending activities, children, the action forms,
+// One workflow run: summary, input and result, pending activities, children and the
+// relationships tree, the action forms,
 // the compact timeline and the history table.
 'use strict';
 
@@ -46,6 +47,9 @@ async function renderWorkflow(main, workflowId, runId, flash) {
   const events = (history.history && history.history.events) || [];
   const info = described.info;
   const reload = text => renderWorkflow(main, workflowId, info.execution.runId, text);
+  // Filled in when its queries answer; the rest of the page does not wait for it.
+  const tree = h('div', {id: 'relationships'}, h('p', {class: 'muted'}, 'Loading…'));
+  childrenTree(info).then(t => tree.replaceChildren(t));
   main.replaceChildren(
     h('h1', {}, `Workflow ${workflowId}`), h('a', {href: '#/workflows'}, '← all workflows'),
     ...(flash ? [h('p', {class: 'notice', id: 'flash'}, flash)] : []),
@@ -53,6 +57,7 @@ async function renderWorkflow(main, workflowId, runId, flash) {
     h('h2', {}, 'Input and result'), inputAndResult(events),
     h('h2', {}, 'Pending activities'), pendingActivitiesTable(described.pendingActivities || []),
     h('h2', {}, 'Children'), childrenTable(events, described.pendingChildren || []),
+    h('h2', {}, 'Relationships'), tree,
     h('h2', {}, 'Actions'), workflowActions(info.execution, reload),
     h('h2', {}, 'Timeline'), timelineTable(events),
     h('h2', {}, 'History'), h('p', {class: 'muted'}, 'Click an event to see its details.'),
