@@ -11,7 +11,8 @@ debs=(build-essential cmake ninja-build pkg-config
       libgtest-dev libbenchmark-dev python3-dev python3-venv
       libabsl-dev tzdata
       prometheus-cpp-dev  # durable-server --metrics (prometheus-cpp core + pull exposer)
-      libcivetweb-dev     # durable-server --ui (web UI and JSON gateway)
+      libcivetweb-dev     # durable-server --ui and --http (web UI, JSON gateway, HTTP API)
+      nlohmann-json3-dev libtomlplusplus-dev  # the HTTP API's JSON and its clients file (header-only)
       chromium chromium-driver fonts-dejavu-core  # the web UI browser tests and screenshots
       openssl   # openssl: the TLS tests make their certificates with it
       ccache    # shares compiled objects between the editable build and the wheels' builds

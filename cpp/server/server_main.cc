@@ -41,6 +41,11 @@ Serves durable's engine over gRPC (proto/durable/v1/service.proto).
                         port 0 = any free; docs/metrics.md lists them)
   --ui HOST:PORT        serve the web UI and its JSON API (POST /api/v1/{Method}) on
                         http://HOST:PORT/ (default: off; port 0 = any free; docs/ui.md)
+  --http HOST:PORT      serve the HTTP/JSON API (POST /invoke/{client}, .../status, batch
+                        operations) on http://HOST:PORT/ (default: off; port 0 = any free;
+                        docs/http-api.md); needs --http-config
+  --http-config FILE    the API's workflow clients: TOML [clients.NAME] tables with
+                        workflow_type, task_queue and optionally namespace
   --version             print the version and the protocol version and exit
   -h, --help            this text
 
@@ -115,6 +120,10 @@ int main(int argc, char** argv) {
       options.metrics = value();
     } else if (name == "--ui") {
       options.ui = value();
+    } else if (name == "--http") {
+      options.http = value();
+    } else if (name == "--http-config") {
+      options.http_config = value();
     } else if (name == "--relaxed-writes") {
       options.sync_writes = false;
     } else if (name == "--accept-data-loss") {
@@ -162,6 +171,10 @@ int main(int argc, char** argv) {
   }
   if (!server->ui_address().empty()) {
     std::fprintf(stderr, "durable-server web UI on http://%s/\n", server->ui_address().c_str());
+  }
+  if (!server->http_address().empty()) {
+    std::fprintf(stderr, "durable-server HTTP API on http://%s/\n",
+                 server->http_address().c_str());
   }
   std::fprintf(stderr, "durable-server listening on %s (data %s, protocol %d)\n",
                server->address().c_str(), options.db.c_str(), durable::kProtocolVersion);

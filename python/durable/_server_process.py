@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 _LISTENING = re.compile(r"durable-server listening on (\S+)")
 _UI = re.compile(r"durable-server web UI on (http://\S+)")
+_HTTP = re.compile(r"durable-server HTTP API on (http://\S+)")
 
 
 def server_binary() -> str:
@@ -62,6 +63,7 @@ class ServerProcess:
         self._proc: subprocess.Popen[str] | None = None
         self.address = ""
         self.ui_url = ""  # the web UI's http://host:port/ when started with --ui
+        self.http_url = ""  # the HTTP API's http://host:port/ when started with --http
         self.log: list[str] = []  # what the server printed (stderr)
         self._pump: threading.Thread | None = None
 
@@ -83,6 +85,9 @@ class ServerProcess:
                 ui = _UI.search(line)
                 if ui:
                     self.ui_url = ui.group(1)  # printed before the listening line
+                http = _HTTP.search(line)
+                if http:
+                    self.http_url = http.group(1)  # likewise
                 m = _LISTENING.search(line)
                 if m:
                     self.address = m.group(1)

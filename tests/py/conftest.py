@@ -55,7 +55,8 @@ async def client(tmp_path: Path, request: pytest.FixtureRequest,
 
     if transport_kind == "server":
         proc = request.getfixturevalue("server")
-        c = await Client.connect(proc.address)
+        # a module's own `server` fixture may require an API key (tests/py/test_http_api.py)
+        c = await Client.connect(proc.address, api_key=getattr(proc, "api_key", None))
     else:
         c = await Client.connect(str(tmp_path / "engine"), sync_writes=False)
     try:

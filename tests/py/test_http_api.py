@@ -1,5 +1,6 @@
-"""The HTTP/JSON API on both transports — ``durable http-api`` as a real process in front of
-a real durable-server, and the same API in this process on the test's embedded directory:
+"""The HTTP/JSON API on both transports — ``durable-server --http`` (the C++ API in the
+server, in front of its own engines) and ``durable http-api`` (the Python API, here in this
+process on the test's embedded directory; and once as a process in front of a server):
 invoke (non-blocking, blocking, blocking with a timeout), status with each part, signal,
 cancel, terminate, reset, batch operations (start, describe, list, stop), bad bodies (400
 naming the field), unknown client / workflow / job (404), an id taken (409) and API keys
@@ -8,6 +9,7 @@ naming the field), unknown client / workflow / job (404), an id taken (409) and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 
 from durable import workflow
+from durable._server_process import ServerProcess
 from durable.client import Client
 from durable.worker import Worker
 
@@ -45,26 +48,51 @@ class HttpOrder:
         return f"{prefix}: {'approved' if self.approved_by else 'waiting'}"
 
 
+CLIENTS = ('[clients.orders]\nworkflow_type = "HttpOrder"\ntask_queue = "http-q"\n'
+           '[clients.other]\nworkflow_type = "HttpOrder"\ntask_queue = "http-q"\n'
+           'namespace = "default"\n')
+KEYS = "k-all *\nk-osm osm\n"
+
+
+def _config(tmp_path: Path) -> tuple[Path, Path]:
+    cfg, keys = tmp_path / "clients.toml", tmp_path / "keys.txt"
+    cfg.write_text(CLIENTS)
+    keys.write_text(KEYS)
+    return cfg, keys
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """This module's durable-server: API keys, and the HTTP API with the clients above (the
+    ``client`` fixture connects with ``api_key``)."""
+    cfg, keys = _config(tmp_path)
+    proc = ServerProcess(str(tmp_path / "server"),
+                         args=["--relaxed-writes", "--api-keys", str(keys),
+                               "--http", "127.0.0.1:0", "--http-config", str(cfg)])
+    proc.api_key = "k-all"  # type: ignore[attr-defined]
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
 @pytest.fixture
 def api(client: Any, transport_kind: str, tmp_path: Path,
         request: pytest.FixtureRequest) -> Iterator[str]:
-    """The API's base URL, in front of the test's ``client``'s target."""
-    cfg = tmp_path / "clients.toml"
-    cfg.write_text('[clients.orders]\nworkflow_type = "HttpOrder"\ntask_queue = "http-q"\n'
-                   '[clients.other]\nworkflow_type = "HttpOrder"\ntask_queue = "http-q"\n'
-                   'namespace = "default"\n')
-    keys = tmp_path / "keys.txt"
-    keys.write_text("k-all *\nk-osm osm\n")
+    """The API's base URL, in front of the test's ``client``'s target: the server's own
+    ``--http``, or the Python API on the embedded directory."""
     if transport_kind == "server":
-        yield from _api_process(request.getfixturevalue("server").address, cfg, keys)
+        yield request.getfixturevalue("server").http_url.rstrip("/")
     else:  # the embedded directory has one owner: this process, where the API shares it
+        cfg, keys = _config(tmp_path)
         yield from _api_in_process(str(tmp_path / "engine"), cfg, keys)
 
 
 def _api_process(address: str, cfg: Path, keys: Path) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "durable", "http-api", "--address",
-                             address, "--config", str(cfg), "--listen", "127.0.0.1:0",
-                             "--api-keys", str(keys)],
+                             address, "--api-key", "k-all", "--config", str(cfg),
+                             "--listen", "127.0.0.1:0", "--api-keys", str(keys)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -361,3 +389,58 @@ async def test_batch_bad_requests(client: Client, api: str) -> None:
     assert status == 401, out
     status, out = await call(f"{api}/batch/default/jobs", key="k-osm")
     assert status == 403, out
+
+
+async def test_python_api_process_agrees_with_the_servers(server: ServerProcess,
+                                                          tmp_path: Path) -> None:
+    """``durable http-api --address`` in front of the server answers as the server's own
+    ``--http`` does: the same start, status (description, result, query) and errors."""
+    cfg, keys = _config(tmp_path)
+    native = server.http_url.rstrip("/")
+    client = await Client.connect(server.address, api_key="k-all")
+    try:
+        async with Worker(client, task_queue="http-q", workflows=[HttpOrder]):
+            with contextlib.contextmanager(_api_process)(server.address, cfg, keys) as base:
+                status, body = await call(f"{base}/invoke/orders", "POST",
+                                          {"workflowId": "p-1", "params": ["gpu", True]})
+                assert status == 201, body
+                status, body = await call(f"{native}/invoke/orders/p-1/signal/approve", "POST",
+                                          {"params": ["noc"]})
+                assert status == 200, body
+                url = "/invoke/orders/p-1/status?include=description,result,query&wait=60s&" \
+                      "queryName=state&queryParams=%5B%22x%22%5D"
+                (s1, py), (s2, cpp) = [await call(b + url) for b in (base, native)]
+                assert (s1, s2) == (200, 200), (py, cpp)
+                assert py == cpp, (py, cpp)
+                assert py["result"] == "gpu shipped (approved by noc)"
+                assert py["description"]["status"] == "COMPLETED"
+                assert py["queryResult"] == "x: approved"
+                for path, body_ in (("/invoke/orders", {"params": 1}),
+                                    ("/invoke/orders/p-1/reset", {"reason": "r"}),
+                                    ("/batch/default/cancel", {"query": 5})):
+                    (s1, py), (s2, cpp) = [await call(b + path, "POST", body_)
+                                           for b in (base, native)]
+                    assert s1 == s2 == 400 and py == cpp, (path, py, cpp)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--http", "127.0.0.1:0"], "--http needs --http-config"),
+    (["--http-config", "clients.toml"], "--http-config is only read with --http"),
+    (["--http", "127.0.0.1:0", "--http-config", "missing.toml"], "missing.toml"),
+    (["--http", "127.0.0.1:0", "--http-config", "bad.toml"], "bad.toml"),
+    (["--http", "127.0.0.1:0", "--http-config", "empty.toml"], "no [clients.NAME] table"),
+    (["--http", "127.0.0.1:0", "--http-config", "partial.toml"],
+     "[clients.x] needs task_queue"),
+])
+def test_server_http_flag_errors(tmp_path: Path, args: list[str], says: str) -> None:
+    (tmp_path / "clients.toml").write_text(CLIENTS)
+    (tmp_path / "bad.toml").write_text("[clients.x\n")
+    (tmp_path / "empty.toml").write_text("title = 'no clients'\n")
+    (tmp_path / "partial.toml").write_text('[clients.x]\nworkflow_type = "W"\n')
+    args = [str(tmp_path / a) if a.endswith(".toml") else a for a in args]
+    proc = ServerProcess(str(tmp_path / "db"), args=args)
+    with pytest.raises(RuntimeError, match="exited with code 1") as e:
+        proc.start()
+    assert says in str(e.value), e.value

@@ -71,6 +71,20 @@ Result<std::unique_ptr<DurableServer>> DurableServer::Start(const ServerOptions&
     s->gateway_ = std::make_unique<JsonGateway>(s->namespaces_.get(), keys);
     DURABLE_ASSIGN_OR_RETURN(s->ui_, UiServer::Start(options.ui, s->gateway_.get()));
   }
+  if (!options.http.empty()) {
+    if (options.http_config.empty()) {
+      return Status::InvalidArgument("--http needs --http-config FILE (its workflow clients)");
+    }
+    DURABLE_ASSIGN_OR_RETURN(auto clients, LoadWorkflowClients(options.http_config));
+    s->http_api_ = std::make_unique<HttpApi>(s->namespaces_.get(), std::move(clients), keys);
+    const HttpApi* api = s->http_api_.get();
+    DURABLE_ASSIGN_OR_RETURN(
+        s->http_listener_,
+        HttpListener::Start("--http", options.http,
+                            [api](const HttpRequest& r) { return api->Handle(r); }));
+  } else if (!options.http_config.empty()) {
+    return Status::InvalidArgument("--http-config is only read with --http HOST:PORT");
+  }
   s->service_ = std::make_unique<WorkflowServiceImpl>(s->namespaces_.get(), std::move(keys));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -109,6 +123,7 @@ void DurableServer::Shutdown(int64_t grace_us) {
   server_->GetHealthCheckService()->SetServingStatus(false);
   // Answer parked polls empty while gRPC stops taking calls and waits for running ones; a
   // poll that slipped in meanwhile is woken by the next pass.
+  if (http_api_) http_api_->Stop();  // its waiting calls end now, not at their timeout
   std::atomic<bool> stopped{false};
   std::thread drainer([&] {
     while (!stopped) {
@@ -120,6 +135,8 @@ void DurableServer::Shutdown(int64_t grace_us) {
   stopped = true;
   drainer.join();
   server_->Wait();
+  http_listener_.reset();  // finishes the HTTP API calls it is serving
+  http_api_.reset();
   ui_.reset();          // finishes the HTTP calls it is serving
   gateway_.reset();
   service_.reset();     // its pools finish the calls they hold

@@ -10,6 +10,7 @@
 
 #include "durable/namespaces.h"
 #include "durable/status.h"
+#include "server/http_api.h"
 #include "server/json_gateway.h"
 #include "server/metrics_endpoint.h"
 #include "server/ui_server.h"
@@ -36,6 +37,9 @@ struct ServerOptions {
   // host:port of the web UI and its JSON gateway (docs/ui.md; port 0 picks a free one).
   // Default: empty (no UI).
   std::string ui;
+  // host:port of the HTTP/JSON API (docs/http-api.md; port 0 picks a free one) and the TOML
+  // file of its workflow clients (required with it). Default: empty (no HTTP API).
+  std::string http, http_config;
 };
 
 class DurableServer {
@@ -51,6 +55,8 @@ class DurableServer {
   std::string metrics_address() const { return metrics_ ? metrics_->address() : ""; }
   // host:port of the web UI ("" without ServerOptions::ui).
   std::string ui_address() const { return ui_ ? ui_->address() : ""; }
+  // host:port of the HTTP API ("" without ServerOptions::http).
+  std::string http_address() const { return http_listener_ ? http_listener_->address() : ""; }
 
   // Blocks until Shutdown has finished.
   void Wait();
@@ -66,6 +72,8 @@ class DurableServer {
   std::unique_ptr<WorkflowServiceImpl> service_;
   std::unique_ptr<JsonGateway> gateway_;  // calls namespaces_: destroyed before it
   std::unique_ptr<UiServer> ui_;          // calls gateway_: destroyed before it
+  std::unique_ptr<HttpApi> http_api_;     // calls namespaces_: destroyed before it
+  std::unique_ptr<HttpListener> http_listener_;  // calls http_api_: destroyed before it
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };

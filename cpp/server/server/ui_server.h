@@ -1,5 +1,5 @@
-// UiServer: durable-server's `--ui HOST:PORT` — an HTTP listener (civetweb) serving the web
-// UI's embedded files (ui_assets.h) and its API, `POST /api/v1/{Method}` (JsonGateway).
+// UiServer: durable-server's `--ui HOST:PORT` — an HTTP listener serving the web UI's
+// embedded files (ui_assets.h) and its API, `POST /api/v1/{Method}` (JsonGateway).
 // docs/ui.md describes both. Thread-safe; stops serving when destroyed.
 #pragma once
 
@@ -7,10 +7,8 @@
 #include <string>
 
 #include "durable/status.h"
+#include "server/http_listener.h"
 #include "server/json_gateway.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace durable {
 
@@ -20,20 +18,16 @@ class UiServer {
   // server. kUnavailable naming the address when it cannot be bound.
   static Result<std::unique_ptr<UiServer>> Start(const std::string& address,
                                                  const JsonGateway* gateway);
-  ~UiServer();
 
   // host:port actually bound.
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return listener_->address(); }
 
  private:
   UiServer() = default;
-  static int Handle(mg_connection* conn, void* self);
-  void ServeApi(mg_connection* conn, const std::string& method) const;
-  static void ServeAsset(mg_connection* conn, const std::string& path, bool head);
+  HttpReply Handle(const HttpRequest& req) const;
 
   const JsonGateway* gateway_ = nullptr;
-  mg_context* ctx_ = nullptr;
-  std::string address_;
+  std::unique_ptr<HttpListener> listener_;
 };
 
 }  // namespace durable

@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import Any
 
+from durable.cli._exit import UsageError
+
 _LOG_LEVELS = ("debug", "info", "warn", "error", "never")
 
 
@@ -31,6 +33,11 @@ def add_parser(commands: Any) -> None:
     dev.add_argument("--ui-port", type=int, default=None,
                      help="web UI port (default port+1000; docs/ui.md)")
     dev.add_argument("--headless", action="store_true", help="no web UI")
+    dev.add_argument("--http-config", metavar="FILE", default=None,
+                     help="serve the HTTP/JSON API with these workflow clients (TOML; "
+                          "docs/http-api.md)")
+    dev.add_argument("--http-port", type=int, default=None,
+                     help="HTTP API port with --http-config (default port+2000; 0 = any free)")
     dev.add_argument("--log-level", choices=_LOG_LEVELS, default="info",
                      help="server log verbosity (default info; 'never' silences it)")
     dev.add_argument("--sync-writes", action=argparse.BooleanOptionalAction, default=True,
@@ -54,6 +61,13 @@ def start_dev(args: argparse.Namespace) -> int:
         if not 0 <= ui_port < 65536:
             raise ValueError(f"--ui-port must be 0-65535 (0 = any free), got {ui_port}")
         extra += ["--ui", f"{args.ip}:{ui_port}"]
+    if args.http_port is not None and args.http_config is None:
+        raise UsageError("--http-port needs --http-config FILE (the API's workflow clients)")
+    if args.http_config is not None:
+        http_port = args.port + 2000 if args.http_port is None else args.http_port
+        if not 0 <= http_port < 65536:
+            raise ValueError(f"--http-port must be 0-65535 (0 = any free), got {http_port}")
+        extra += ["--http", f"{args.ip}:{http_port}", "--http-config", args.http_config]
     proc = ServerProcess(args.db_filename, listen=f"{args.ip}:{args.port}", args=extra)
     address = proc.start()
     stop = threading.Event()
@@ -69,6 +83,8 @@ def start_dev(args: argparse.Namespace) -> int:
                 print(f"  namespace {ns}", flush=True)
             if proc.ui_url:
                 print(f"  web UI {proc.ui_url}", flush=True)
+            if proc.http_url:
+                print(f"  HTTP API {proc.http_url}", flush=True)
         while not stop.wait(0.5):
             if not proc.running():
                 print("durable: the server exited: " + " | ".join(proc.log[-3:]), file=sys.stderr)
