@@ -9,6 +9,7 @@ by ``durable.client`` (mirrors ``temporalio.client.AsyncActivityHandle``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,6 +67,33 @@ class AsyncActivityHandle:
         self._token = bytes(task_token) if task_token is not None else None
         self._by_id = service_pb2.ActivityTaskByIdRequest(
             workflow_id=workflow_id or "", run_id=run_id or "", activity_id=activity_id or "")
+        self._data_converter_override: Any = None  # set by with_context
+
+    def with_context(self, context: Any) -> AsyncActivityHandle:
+        """This handle, converting with ``client.data_converter.with_context(context)``.
+
+        The worker converts an activity's payloads in its
+        ``durable.converter.ActivitySerializationContext``; a handle completing it from
+        outside passes the same context so that a context-aware converter or codec (one
+        keyed by workflow or activity id) produces payloads the workflow can read.
+
+        Args:
+            context: A ``durable.converter.SerializationContext``.
+
+        Returns:
+            ``self`` when the client's data converter does not change with the context, else
+            a new handle for the same attempt.
+        """
+        dc = self._client.data_converter
+        with_ctx = dc.with_context(context) if hasattr(dc, "with_context") else dc
+        if with_ctx is dc:
+            return self
+        clone = copy.copy(self)
+        clone._data_converter_override = with_ctx
+        return clone
+
+    def _dc(self) -> Any:
+        return self._data_converter_override or self._client.data_converter
 
     @property
     def task_token(self) -> bytes | None:
@@ -102,10 +130,11 @@ class AsyncActivityHandle:
         _rpc_options._check(rpc_metadata, rpc_timeout)
         await self._client._outbound.complete_async_activity(CompleteAsyncActivityInput(
             id_or_token=self._id_or_token(), result=result, rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout))
+            rpc_timeout=rpc_timeout,
+            data_converter_override=self._data_converter_override))
 
     async def _complete(self, result: Any) -> None:
-        payloads = await self._client.data_converter.encode([result])
+        payloads = await self._dc().encode([result])
         await self._client.transport.call_async(
             "respond_activity_task_completed",
             service_pb2.RespondActivityTaskCompletedRequest(
@@ -136,10 +165,11 @@ class AsyncActivityHandle:
         await self._client._outbound.fail_async_activity(FailAsyncActivityInput(
             id_or_token=self._id_or_token(), error=error,
             last_heartbeat_details=list(last_heartbeat_details), rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout))
+            rpc_timeout=rpc_timeout,
+            data_converter_override=self._data_converter_override))
 
     async def _fail(self, error: BaseException, last_heartbeat_details: Sequence[Any]) -> None:
-        dc = self._client.data_converter
+        dc = self._dc()
         req = service_pb2.RespondActivityTaskFailedRequest(
             task_token=await self._resolve_token(), failure=await dc.encode_failure(error),
             identity=self._client.identity)
@@ -163,10 +193,11 @@ class AsyncActivityHandle:
         _rpc_options._check(rpc_metadata, rpc_timeout)
         await self._client._outbound.heartbeat_async_activity(HeartbeatAsyncActivityInput(
             id_or_token=self._id_or_token(), details=list(details), rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout))
+            rpc_timeout=rpc_timeout,
+            data_converter_override=self._data_converter_override))
 
     async def _heartbeat(self, details: Sequence[Any]) -> None:
-        payloads = await self._client.data_converter.encode(list(details))
+        payloads = await self._dc().encode(list(details))
         resp = await self._client.transport.call_async(
             "record_activity_task_heartbeat",
             service_pb2.RecordActivityTaskHeartbeatRequest(
@@ -190,10 +221,11 @@ class AsyncActivityHandle:
         await self._client._outbound.report_cancellation_async_activity(
             ReportCancellationAsyncActivityInput(
                 id_or_token=self._id_or_token(), details=list(details),
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            data_converter_override=self._data_converter_override))
 
     async def _report_cancellation(self, details: Sequence[Any]) -> None:
-        payloads = await self._client.data_converter.encode(list(details))
+        payloads = await self._dc().encode(list(details))
         await self._client.transport.call_async(
             "respond_activity_task_canceled",
             service_pb2.RespondActivityTaskCanceledRequest(

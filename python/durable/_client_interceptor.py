@@ -617,30 +617,34 @@ class _ClientImpl(OutboundInterceptor):
 
     async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
-            await self._async_handle(input.id_or_token)._heartbeat(input.details)
+            await self._async_handle(input)._heartbeat(input.details)
 
     async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
-            await self._async_handle(input.id_or_token)._complete(input.result)
+            await self._async_handle(input)._complete(input.result)
 
     async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
-            await self._async_handle(input.id_or_token)._fail(input.error,
+            await self._async_handle(input)._fail(input.error,
                                                               input.last_heartbeat_details)
 
     async def report_cancellation_async_activity(
             self, input: ReportCancellationAsyncActivityInput) -> None:
         with rpc_options(input.rpc_metadata, input.rpc_timeout):
-            await self._async_handle(input.id_or_token)._report_cancellation(input.details)
+            await self._async_handle(input)._report_cancellation(input.details)
 
-    def _async_handle(self, id_or_token: Any) -> AsyncActivityHandle:
+    def _async_handle(self, input: Any) -> AsyncActivityHandle:
         from durable._async_activity import AsyncActivityHandle
 
+        id_or_token = input.id_or_token
         if isinstance(id_or_token, (bytes, bytearray)):
-            return AsyncActivityHandle(self._client, task_token=bytes(id_or_token))
-        return AsyncActivityHandle(self._client, workflow_id=id_or_token.workflow_id,
-                                   run_id=id_or_token.run_id,
-                                   activity_id=id_or_token.activity_id)
+            handle = AsyncActivityHandle(self._client, task_token=bytes(id_or_token))
+        else:
+            handle = AsyncActivityHandle(self._client, workflow_id=id_or_token.workflow_id,
+                                         run_id=id_or_token.run_id,
+                                         activity_id=id_or_token.activity_id)
+        handle._data_converter_override = input.data_converter_override
+        return handle
 
 
 def build_chain(client: Client, interceptors: Sequence[Interceptor]) -> OutboundInterceptor:

@@ -111,7 +111,8 @@ async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
     """The query itself, at the end of the client's interceptor chain."""
     client = handle._client
     await _check_reject_condition(handle, input.reject_condition)
-    payloads = await client.data_converter.encode(list(input.args))
+    dc = client._workflow_dc(handle.id)
+    payloads = await dc.encode(list(input.args))
     from durable.common import timedelta_to_us
 
     req = service_pb2.QueryWorkflowRequest(
@@ -127,7 +128,7 @@ async def _query(handle: WorkflowHandle[Any], input: Any) -> Any:
     values = list(resp.query_result.payloads)
     if not values:
         return None
-    decoded = await client.data_converter.decode(values, [input.ret_type])
+    decoded = await dc.decode(values, [input.ret_type])
     return decoded[0]
 
 
@@ -227,7 +228,7 @@ class WorkflowUpdateHandle(Generic[ReturnType]):
 
 async def _decode_outcome(handle: WorkflowHandle[Any], outcome: history_pb2.UpdateOutcome,
                           result_type: Any) -> Any:
-    dc = handle._client.data_converter
+    dc = handle._client._workflow_dc(handle.id)
     if outcome.HasField("failure"):
         raise WorkflowUpdateFailedError(await dc.decode_failure(outcome.failure))
     values = list(outcome.success.payloads)
@@ -261,7 +262,7 @@ async def _start_update(handle: WorkflowHandle[Any], input: Any) -> WorkflowUpda
     """The update itself, at the end of the client's interceptor chain."""
     client = handle._client
     wait_for_stage, rpc_timeout = input.wait_for_stage, input.rpc_timeout
-    payloads = await client.data_converter.encode(list(input.args))
+    payloads = await client._workflow_dc(handle.id).encode(list(input.args))
     update_id = input.update_id or str(uuid.uuid4())
     stage = (service_pb2.UPDATE_WAIT_STAGE_ACCEPTED if wait_for_stage == WorkflowUpdateStage.ACCEPTED
              else service_pb2.UPDATE_WAIT_STAGE_COMPLETED)

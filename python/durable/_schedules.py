@@ -566,7 +566,7 @@ class ScheduleHandle:
                              "supported (durable schedules have no search attributes)")
         await self._call("update_schedule", schedule_pb2.UpdateScheduleRequest(
             schedule_id=self.id, namespace=self._client.namespace,
-            schedule=await out.schedule._to_proto(self._client.data_converter)))
+            schedule=await out.schedule._to_proto(_action_dc(self._client, out.schedule))))
 
     async def delete(self, *, rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
                      rpc_timeout: timedelta | None = None) -> None:
@@ -581,6 +581,12 @@ class ScheduleHandle:
             schedule_id=self.id, namespace=self._client.namespace))
 
 
+def _action_dc(client: Client, schedule: Any) -> Any:
+    """The data converter for a schedule's start-workflow action: the workflow context of
+    the configured workflow id (as temporalio: the id the runs' ids are made from)."""
+    return client._workflow_dc(getattr(schedule.action, "id", "") or "")
+
+
 async def create_schedule(client: Client, input: Any) -> ScheduleHandle:
     """The create itself (a ``CreateScheduleInput``), at the end of the interceptor chain."""
     if input.search_attributes is not None:
@@ -588,7 +594,7 @@ async def create_schedule(client: Client, input: Any) -> ScheduleHandle:
                          "schedules have no search attributes; the started workflows may)")
     req = schedule_pb2.CreateScheduleRequest(
         schedule_id=input.id, namespace=client.namespace, identity=client.identity,
-        schedule=await input.schedule._to_proto(client.data_converter),
+        schedule=await input.schedule._to_proto(_action_dc(client, input.schedule)),
         trigger_immediately=input.trigger_immediately,
         backfill=[schedule_pb2.ScheduleBackfill(start_time_us=_dt_us(b.start_at),
                                                 end_time_us=_dt_us(b.end_at),

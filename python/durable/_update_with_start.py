@@ -199,7 +199,7 @@ async def _send(client: Client, input: StartWorkflowUpdateWithStartInput,
     s, u = input.start_workflow_input, input.update_workflow_input
     start_req = await client._start_request(s)
     update_id = u.update_id or str(uuid.uuid4())
-    payloads = await client.data_converter.encode(list(u.args))
+    payloads = await client._workflow_dc(s.id).encode(list(u.args))
     req = service_pb2.UpdateWithStartWorkflowExecutionRequest(
         start=start_req,
         update=service_pb2.UpdateWorkflowExecutionRequest(

@@ -87,6 +87,12 @@ from durable.exceptions import (
 )
 from durable.v1 import common_pb2, history_pb2, service_pb2
 from durable import _client_messages
+from durable._converter_context import (
+    ActivitySerializationContext,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 from durable._client_interceptor import (
     CancelWorkflowInput,
     CompleteAsyncActivityInput,
@@ -128,6 +134,10 @@ from durable._client_messages import (
 )
 
 __all__ = [
+    "ActivitySerializationContext",  # re-exported from durable.converter, as temporalio
+    "SerializationContext",
+    "WithSerializationContext",
+    "WorkflowSerializationContext",
     "AsyncActivityCancelledError",
     "AsyncActivityHandle",
     "AsyncActivityIDReference",
@@ -253,6 +263,15 @@ class Client:
         self._interceptors = list(interceptors)
         # Client calls go through this chain (interceptors, then the call itself).
         self._outbound: OutboundInterceptor = build_chain(self, self._interceptors)
+
+    def _workflow_dc(self, workflow_id: str) -> Any:
+        """The data converter for payloads of workflow ``workflow_id`` (its
+        ``WorkflowSerializationContext``)."""
+        dc = self._data_converter
+        if not isinstance(dc, WithSerializationContext):
+            return dc
+        return dc.with_context(WorkflowSerializationContext(
+            namespace=self._namespace, workflow_id=workflow_id))
 
     def config(self) -> dict[str, Any]:
         """This client's settings, to build another one (``Client(**{**c.config(), ...})``,
@@ -533,7 +552,7 @@ class Client:
         if input.start_signal is not None:
             req.signal_name = input.start_signal
             req.signal_input.payloads.extend(
-                await self._data_converter.encode(list(input.start_signal_args)))
+                await self._workflow_dc(input.id).encode(list(input.start_signal_args)))
         try:
             resp = await self._transport.call_async("start_workflow_execution", req)
         except AlreadyExistsError as e:
@@ -548,7 +567,8 @@ class Client:
         ``UpdateWithStartStartWorkflowInput`` (without the start signal)."""
         from durable.common import timedelta_to_us
 
-        payloads = await self._data_converter.encode(list(input.args))
+        dc = self._workflow_dc(input.id)
+        payloads = await dc.encode(list(input.args))
         req = service_pb2.StartWorkflowExecutionRequest(
             workflow_id=input.id,
             workflow_type=input.workflow,
@@ -570,7 +590,7 @@ class Client:
             req.retry_policy.CopyFrom(input.retry_policy.to_proto())
         if input.memo:
             for k, v in input.memo.items():
-                (p,) = await self._data_converter.encode([v])
+                (p,) = await dc.encode([v])
                 req.memo[k].CopyFrom(p)
         if input.search_attributes is not None:
             req.search_attributes.CopyFrom(input.search_attributes._to_proto())
@@ -945,7 +965,7 @@ class WorkflowHandle(Generic[ReturnType]):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + rpc_timeout.total_seconds() if rpc_timeout else None
         run_id = self._result_run_id or ""
-        dc = self._client.data_converter
+        dc = self._client._workflow_dc(self._id)
         while True:
             timeout_us = _RESULT_POLL_US
             if deadline is not None:
@@ -1023,7 +1043,8 @@ class WorkflowHandle(Generic[ReturnType]):
         resp = await self._client.transport.call_async(
             "describe_workflow_execution",
             service_pb2.DescribeWorkflowExecutionRequest(execution=self._execution()))
-        return await WorkflowExecutionDescription._from_proto(resp, self._client.data_converter)
+        return await WorkflowExecutionDescription._from_proto(
+            resp, self._client._workflow_dc(self._id))
 
     async def fetch_history(
         self, *,
@@ -1105,7 +1126,7 @@ class WorkflowHandle(Generic[ReturnType]):
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _signal(self, input: SignalWorkflowInput) -> None:
-        payloads = await self._client.data_converter.encode(list(input.args))
+        payloads = await self._client._workflow_dc(self._id).encode(list(input.args))
         req = service_pb2.SignalWorkflowExecutionRequest(
             workflow_execution=self._execution(), signal_name=input.signal,
             input=common_pb2.Payloads(payloads=payloads),
@@ -1258,7 +1279,7 @@ class WorkflowHandle(Generic[ReturnType]):
             reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def _terminate(self, input: TerminateWorkflowInput) -> None:
-        payloads = (await self._client.data_converter.encode(list(input.args))
+        payloads = (await self._client._workflow_dc(self._id).encode(list(input.args))
                     if input.args else [])
         await self._client.transport.call_async(
             "terminate_workflow_execution",

@@ -10,6 +10,11 @@ Mirrors ``temporalio.converter``. A :class:`DataConverter` bundles three parts:
   and the worker apply to payloads on their way to and from the engine. Workflow code never
   sees encoded payloads.
 
+Any of the three (and any encoding converter) that also subclasses
+:class:`WithSerializationContext` is told, before each conversion, which workflow or
+activity the payloads belong to (:class:`WorkflowSerializationContext`,
+:class:`ActivitySerializationContext`; who gets which: ``durable._converter_context``).
+
 JSON mapping (encoding; decoding is driven by type hints, see :func:`value_to_type`):
 
 ==========================  ================================================================
@@ -31,12 +36,14 @@ bytes inside a structure    base64 string (at top level ``bytes`` use ``binary/p
 Anything else (``Decimal``, ``object()``, functions, sockets, ...) raises
 :class:`~durable.exceptions.PayloadConversionError` naming the type and the field path.
 
-The JSON mapping lives in ``_converter_json``, payload codecs in ``_converter_codec`` and
-failure converters in ``_converter_failure``; their public names are re-exported here.
+The JSON mapping lives in ``_converter_json``, payload codecs in ``_converter_codec``,
+failure converters in ``_converter_failure`` and serialization contexts in
+``_converter_context``; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from abc import ABC, abstractmethod
@@ -47,6 +54,13 @@ from durable._converter_codec import (
     PayloadCodec,
     decode_payloads_in_message,
     encode_payloads_in_message,
+)
+from durable._converter_context import (
+    ActivitySerializationContext,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+    apply_context,
 )
 from durable._converter_failure import DefaultFailureConverter, FailureConverter
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
@@ -60,6 +74,7 @@ from durable.exceptions import FailureError, PayloadConversionError
 from durable.v1 import common_pb2
 
 __all__ = [
+    "ActivitySerializationContext",
     "BinaryNullPayloadConverter",
     "BinaryPlainPayloadConverter",
     "CompositePayloadConverter",
@@ -71,6 +86,9 @@ __all__ = [
     "JSONPlainPayloadConverter",
     "PayloadCodec",
     "PayloadConverter",
+    "SerializationContext",
+    "WithSerializationContext",
+    "WorkflowSerializationContext",
     "decode_payloads_in_message",
     "decode_search_attributes",
     "decode_typed_search_attributes",
@@ -262,8 +280,11 @@ class JSONPlainPayloadConverter(EncodingPayloadConverter):
         return value_to_type(type_hint, obj)
 
 
-class CompositePayloadConverter(PayloadConverter):
+class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
     """Tries encoding converters in order to encode; picks by ``encoding`` to decode.
+
+    Encoding converters that subclass :class:`WithSerializationContext` get the context of
+    each conversion (see :meth:`with_context`).
 
     Args:
         *converters: The converters, most specific first.
@@ -275,12 +296,56 @@ class CompositePayloadConverter(PayloadConverter):
     def __init__(self, *converters: EncodingPayloadConverter) -> None:
         if not converters:
             raise ValueError("CompositePayloadConverter needs at least one converter")
-        self._converters: tuple[EncodingPayloadConverter, ...] = converters
-        self._by_encoding: dict[str, EncodingPayloadConverter] = {}
+        self._set_converters(*converters)
+
+    def _set_converters(self, *converters: EncodingPayloadConverter) -> None:
+        by_encoding: dict[str, EncodingPayloadConverter] = {}
         for c in converters:
-            if c.encoding in self._by_encoding:
+            if c.encoding in by_encoding:
                 raise ValueError(f"two payload converters for encoding {c.encoding!r}")
-            self._by_encoding[c.encoding] = c
+            by_encoding[c.encoding] = c
+        self._converters: tuple[EncodingPayloadConverter, ...] = converters
+        self._by_encoding = by_encoding
+        self._any_takes_context = any(isinstance(c, WithSerializationContext)
+                                      for c in converters)
+
+    def with_context(self, context: SerializationContext) -> CompositePayloadConverter:
+        """A copy whose context-aware encoding converters are configured for ``context``.
+
+        Args:
+            context: The context of the coming conversions.
+
+        Returns:
+            ``self`` when no encoding converter changes with the context, else a copy (same
+            class and attributes) holding what their ``with_context`` returned.
+        """
+        converters = self.get_converters_with_context(context)
+        if converters is None:
+            return self
+        clone = copy.copy(self)
+        clone._set_converters(*converters)
+        return clone
+
+    def get_converters_with_context(
+        self, context: SerializationContext
+    ) -> list[EncodingPayloadConverter] | None:
+        """The encoding converters, each configured for ``context`` if it takes contexts.
+
+        Args:
+            context: The context.
+
+        Returns:
+            The converters in order, or ``None`` when none of them changes with the context.
+        """
+        if not self._any_takes_context:
+            return None
+        out: list[EncodingPayloadConverter] = []
+        changed = False
+        for c in self._converters:
+            new = apply_context(c, context)
+            changed |= new is not c
+            out.append(new)
+        return out if changed else None
 
     @property
     def converters(self) -> tuple[EncodingPayloadConverter, ...]:
@@ -363,7 +428,7 @@ class DefaultPayloadConverter(CompositePayloadConverter):
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConverter:
+class DataConverter(WithSerializationContext):
     """Payload converter + failure converter + optional codec. Immutable; share freely.
 
     Customize with ``dataclasses.replace(DataConverter.default, payload_codec=MyCodec())``.
@@ -390,6 +455,32 @@ class DataConverter:
             object.__setattr__(self, "payload_converter", self.payload_converter_class())
         if self.failure_converter_class is not None:
             object.__setattr__(self, "failure_converter", self.failure_converter_class())
+
+    def with_context(self, context: SerializationContext) -> DataConverter:
+        """This converter with its payload converter, failure converter and codec each
+        configured for ``context`` (those that subclass :class:`WithSerializationContext`).
+
+        The client and the worker call it for every workflow and activity they convert
+        payloads of (the module ``durable._converter_context`` lists who gets which context).
+
+        Args:
+            context: A :class:`WorkflowSerializationContext` or
+                :class:`ActivitySerializationContext`.
+
+        Returns:
+            ``self`` when no part changes with the context, else a copy with the new parts.
+        """
+        pc = apply_context(self.payload_converter, context)
+        fc = apply_context(self.failure_converter, context)
+        codec = apply_context(self.payload_codec, context)
+        if (pc is self.payload_converter and fc is self.failure_converter
+                and codec is self.payload_codec):
+            return self
+        clone = copy.copy(self)  # not replace(): __post_init__ would remake the parts
+        object.__setattr__(clone, "payload_converter", pc)
+        object.__setattr__(clone, "failure_converter", fc)
+        object.__setattr__(clone, "payload_codec", codec)
+        return clone
 
     # Sync API (no codec) -- safe in workflow code.
 

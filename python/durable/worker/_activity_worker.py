@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from durable import activity
+from durable._converter_context import ActivitySerializationContext, apply_context
 from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable._workflow_handlers import RawValue
@@ -57,10 +58,11 @@ _POLL_TIMEOUT_US = 10_000_000
 
 
 class _Running:
-    __slots__ = ("task", "ctx", "is_async", "heartbeater", "thread_raiser")
+    __slots__ = ("task", "ctx", "is_async", "heartbeater", "thread_raiser", "dc")
 
     def __init__(self) -> None:
         self.task: asyncio.Task[Any] | None = None
+        self.dc: Any = None  # the data converter in the activity's serialization context
         self.ctx: activity._Context | None = None
         self.is_async = True
         self.heartbeater: Heartbeater | None = None
@@ -122,6 +124,7 @@ class _ActivityWorker:
         self._identity = identity
         self._defns = {(activity._DYNAMIC_KEY if d.dynamic else d.name): d for d in activities}
         self._dc = data_converter
+        self._namespace: str = getattr(client, "namespace", None) or "default"
         self._executor = executor
         self._shared = shared_state_manager
         self._in_process_pool = (executor is not None and
@@ -228,6 +231,7 @@ class _ActivityWorker:
                                   running: _Running) -> None:
         token = task.task_token
         deadline: asyncio.TimerHandle | None = None
+        running.dc = dc = self._task_dc(task)
         try:
             defn = (self._defns.get(task.activity_type)
                     or self._defns.get(activity._DYNAMIC_KEY))
@@ -237,7 +241,7 @@ class _ActivityWorker:
                     f"(task queue {self._task_queue!r}); registered activities: "
                     f"{sorted(self._defns)}",
                     type="NotFoundError")
-            info = await self._info(task)
+            info = await self._info(task, dc)
             running.heartbeater = Heartbeater(lambda d: self._send_heartbeat(token, running, d),
                                               throttle_interval(info.heartbeat_timeout))
             payloads = list(task.input.payloads)
@@ -245,9 +249,9 @@ class _ActivityWorker:
             if arg_types is not None and len(arg_types) != len(payloads):
                 arg_types = None  # let the call report the arity mismatch
             if defn.dynamic:  # one argument: the payloads, codec-decoded only
-                args = [[RawValue(p) for p in await self._decode_codec(payloads)]]
+                args = [[RawValue(p) for p in await self._decode_codec(dc, payloads)]]
             else:
-                args = await self._dc.decode(payloads, arg_types) if payloads else []
+                args = await dc.decode(payloads, arg_types) if payloads else []
             running.is_async = defn.is_async
             deadline = self._arm_deadline(task, running)
 
@@ -258,7 +262,7 @@ class _ActivityWorker:
             # The context is set before the chain, as in temporalio: interceptors may call
             # activity.info(); the chain's outbound heartbeat replaces the context's.
             running.ctx = activity._Context(info, lambda *d: self._heartbeat(token, d))
-            running.ctx.payload_converter = self._dc.payload_converter
+            running.ctx.payload_converter = dc.payload_converter
             running.ctx.client = self._client if defn.is_async else None
             running.ctx.metric_meter = self._meter.with_additional_attributes(
                 {"activity_type": task.activity_type})
@@ -270,7 +274,7 @@ class _ActivityWorker:
                                          headers=dict(task.header)))
             finally:
                 activity._Context._var.reset(ctx_token)
-            result_payloads = await self._dc.encode([result])
+            result_payloads = await dc.encode([result])
         except activity._CompleteAsyncError:
             logger.debug("activity %s (%s) will be completed asynchronously",
                          task.activity_type, task.activity_id)
@@ -296,8 +300,17 @@ class _ActivityWorker:
                                 result=common_pb2.Payloads(payloads=result_payloads),
                                 identity=self._identity))
 
-    async def _decode_codec(self, payloads: list[Any]) -> list[Any]:
-        codec = getattr(self._dc, "payload_codec", None)
+    def _task_dc(self, task: service_pb2.PollActivityTaskQueueResponse) -> Any:
+        """The data converter in the task's ActivitySerializationContext."""
+        return apply_context(self._dc, ActivitySerializationContext(
+            namespace=self._namespace, activity_id=task.activity_id,
+            activity_type=task.activity_type,
+            activity_task_queue=task.task_queue or self._task_queue,
+            workflow_id=task.workflow_execution.workflow_id or None,
+            workflow_type=task.workflow_type or None, is_local=False))
+
+    async def _decode_codec(self, dc: Any, payloads: list[Any]) -> list[Any]:
+        codec = getattr(dc, "payload_codec", None)
         return list(await codec.decode(payloads)) if codec is not None and payloads else payloads
 
     async def _execute(self, defn: activity._Definition, info: activity.Info,
@@ -314,7 +327,8 @@ class _ActivityWorker:
             running.ctx.shield_thread_cancel_exception = running.thread_raiser.shielded
         return await self._call_sync(defn, running.ctx, args, running.thread_raiser)
 
-    async def _info(self, task: service_pb2.PollActivityTaskQueueResponse) -> activity.Info:
+    async def _info(self, task: service_pb2.PollActivityTaskQueueResponse,
+                    dc: Any) -> activity.Info:
         from durable.common import us_to_datetime, us_to_optional_timedelta
 
         hb_payloads = list(task.heartbeat_details.payloads)
@@ -323,7 +337,7 @@ class _ActivityWorker:
             activity_type=task.activity_type,
             attempt=task.attempt or 1,
             current_attempt_scheduled_time=us_to_datetime(task.current_attempt_scheduled_time_us),
-            heartbeat_details=await self._dc.decode(hb_payloads) if hb_payloads else [],
+            heartbeat_details=await dc.decode(hb_payloads) if hb_payloads else [],
             heartbeat_timeout=us_to_optional_timedelta(task.heartbeat_timeout_us),
             is_local=False,
             schedule_to_close_timeout=us_to_optional_timedelta(task.schedule_to_close_timeout_us),
@@ -333,7 +347,7 @@ class _ActivityWorker:
             task_queue=task.task_queue or self._task_queue,
             task_token=task.task_token,
             workflow_id=task.workflow_execution.workflow_id,
-            workflow_namespace="default",
+            workflow_namespace=self._namespace,
             workflow_run_id=task.workflow_execution.run_id,
             workflow_type=task.workflow_type,
         )
@@ -426,8 +440,9 @@ class _ActivityWorker:
 
     async def _respond_failed(self, task: service_pb2.PollActivityTaskQueueResponse,
                               running: _Running | None, error: BaseException) -> None:
+        dc = running.dc if running is not None and running.dc is not None else self._task_dc(task)
         try:
-            failure = await self._dc.encode_failure(error)
+            failure = await dc.encode_failure(error)
         except Exception as conv:
             failure = common_pb2.Failure(
                 message=f"{type(error).__name__}: {error} (converting it failed: {conv})",
@@ -442,7 +457,7 @@ class _ActivityWorker:
         latest = running.heartbeater.latest if running and running.heartbeater else None
         if latest is not None:
             try:
-                req.last_heartbeat_details.payloads.extend(await self._dc.encode(list(latest)))
+                req.last_heartbeat_details.payloads.extend(await dc.encode(list(latest)))
             except Exception as e:
                 logger.warning("could not convert the last heartbeat details: %s", e)
         await self._respond("respond_activity_task_failed", req)
@@ -478,7 +493,7 @@ class _ActivityWorker:
 
     async def _send_heartbeat(self, token: bytes, running: _Running,
                               details: Sequence[Any]) -> None:
-        payloads = await self._dc.encode(list(details))
+        payloads = await (running.dc or self._dc).encode(list(details))
         try:
             resp = await self._transport.call_async(
                 "record_activity_task_heartbeat",

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from durable import activity
+from durable._converter_context import ActivitySerializationContext, apply_context
 from durable._workflow_handlers import RawValue
 from durable.exceptions import (
     ApplicationError,
@@ -61,6 +62,7 @@ class LocalActivityRunner:
         self._client = client  # activity.client() of async local activities
         self._interceptors = list(interceptors)
         self._dc = data_converter
+        self._namespace: str = getattr(client, "namespace", None) or "default"
         self._loop = loop
         self._executor = executor
 
@@ -84,17 +86,21 @@ class LocalActivityRunner:
                    ) -> Outcome:
         began = time.monotonic()
         attempt = [max(1, req.attempt)]
+        dc = apply_context(self._dc, ActivitySerializationContext(
+            namespace=self._namespace, activity_id=req.activity_id or str(req.seq),
+            activity_type=req.activity_type, activity_task_queue=task_queue,
+            workflow_id=workflow_id, workflow_type=workflow_type, is_local=True))
         try:
             return await self._attempts(req, attempt, began, workflow_id, run_id,
-                                        workflow_type, task_queue)
+                                        workflow_type, task_queue, dc)
         except asyncio.CancelledError:  # cancelled between attempts
-            failure = await self._dc.encode_failure(CancelledError("local activity cancelled"))
+            failure = await dc.encode_failure(CancelledError("local activity cancelled"))
             return self._outcome(activation_pb2.ActivityResolution(cancelled=failure),
                                  attempt[0], began)
 
     async def _attempts(self, req: commands_pb2.ScheduleLocalActivityCommand,
                         attempt_box: list[int], began: float, workflow_id: str, run_id: str,
-                        workflow_type: str, task_queue: str) -> Outcome:
+                        workflow_type: str, task_queue: str, dc: Any) -> Outcome:
         from durable.common import RetryPolicy, us_to_datetime, us_to_optional_timedelta
 
         attempt = attempt_box[0]
@@ -126,20 +132,20 @@ class LocalActivityRunner:
                 task_queue=task_queue,
                 task_token=b"",
                 workflow_id=workflow_id,
-                workflow_namespace="default",
+                workflow_namespace=self._namespace,
                 workflow_run_id=run_id,
                 workflow_type=workflow_type,
             )
             try:
-                result = await self._attempt(req, info, limit, final_type)
+                result = await self._attempt(req, info, limit, final_type, dc)
             except asyncio.CancelledError:
-                failure = await self._dc.encode_failure(CancelledError("local activity cancelled"))
+                failure = await dc.encode_failure(CancelledError("local activity cancelled"))
                 return self._outcome(activation_pb2.ActivityResolution(cancelled=failure),
                                      attempt, began)
             except GeneratorExit:
                 raise
             except BaseException as e:  # SystemExit & co fail the attempt, as in temporalio
-                failure = await self._encode_failure(e)
+                failure = await self._encode_failure(e, dc)
                 delay = self._retry_delay(policy, attempt, e)
                 elapsed = time.monotonic() - began
                 if isinstance(e, TimeoutError) and e.type == TimeoutType.SCHEDULE_TO_CLOSE:
@@ -160,7 +166,7 @@ class LocalActivityRunner:
 
     async def _attempt(self, req: commands_pb2.ScheduleLocalActivityCommand,
                        info: activity.Info, limit: float | None,
-                       timeout_type: TimeoutType) -> list[common_pb2.Payload]:
+                       timeout_type: TimeoutType, dc: Any) -> list[common_pb2.Payload]:
         defn = self._defns.get(req.activity_type) or self._defns.get(activity._DYNAMIC_KEY)
         if defn is None:
             raise ApplicationError(
@@ -172,14 +178,14 @@ class LocalActivityRunner:
         if arg_types is not None and len(arg_types) != len(payloads):
             arg_types = None
         if defn.dynamic:  # one argument: the payloads, codec-decoded only
-            codec = getattr(self._dc, "payload_codec", None)
+            codec = getattr(dc, "payload_codec", None)
             if codec is not None and payloads:
                 payloads = list(await codec.decode(payloads))
             args = [[RawValue(p) for p in payloads]]
         else:
-            args = await self._dc.decode(payloads, arg_types) if payloads else []
+            args = await dc.decode(payloads, arg_types) if payloads else []
         ctx = activity._Context(info, _ignore_heartbeat)
-        ctx.payload_converter = self._dc.payload_converter
+        ctx.payload_converter = dc.payload_converter
         ctx.client = self._client if defn.is_async else None
         if not defn.is_async and (self._executor is None or not isinstance(
                 self._executor, concurrent.futures.ThreadPoolExecutor)):
@@ -215,11 +221,12 @@ class LocalActivityRunner:
             raise
         if isinstance(result, _Raised):
             raise result.error
-        return list(await self._dc.encode([result]))
+        return list(await dc.encode([result]))
 
-    async def _encode_failure(self, error: BaseException) -> common_pb2.Failure:
+    @staticmethod
+    async def _encode_failure(error: BaseException, dc: Any) -> common_pb2.Failure:
         try:
-            return await self._dc.encode_failure(error)  # type: ignore[no-any-return]
+            return await dc.encode_failure(error)  # type: ignore[no-any-return]
         except Exception as conv:
             return common_pb2.Failure(
                 message=f"{type(error).__name__}: {error} (converting it failed: {conv})",

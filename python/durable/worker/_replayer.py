@@ -30,7 +30,7 @@ from durable.worker._deadlock_detector import (
     TakeOver,
     debug_mode_from_env,
 )
-from durable.worker._workflow_instance import WorkflowInstance, _converter_parts
+from durable.worker._workflow_instance import WorkflowInstance
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ class Replayer:
         instance = WorkflowInstance(defn, data_converter=self._dc, workflow_id=workflow_id,
                                     run_id=run_id, failure_exception_types=self._failure_types,
                                     interceptor_classes=self._interceptor_classes)
-        pc, fc = _converter_parts(self._dc)
+        pc, fc = instance._pc, instance._fc  # in the workflow's serialization context
         try:
             while True:
                 raw = replayer.next_activation()

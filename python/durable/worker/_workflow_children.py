@@ -29,11 +29,14 @@ _Cancel = workflow.ChildWorkflowCancellationType
 class _PendingChild:
     __slots__ = ("seq", "workflow_id", "workflow_type", "command", "result_type",
                  "cancellation_type", "start_fut", "result_fut", "run_id", "cancel_wanted",
-                 "cancel_sent", "waiting")
+                 "cancel_sent", "waiting", "pc", "fc")
 
     def __init__(self, seq: int, options: workflow._ChildWorkflowOptions, workflow_type: str,
-                 command: commands_pb2.Command, loop: asyncio.AbstractEventLoop) -> None:
+                 command: commands_pb2.Command, loop: asyncio.AbstractEventLoop,
+                 converters: tuple[Any, Any]) -> None:
         self.seq = seq
+        # Payload and failure converter in the child's WorkflowSerializationContext.
+        self.pc, self.fc = converters
         self.workflow_id = options.id
         self.workflow_type = workflow_type
         self.command = command
@@ -61,12 +64,16 @@ class _ChildrenMixin:
     _fc: Any
     _add_command: Callable[[commands_pb2.Command], None]
     _next_seq: Callable[[str], int]
+    _workflow_converters: Callable[[str], tuple[Any, Any]]
+    _workflow_id: str
     create_future: Callable[[], asyncio.Future[Any]]
     workflow_info: Callable[[], workflow.Info]
 
     def _init_children(self) -> None:
         self._children: dict[int, _PendingChild] = {}
         self._externals: dict[tuple[str, int], asyncio.Future[None]] = {}
+        # The target workflow id of each external signal / cancel (its failure's context).
+        self._external_targets: dict[tuple[str, int], str] = {}
 
     def _child_futures(self) -> list[asyncio.Future[Any]]:
         """Every unresolved future of this mixin (cancelled on eviction)."""
@@ -123,7 +130,9 @@ class _ChildrenMixin:
             task_timeout=input.task_timeout, id_reuse_policy=input.id_reuse_policy,
             retry_policy=input.retry_policy, memo=input.memo)
         info = self.workflow_info()
-        payloads = self._pc.to_payloads(list(args))
+        converters = self._workflow_converters(options.id)
+        pc = converters[0]
+        payloads = pc.to_payloads(list(args))
         seq = self._next_seq("child")
         cmd = commands_pb2.StartChildWorkflowExecutionCommand(
             seq=seq,
@@ -140,12 +149,13 @@ class _ChildrenMixin:
         if options.retry_policy is not None:
             cmd.retry_policy.CopyFrom(options.retry_policy.to_proto())
         for k, v in (options.memo or {}).items():
-            cmd.memo[k].CopyFrom(self._pc.to_payloads([v])[0])
+            cmd.memo[k].CopyFrom(pc.to_payloads([v])[0])
         for k, v in input.headers.items():
             cmd.header[k].CopyFrom(v)
         command = commands_pb2.Command(start_child_workflow_execution=cmd)
         self._add_command(command)
-        child = _PendingChild(seq, options, workflow_type, command, self)  # type: ignore[arg-type]
+        child = _PendingChild(seq, options, workflow_type, command, self,  # type: ignore[arg-type]
+                              converters)
         self._children[seq] = child
         while True:
             try:
@@ -227,7 +237,7 @@ class _ChildrenMixin:
             cause=common_pb2.Failure(message="child workflow execution canceled",
                                      source="python",
                                      canceled_failure_info=common_pb2.CanceledFailureInfo()))
-        return self._fc.from_failure(failure, self._pc)  # type: ignore[no-any-return]
+        return child.fc.from_failure(failure, child.pc)  # type: ignore[no-any-return]
 
     def _resolve_child_start(self, job: activation_pb2.ResolveChildWorkflowExecutionStart) -> None:
         child = self._children.get(job.seq)
@@ -249,7 +259,7 @@ class _ChildrenMixin:
                                    f"{job.failed_cause}")
             child.start_fut.set_exception(err)
         elif status == "cancelled":
-            child.start_fut.set_exception(self._fc.from_failure(job.cancelled, self._pc))
+            child.start_fut.set_exception(child.fc.from_failure(job.cancelled, child.pc))
         else:
             raise RuntimeError(f"child workflow {job.seq} start resolved without a status")
 
@@ -261,7 +271,7 @@ class _ChildrenMixin:
         if status == "completed":
             payloads = list(job.result.completed.payloads)
             try:
-                value = (self._pc.from_payloads(payloads, [child.result_type])[0]
+                value = (child.pc.from_payloads(payloads, [child.result_type])[0]
                          if payloads else None)
             except Exception as e:
                 child.result_fut.set_exception(e)
@@ -269,7 +279,7 @@ class _ChildrenMixin:
                 child.result_fut.set_result(value)
         elif status in ("failed", "cancelled"):
             failure = job.result.failed if status == "failed" else job.result.cancelled
-            child.result_fut.set_exception(self._fc.from_failure(failure, self._pc))
+            child.result_fut.set_exception(child.fc.from_failure(failure, child.pc))
         else:
             raise RuntimeError(f"child workflow {job.seq} resolved without a result")
 
@@ -303,7 +313,7 @@ class _ChildrenMixin:
     async def _signal_external(self, workflow_id: str, run_id: str | None, signal: str,
                                args: Sequence[Any], *, child_workflow_only: bool,
                                headers: Any) -> None:
-        payloads = self._pc.to_payloads(list(args))
+        payloads = self._workflow_converters(workflow_id)[0].to_payloads(list(args))
         seq = self._next_seq("signal_external")
         self._add_command(commands_pb2.Command(
             signal_external_workflow_execution=commands_pb2.SignalExternalWorkflowExecutionCommand(
@@ -315,6 +325,7 @@ class _ChildrenMixin:
                 child_workflow_only=child_workflow_only, header=dict(headers))))
         fut: asyncio.Future[None] = self.create_future()
         self._externals[("signal", seq)] = fut
+        self._external_targets[("signal", seq)] = workflow_id
         await fut
 
     async def workflow_cancel_external(self, workflow_id: str, run_id: str | None) -> None:
@@ -332,13 +343,16 @@ class _ChildrenMixin:
                     child_workflow_only=child_workflow_only))))
         fut: asyncio.Future[None] = self.create_future()
         self._externals[("cancel", seq)] = fut
+        self._external_targets[("cancel", seq)] = workflow_id
         return fut
 
     def _resolve_external(self, key: tuple[str, int], failure: common_pb2.Failure | None) -> None:
         fut = self._externals.pop(key, None)
+        target = self._external_targets.pop(key, self._workflow_id)
         if fut is None or fut.done():
             return
         if failure is None:
             fut.set_result(None)
         else:
-            fut.set_exception(self._fc.from_failure(failure, self._pc))
+            pc, fc = self._workflow_converters(target)
+            fut.set_exception(fc.from_failure(failure, pc))

@@ -39,6 +39,12 @@ from datetime import timedelta
 from typing import Any
 
 from durable import _task_compat, workflow
+from durable._converter_context import (
+    ActivitySerializationContext,
+    SerializationContext,
+    WorkflowSerializationContext,
+    apply_context,
+)
 from durable._metrics import MetricMeter
 from durable._metrics_replay_safe import ReplaySafeMeter
 from durable._search_attributes import TypedSearchAttributes, _updates_to_proto
@@ -77,12 +83,15 @@ class _TimerHandle(asyncio.TimerHandle):
 
 class _PendingActivity:
     __slots__ = ("seq", "future", "result_type", "activity_type", "activity_id",
-                 "cancellation_type", "cancel_sent", "waiting")
+                 "cancellation_type", "cancel_sent", "waiting", "pc", "fc")
 
     def __init__(self, seq: int, future: asyncio.Future[Any], result_type: Any,
                  activity_type: str, activity_id: str,
-                 cancellation_type: workflow.ActivityCancellationType) -> None:
+                 cancellation_type: workflow.ActivityCancellationType,
+                 converters: tuple[Any, Any]) -> None:
         self.seq = seq
+        # Payload and failure converter in the activity's ActivitySerializationContext.
+        self.pc, self.fc = converters
         self.future = future
         self.result_type = result_type
         self.activity_type = activity_type
@@ -104,6 +113,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         run_id: The run id.
         failure_exception_types: Extra exception classes that fail the workflow (the
             worker's ``workflow_failure_exception_types``), besides the definition's.
+        namespace: The run's namespace (``workflow.info().namespace`` and the namespace of
+            the serialization contexts).
     """
 
     def __init__(
@@ -116,6 +127,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         failure_exception_types: Sequence[type[BaseException]] = (),
         interceptor_classes: Sequence[type[_interceptor.WorkflowInboundInterceptor]] = (),
         metric_meter: MetricMeter = MetricMeter.noop,
+        namespace: str = "default",
     ) -> None:
         super().__init__()
         self._base_meter = metric_meter  # the worker's (namespace, task_queue attributes)
@@ -123,7 +135,12 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         setattr(self, workflow._RUNTIME_ATTR, self)
         self._defn = definition
         self._dc = data_converter
-        self._pc, self._fc = _converter_parts(data_converter)
+        self._namespace = namespace
+        # The converters as configured, and in this workflow's serialization context (its
+        # own inputs and outputs: arguments, result, messages, workflow.payload_converter()).
+        self._base_pc, self._base_fc = _converter_parts(data_converter)
+        self._pc, self._fc = self._converters_in(
+            WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id))
         self._workflow_id = workflow_id
         self._run_id = run_id
         self._failure_types = tuple(definition.failure_exception_types) + tuple(
@@ -290,7 +307,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             execution_timeout=us_to_optional_timedelta(s.execution_timeout_us),
             first_execution_run_id=s.first_execution_run_id or self._run_id,
             headers=dict(s.header),
-            namespace="default",
+            namespace=self._namespace,
             parent=workflow.ParentInfo(namespace="default", run_id=s.parent.run_id,
                                        workflow_id=s.parent.workflow_id)
             if s.HasField("parent") and s.parent.workflow_id else None,
@@ -469,6 +486,26 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             return  # the workflow is closing; nothing more is recorded
         self._commands.append(command)
 
+    def _converters_in(self, context: SerializationContext) -> tuple[Any, Any]:
+        """(payload converter, failure converter) configured for ``context``."""
+        return apply_context(self._base_pc, context), apply_context(self._base_fc, context)
+
+    def _workflow_converters(self, workflow_id: str) -> tuple[Any, Any]:
+        """The converters for another workflow's inputs and outputs (a child, a signal)."""
+        if workflow_id == self._workflow_id:
+            return self._pc, self._fc
+        return self._converters_in(
+            WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id))
+
+    def _activity_converters(self, activity_type: str, activity_id: str, task_queue: str,
+                             is_local: bool) -> tuple[Any, Any]:
+        """The converters for an activity's inputs and outputs."""
+        assert self._info is not None
+        return self._converters_in(ActivitySerializationContext(
+            namespace=self._namespace, activity_id=activity_id, activity_type=activity_type,
+            activity_task_queue=task_queue, workflow_id=self._info.workflow_id,
+            workflow_type=self._info.workflow_type, is_local=is_local))
+
     def _next_seq(self, kind: str) -> int:
         self._check_writable(f"start a {kind}")
         self._seq[kind] += 1
@@ -485,7 +522,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         if status == "completed":
             payloads = list(job.result.completed.payloads)
             try:
-                value = (self._pc.from_payloads(payloads, [pending.result_type])[0]
+                value = (pending.pc.from_payloads(payloads, [pending.result_type])[0]
                          if payloads else None)
             except Exception as e:
                 pending.future.set_exception(e)
@@ -493,7 +530,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
                 pending.future.set_result(value)
         elif status in ("failed", "cancelled"):
             failure = job.result.failed if status == "failed" else job.result.cancelled
-            pending.future.set_exception(self._fc.from_failure(failure, self._pc))
+            pending.future.set_exception(pending.fc.from_failure(failure, pending.pc))
         else:
             raise RuntimeError(f"activity {job.seq} resolved without a result")
 
@@ -529,14 +566,18 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         assert self._info is not None
         activity_type, activity_id = input.activity, input.activity_id
         result_type, cancellation_type = input.ret_type, input.cancellation_type
-        payloads = self._pc.to_payloads(list(input.args))
+        # The id is known before the sequence number is taken (a conversion error must not
+        # take one): the activity's serialization context names it.
+        act_id = activity_id if activity_id is not None else str(self._seq["activity"] + 1)
+        task_queue = input.task_queue or self._info.task_queue
+        converters = self._activity_converters(activity_type, act_id, task_queue, False)
+        payloads = converters[0].to_payloads(list(input.args))
         seq = self._next_seq("activity")
-        act_id = activity_id if activity_id is not None else str(seq)
         cmd = commands_pb2.ScheduleActivityCommand(
             seq=seq,
             activity_id=act_id,
             activity_type=activity_type,
-            task_queue=input.task_queue or self._info.task_queue,
+            task_queue=task_queue,
             input=common_pb2.Payloads(payloads=payloads),
             schedule_to_close_timeout_us=timedelta_to_us(input.schedule_to_close_timeout),
             schedule_to_start_timeout_us=timedelta_to_us(input.schedule_to_start_timeout),
@@ -550,7 +591,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         command = commands_pb2.Command(schedule_activity=cmd)
         self._add_command(command)
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
-                                   cancellation_type)
+                                   cancellation_type, converters)
         self._activities[seq] = pending
         return self._activity_handle(pending, lambda: self._cancel_activity(pending, command),
                                      f"activity {activity_type} {act_id}")
@@ -579,10 +620,14 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         """The scheduling itself, at the end of the outbound interceptor chain."""
         from durable.common import timedelta_to_us
 
+        assert self._info is not None
         activity_type, activity_id, result_type = input.activity, input.activity_id, input.ret_type
-        payloads = self._pc.to_payloads(list(input.args))
+        act_id = (activity_id if activity_id is not None
+                  else str(self._seq["local_activity"] + 1))
+        converters = self._activity_converters(activity_type, act_id, self._info.task_queue,
+                                               True)
+        payloads = converters[0].to_payloads(list(input.args))
         seq = self._next_seq("local_activity")
-        act_id = activity_id if activity_id is not None else str(seq)
         cmd = commands_pb2.ScheduleLocalActivityCommand(
             seq=seq,
             activity_id=act_id,
@@ -600,7 +645,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         command = commands_pb2.Command(schedule_local_activity=cmd)
         self._add_command(command)
         pending = _PendingActivity(seq, self.create_future(), result_type, activity_type, act_id,
-                                   workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                                   workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                                   converters)
         self._local_activities[seq] = pending
         return self._activity_handle(
             pending, lambda: self._cancel_local_activity(pending, command),
@@ -677,7 +723,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
                 retry_state=common_pb2.RETRY_STATE_CANCEL_REQUESTED),
             cause=common_pb2.Failure(message="activity cancelled", source="python",
                                      canceled_failure_info=common_pb2.CanceledFailureInfo()))
-        return self._fc.from_failure(failure, self._pc)  # type: ignore[no-any-return]
+        return pending.fc.from_failure(failure, pending.pc)  # type: ignore[no-any-return]
 
     # --- Runtime (workflow module) ------------------------------------------------------
 

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from durable import activity, workflow
+from durable._converter_context import WorkflowSerializationContext, apply_context
 from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable.exceptions import ApplicationError, NondeterminismError, UnavailableError
@@ -118,6 +119,7 @@ class _WorkflowWorker:
         self._defns = {d.key: d for d in workflows}
         self._dc = data_converter
         self._pc, self._fc = _converter_parts(data_converter)
+        self._namespace: str = getattr(client, "namespace", None) or "default"
         self._max_cached = max_cached_workflows
         self._lanes = max_concurrent_workflow_tasks
         self._failure_types = tuple(failure_exception_types)
@@ -377,7 +379,8 @@ class _WorkflowWorker:
                 fresh = entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter,
+                    namespace=self._namespace))
                 while (raw := replayer.next_activation()) is not None:
                     with self._watched():
                         completion = entry.instance.activate(
@@ -453,7 +456,8 @@ class _WorkflowWorker:
                 entry = _CachedRun(replayer, WorkflowInstance(
                     defn, data_converter=self._dc, workflow_id=wid, run_id=run_id,
                     failure_exception_types=self._failure_types,
-                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter))
+                    interceptor_classes=self._interceptor_classes, metric_meter=self._meter,
+                    namespace=self._namespace))
             else:
                 try:
                     if raw is not None:
@@ -620,7 +624,10 @@ class _WorkflowWorker:
     def _fail_task(self, task: service_pb2.PollWorkflowTaskQueueResponse, cause: str,
                    error: BaseException) -> None:
         try:
-            failure = self._fc.to_failure(error, self._pc)
+            context = WorkflowSerializationContext(
+                namespace=self._namespace, workflow_id=task.workflow_execution.workflow_id)
+            failure = apply_context(self._fc, context).to_failure(
+                error, apply_context(self._pc, context))
         except Exception:
             failure = common_pb2.Failure(message=f"{type(error).__name__}: {error}",
                                          source="python",
