@@ -159,8 +159,8 @@ class ContextWorkflow:
         self._signals.append(text)
 
     @workflow.query
-    def notes(self, sep: str) -> str:
-        return sep.join(self._signals)
+    def greet(self, name: str) -> str:
+        return f"hi {name}"
 
     @workflow.update
     def finish(self, word: str) -> str:
@@ -211,7 +211,7 @@ async def test_each_payload_is_converted_in_its_workflow_or_activity_context(
                                         task_queue="ctx")
         await handle.signal(ContextWorkflow.note, "one")
         await handle.signal(ContextWorkflow.note, "two")
-        assert await handle.query(ContextWorkflow.notes, "+") == "one+two"
+        assert await handle.query(ContextWorkflow.greet, "bo") == "hi bo"
         assert await handle.execute_update(ContextWorkflow.finish, "bye") == "finished with bye"
         result = await handle.result()
 
