@@ -3,8 +3,9 @@
 Mirrors ``temporalio.converter``. A :class:`DataConverter` bundles three parts:
 
 * a :class:`PayloadConverter` (sync, deterministic; used inside workflow code). The default
-  one tries, in order: ``binary/null`` for ``None``, ``binary/plain`` for ``bytes``, and
-  ``json/plain`` (compact UTF-8 JSON) for everything else;
+  one tries, in order (temporalio's): ``binary/null`` for ``None``, ``binary/plain`` for
+  ``bytes``, ``json/protobuf`` for protobuf messages (``binary/protobuf`` is decoded too),
+  and ``json/plain`` (compact UTF-8 JSON) for everything else;
 * a :class:`FailureConverter` turning exceptions into ``Failure`` protos and back;
 * an optional :class:`PayloadCodec` (async; e.g. encryption or compression) that the client
   and the worker apply to payloads on their way to and from the engine. Workflow code never
@@ -36,9 +37,10 @@ bytes inside a structure    base64 string (at top level ``bytes`` use ``binary/p
 Anything else (``Decimal``, ``object()``, functions, sockets, ...) raises
 :class:`~durable.exceptions.PayloadConversionError` naming the type and the field path.
 
-The JSON mapping lives in ``_converter_json``, payload codecs in ``_converter_codec``,
-failure converters in ``_converter_failure`` and serialization contexts in
-``_converter_context``; their public names are re-exported here.
+The JSON mapping lives in ``_converter_json``, protobuf (de)serialization in
+``_converter_proto``, payload codecs in ``_converter_codec``, failure converters in
+``_converter_failure`` and serialization contexts in ``_converter_context``; their public
+names are re-exported here.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypeAlias
 
+from durable import _converter_proto
 from durable._converter_codec import (
     PayloadCodec,
     decode_payloads_in_message,
@@ -64,6 +67,7 @@ from durable._converter_context import (
 )
 from durable._converter_failure import DefaultFailureConverter, FailureConverter
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
+from durable._converter_proto import MESSAGE_TYPE_KEY
 from durable._search_attributes import (
     decode_search_attributes,
     decode_typed_search_attributes,
@@ -77,6 +81,7 @@ __all__ = [
     "ActivitySerializationContext",
     "BinaryNullPayloadConverter",
     "BinaryPlainPayloadConverter",
+    "BinaryProtoPayloadConverter",
     "CompositePayloadConverter",
     "DataConverter",
     "DefaultFailureConverter",
@@ -84,6 +89,7 @@ __all__ = [
     "EncodingPayloadConverter",
     "FailureConverter",
     "JSONPlainPayloadConverter",
+    "JSONProtoPayloadConverter",
     "PayloadCodec",
     "PayloadConverter",
     "SerializationContext",
@@ -256,6 +262,65 @@ class BinaryPlainPayloadConverter(EncodingPayloadConverter):
         return value_to_type(type_hint, bytes(payload.data))
 
 
+class JSONProtoPayloadConverter(EncodingPayloadConverter):
+    """Protobuf messages <-> ``json/protobuf`` (compact proto3 JSON, sorted keys), with the
+    message's full name in the ``messageType`` metadata (as temporalio and other SDKs).
+
+    Decoding makes an instance of the class ``messageType`` names (its generated module must
+    have been imported); a type hint is not needed.
+
+    Args:
+        ignore_unknown_fields: Decode JSON that has fields the message does not know (sent
+            by a newer schema) instead of refusing it.
+    """
+
+    def __init__(self, ignore_unknown_fields: bool = False) -> None:
+        self._ignore_unknown_fields = ignore_unknown_fields
+
+    @property
+    def encoding(self) -> str:
+        """``json/protobuf``."""
+        return "json/protobuf"
+
+    def to_payload(self, value: Any) -> Payload | None:
+        """See :meth:`EncodingPayloadConverter.to_payload`."""
+        if not _converter_proto.is_message(value):
+            return None
+        p = self._payload(_converter_proto.to_json(value))
+        p.metadata[MESSAGE_TYPE_KEY] = _converter_proto.message_type(value).encode()
+        return p
+
+    def from_payload(self, payload: Payload, type_hint: Any | None = None) -> Any:
+        """See :meth:`EncodingPayloadConverter.from_payload`."""
+        return _converter_proto.from_json(payload, type_hint,
+                                          ignore_unknown_fields=self._ignore_unknown_fields)
+
+
+class BinaryProtoPayloadConverter(EncodingPayloadConverter):
+    """Protobuf messages <-> ``binary/protobuf`` (wire format), with the message's full name
+    in the ``messageType`` metadata. In the default converter it comes after
+    ``json/protobuf``, which encodes every message first: it is there to decode
+    ``binary/protobuf`` payloads (from other SDKs, or a converter that lists it first).
+    """
+
+    @property
+    def encoding(self) -> str:
+        """``binary/protobuf``."""
+        return "binary/protobuf"
+
+    def to_payload(self, value: Any) -> Payload | None:
+        """See :meth:`EncodingPayloadConverter.to_payload`."""
+        if not _converter_proto.is_message(value):
+            return None
+        p = self._payload(_converter_proto.to_binary(value))
+        p.metadata[MESSAGE_TYPE_KEY] = _converter_proto.message_type(value).encode()
+        return p
+
+    def from_payload(self, payload: Payload, type_hint: Any | None = None) -> Any:
+        """See :meth:`EncodingPayloadConverter.from_payload`."""
+        return _converter_proto.from_binary(payload, type_hint)
+
+
 class JSONPlainPayloadConverter(EncodingPayloadConverter):
     """Any JSON-representable value <-> ``json/plain`` (compact UTF-8 JSON).
 
@@ -413,11 +478,15 @@ class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
 
 
 class DefaultPayloadConverter(CompositePayloadConverter):
-    """``binary/null``, then ``binary/plain``, then ``json/plain``."""
+    """``binary/null``, ``binary/plain``, ``json/protobuf``, ``binary/protobuf``, then
+    ``json/plain`` (temporalio's order: a protobuf message is written as ``json/protobuf``;
+    ``json/plain`` is last because it takes, or refuses, anything)."""
 
     default_encoding_payload_converters: ClassVar[tuple[EncodingPayloadConverter, ...]] = (
         BinaryNullPayloadConverter(),
         BinaryPlainPayloadConverter(),
+        JSONProtoPayloadConverter(),
+        BinaryProtoPayloadConverter(),
         JSONPlainPayloadConverter(),
     )
 
