@@ -38,9 +38,9 @@ Anything else (``Decimal``, ``object()``, functions, sockets, ...) raises
 :class:`~durable.exceptions.PayloadConversionError` naming the type and the field path.
 
 The JSON mapping lives in ``_converter_json``, protobuf (de)serialization in
-``_converter_proto``, payload codecs in ``_converter_codec``, failure converters in
-``_converter_failure`` and serialization contexts in ``_converter_context``; their public
-names are re-exported here.
+``_converter_proto``, transfer types in ``_converter_transfer``, payload codecs in
+``_converter_codec``, failure converters in ``_converter_failure`` and serialization
+contexts in ``_converter_context``; their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ from durable._converter_context import (
 from durable._converter_failure import DefaultFailureConverter, FailureConverter
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
 from durable._converter_proto import MESSAGE_TYPE_KEY
+from durable._converter_transfer import (
+    TransferTypeConverter,
+    create_payload_validation_error,
+    transfer_converter_of,
+    transfer_type_convertible,
+)
 from durable._search_attributes import (
     decode_search_attributes,
     decode_typed_search_attributes,
@@ -93,8 +99,10 @@ __all__ = [
     "PayloadCodec",
     "PayloadConverter",
     "SerializationContext",
+    "TransferTypeConverter",
     "WithSerializationContext",
     "WorkflowSerializationContext",
+    "create_payload_validation_error",
     "decode_payloads_in_message",
     "decode_search_attributes",
     "decode_typed_search_attributes",
@@ -102,6 +110,7 @@ __all__ = [
     "encode_payloads_in_message",
     "encode_search_attributes",
     "encode_typed_search_attribute_value",
+    "transfer_type_convertible",
     "value_to_type",
 ]
 
@@ -348,6 +357,9 @@ class JSONPlainPayloadConverter(EncodingPayloadConverter):
 class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
     """Tries encoding converters in order to encode; picks by ``encoding`` to decode.
 
+    Classes decorated with :func:`transfer_type_convertible` are converted to and from their
+    transfer type around that (for values of the class, and type hints naming it).
+
     Encoding converters that subclass :class:`WithSerializationContext` get the context of
     each conversion (see :meth:`with_context`).
 
@@ -419,6 +431,9 @@ class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
 
     def to_payload(self, value: Any) -> Payload:
         """See :meth:`PayloadConverter.to_payload`."""
+        transfer = transfer_converter_of(type(value))
+        if transfer is not None:
+            value = transfer.to_transfer_type(value)
         for c in self._converters:
             payload = c.to_payload(value)
             if payload is not None:
@@ -474,7 +489,11 @@ class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
                 f"unknown payload encoding {encoding!r} (known: {', '.join(self._by_encoding)}); "
                 "was a payload codec not applied?"
             )
-        return converter.from_payload(payload, hint)
+        transfer = transfer_converter_of(hint) if hint is not None else None
+        if transfer is None:
+            return converter.from_payload(payload, hint)
+        return transfer.from_transfer_type(
+            converter.from_payload(payload, transfer.transfer_type), hint)
 
 
 class DefaultPayloadConverter(CompositePayloadConverter):
