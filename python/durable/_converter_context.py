@@ -99,6 +99,19 @@ class WithSerializationContext(ABC):  # noqa: B024 (with_context has a default b
             "override with_context")
 
 
+def takes_context(obj: Any) -> bool:
+    """Whether :func:`apply_context` may return something else than ``obj``.
+
+    False lets the SDK skip building a context at all (the default converters take none);
+    a composite or data converter answers for its parts, any other
+    :class:`WithSerializationContext` is assumed to take one.
+    """
+    if not isinstance(obj, WithSerializationContext):
+        return False
+    parts_take_context = getattr(obj, "_parts_take_context", None)
+    return True if parts_take_context is None else bool(parts_take_context())
+
+
 def apply_context(obj: _T, context: SerializationContext) -> _T:
     """``obj.with_context(context)`` if ``obj`` takes contexts, else ``obj`` itself.
 

@@ -92,6 +92,7 @@ from durable._converter_context import (
     SerializationContext,
     WithSerializationContext,
     WorkflowSerializationContext,
+    takes_context,
 )
 from durable._client_interceptor import (
     CancelWorkflowInput,
@@ -268,7 +269,7 @@ class Client:
         """The data converter for payloads of workflow ``workflow_id`` (its
         ``WorkflowSerializationContext``)."""
         dc = self._data_converter
-        if not isinstance(dc, WithSerializationContext):
+        if not takes_context(dc):
             return dc
         return dc.with_context(WorkflowSerializationContext(
             namespace=self._namespace, workflow_id=workflow_id))

@@ -64,6 +64,7 @@ from durable._converter_context import (
     WithSerializationContext,
     WorkflowSerializationContext,
     apply_context,
+    takes_context,
 )
 from durable._converter_failure import DefaultFailureConverter, FailureConverter
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
@@ -386,6 +387,11 @@ class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
         self._any_takes_context = any(isinstance(c, WithSerializationContext)
                                       for c in converters)
 
+    def _parts_take_context(self) -> bool:  # see _converter_context.takes_context
+        # A subclass's own with_context may use the context: it is always called.
+        return (self._any_takes_context
+                or type(self).with_context is not CompositePayloadConverter.with_context)
+
     def with_context(self, context: SerializationContext) -> CompositePayloadConverter:
         """A copy whose context-aware encoding converters are configured for ``context``.
 
@@ -543,6 +549,11 @@ class DataConverter(WithSerializationContext):
             object.__setattr__(self, "payload_converter", self.payload_converter_class())
         if self.failure_converter_class is not None:
             object.__setattr__(self, "failure_converter", self.failure_converter_class())
+
+    def _parts_take_context(self) -> bool:  # see _converter_context.takes_context
+        return (takes_context(self.payload_converter) or takes_context(self.failure_converter)
+                or takes_context(self.payload_codec)
+                or type(self).with_context is not DataConverter.with_context)
 
     def with_context(self, context: SerializationContext) -> DataConverter:
         """This converter with its payload converter, failure converter and codec each

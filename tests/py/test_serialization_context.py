@@ -334,3 +334,30 @@ async def test_data_converter_with_context_replaces_the_parts_that_take_one() ->
         BinaryNullPayloadConverter, BinaryPlainPayloadConverter, StampingJSON]
     assert convs[0] is stamping.converters[0] and convs[2] is not stamping.converters[2]
     assert isinstance(stamping.with_context(ctx), StampingPayloadConverter)
+
+
+class ComposedContextConverter(CompositePayloadConverter):
+    """A composite that takes the context itself (its encoding converters take none)."""
+
+    def __init__(self, context: SerializationContext | None = None) -> None:
+        super().__init__(BinaryNullPayloadConverter(), JSONPlainPayloadConverter())
+        self.context = context
+
+    def with_context(self, context: SerializationContext) -> ComposedContextConverter:
+        return ComposedContextConverter(context)
+
+
+def test_only_converters_that_take_no_context_are_skipped() -> None:
+    from durable._converter_context import takes_context
+
+    # The default parts take none: the SDK does not even build a context for them.
+    assert not takes_context(DataConverter.default)
+    assert not takes_context(DefaultPayloadConverter())
+    assert takes_context(StampingPayloadConverter())
+    assert takes_context(stamping_converter)
+    assert takes_context(dataclasses.replace(DataConverter.default, payload_codec=KeyedCodec()))
+    # A composite overriding with_context is asked even though its parts take none.
+    composed = DataConverter(payload_converter_class=ComposedContextConverter)
+    assert takes_context(composed)
+    ctx = WorkflowSerializationContext(namespace="default", workflow_id="w9")
+    assert composed.with_context(ctx).payload_converter.context == ctx  # type: ignore[attr-defined]

@@ -31,7 +31,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from durable import activity
-from durable._converter_context import ActivitySerializationContext, apply_context
+from durable._converter_context import (
+    ActivitySerializationContext,
+    apply_context,
+    takes_context,
+)
 from durable._metrics import MetricMeter
 from durable._transport import Transport
 from durable._workflow_handlers import RawValue
@@ -125,6 +129,7 @@ class _ActivityWorker:
         self._defns = {(activity._DYNAMIC_KEY if d.dynamic else d.name): d for d in activities}
         self._dc = data_converter
         self._namespace: str = getattr(client, "namespace", None) or "default"
+        self._dc_contextual = takes_context(data_converter)
         self._executor = executor
         self._shared = shared_state_manager
         self._in_process_pool = (executor is not None and
@@ -302,6 +307,8 @@ class _ActivityWorker:
 
     def _task_dc(self, task: service_pb2.PollActivityTaskQueueResponse) -> Any:
         """The data converter in the task's ActivitySerializationContext."""
+        if not self._dc_contextual:
+            return self._dc
         return apply_context(self._dc, ActivitySerializationContext(
             namespace=self._namespace, activity_id=task.activity_id,
             activity_type=task.activity_type,

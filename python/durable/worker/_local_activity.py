@@ -26,7 +26,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from durable import activity
-from durable._converter_context import ActivitySerializationContext, apply_context
+from durable._converter_context import (
+    ActivitySerializationContext,
+    apply_context,
+    takes_context,
+)
 from durable._workflow_handlers import RawValue
 from durable.exceptions import (
     ApplicationError,
@@ -86,10 +90,11 @@ class LocalActivityRunner:
                    ) -> Outcome:
         began = time.monotonic()
         attempt = [max(1, req.attempt)]
-        dc = apply_context(self._dc, ActivitySerializationContext(
-            namespace=self._namespace, activity_id=req.activity_id or str(req.seq),
-            activity_type=req.activity_type, activity_task_queue=task_queue,
-            workflow_id=workflow_id, workflow_type=workflow_type, is_local=True))
+        dc = self._dc if not takes_context(self._dc) else apply_context(
+            self._dc, ActivitySerializationContext(
+                namespace=self._namespace, activity_id=req.activity_id or str(req.seq),
+                activity_type=req.activity_type, activity_task_queue=task_queue,
+                workflow_id=workflow_id, workflow_type=workflow_type, is_local=True))
         try:
             return await self._attempts(req, attempt, began, workflow_id, run_id,
                                         workflow_type, task_queue, dc)

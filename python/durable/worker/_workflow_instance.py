@@ -44,6 +44,7 @@ from durable._converter_context import (
     SerializationContext,
     WorkflowSerializationContext,
     apply_context,
+    takes_context,
 )
 from durable._metrics import MetricMeter
 from durable._metrics_replay_safe import ReplaySafeMeter
@@ -138,9 +139,12 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         self._namespace = namespace
         # The converters as configured, and in this workflow's serialization context (its
         # own inputs and outputs: arguments, result, messages, workflow.payload_converter()).
-        self._base_pc, self._base_fc = _converter_parts(data_converter)
-        self._pc, self._fc = self._converters_in(
-            WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id))
+        self._base_pc, self._base_fc = self._pc, self._fc = _converter_parts(data_converter)
+        # False (the default converters): every context would give the same converters.
+        self._contextual = takes_context(self._base_pc) or takes_context(self._base_fc)
+        if self._contextual:
+            self._pc, self._fc = self._converters_in(
+                WorkflowSerializationContext(namespace=namespace, workflow_id=workflow_id))
         self._workflow_id = workflow_id
         self._run_id = run_id
         self._failure_types = tuple(definition.failure_exception_types) + tuple(
@@ -492,7 +496,7 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
 
     def _workflow_converters(self, workflow_id: str) -> tuple[Any, Any]:
         """The converters for another workflow's inputs and outputs (a child, a signal)."""
-        if workflow_id == self._workflow_id:
+        if not self._contextual or workflow_id == self._workflow_id:
             return self._pc, self._fc
         return self._converters_in(
             WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id))
@@ -501,6 +505,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
                              is_local: bool) -> tuple[Any, Any]:
         """The converters for an activity's inputs and outputs."""
         assert self._info is not None
+        if not self._contextual:
+            return self._pc, self._fc
         return self._converters_in(ActivitySerializationContext(
             namespace=self._namespace, activity_id=activity_id, activity_type=activity_type,
             activity_task_queue=task_queue, workflow_id=self._info.workflow_id,
