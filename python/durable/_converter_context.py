@@ -6,9 +6,9 @@ that subclasses :class:`WithSerializationContext` is replaced, for each conversi
 its ``with_context(context)`` returns, so that it can, e.g., pick an encryption key per
 workflow. Who gets which context:
 
-* the client, for a workflow's start arguments, memo, signals, queries, updates, result and
-  failure (and the handle's terminate/cancel details): :class:`WorkflowSerializationContext`
-  with the workflow's id;
+* the client, for a workflow's start arguments, memo (also as listed), signals, queries,
+  updates, result, failure and terminate details, and a schedule's start-workflow action:
+  :class:`WorkflowSerializationContext` with the workflow's id;
 * workflow code, for its own arguments, result, failure, signals, queries, updates,
   ``workflow.payload_converter()`` and continue-as-new arguments: the workflow's own
   :class:`WorkflowSerializationContext`; for a child workflow's arguments and outcome, or an

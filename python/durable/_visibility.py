@@ -136,8 +136,10 @@ class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
             next_page_token=self._next_page_token or b"", namespace=self._client.namespace)
         with _rpc_options.rpc_options(*self._rpc):
             resp = await self._client.transport.call_async("list_workflow_executions", req)
-        self._current_page = [WorkflowExecution._from_proto(i, self._client.data_converter)
-                              for i in resp.executions]
+        # Each memo is decoded in its workflow's serialization context, as temporalio.
+        self._current_page = [
+            WorkflowExecution._from_proto(i, self._client._workflow_dc(i.execution.workflow_id))
+            for i in resp.executions]
         self._index = 0
         self._next_page_token = resp.next_page_token or None
 

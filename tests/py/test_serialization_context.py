@@ -208,12 +208,15 @@ async def test_each_payload_is_converted_in_its_workflow_or_activity_context(
     async with Worker(c, task_queue="ctx", workflows=[ContextWorkflow, ChildWorkflow],
                       activities=[shout, refuse]):
         handle = await c.start_workflow(ContextWorkflow.run, "ana", id="wf-ctx",
-                                        task_queue="ctx")
+                                        task_queue="ctx", memo={"owner": "ana"})
         await handle.signal(ContextWorkflow.note, "one")
         await handle.signal(ContextWorkflow.note, "two")
         assert await handle.query(ContextWorkflow.greet, "bo") == "hi bo"
         assert await handle.execute_update(ContextWorkflow.finish, "bye") == "finished with bye"
         result = await handle.result()
+        # The memo, as listed, is decoded in the listed workflow's context too.
+        listed = [wf async for wf in c.list_workflows("WorkflowId = 'wf-ctx'")]
+        assert [await wf.memo() for wf in listed] == [{"owner": "ana"}]
 
     wf = f"workflow {ns}/wf-ctx"
     act = f"activity {ns}/wf-ctx/ContextWorkflow/shout"
