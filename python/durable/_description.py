@@ -101,6 +101,8 @@ class WorkflowExecutionDescription:
     pending_activities: Sequence[PendingActivityInfo] = ()
     pending_children: Sequence[PendingChildWorkflowInfo] = ()
     typed_search_attributes: Any = None  # TypedSearchAttributes (current values)
+    root_id: str | None = None  # the root of its parent chain (itself for a root workflow)
+    root_run_id: str | None = None
 
     @property
     def raw(self) -> service_pb2.DescribeWorkflowExecutionResponse:
@@ -159,4 +161,6 @@ class WorkflowExecutionDescription:
             pending_activities=activities,
             pending_children=children,
             typed_search_attributes=TypedSearchAttributes._from_proto(i.search_attributes),
+            root_id=i.root_execution.workflow_id or None,
+            root_run_id=i.root_execution.run_id or None,
         )

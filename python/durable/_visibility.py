@@ -48,6 +48,8 @@ class WorkflowExecution:
     typed_search_attributes: TypedSearchAttributes
     raw_info: service_pb2.WorkflowExecutionInfo
     data_converter: Any = field(default=None, repr=False, compare=False)
+    root_id: str | None = None  # the root of its parent chain (itself for a root workflow)
+    root_run_id: str | None = None
 
     async def memo(self) -> Mapping[str, Any]:
         """The memo, decoded with the client's data converter."""
@@ -94,6 +96,8 @@ class WorkflowExecution:
             typed_search_attributes=TypedSearchAttributes._from_proto(info.search_attributes),
             raw_info=info,
             data_converter=data_converter,
+            root_id=info.root_execution.workflow_id or None,
+            root_run_id=info.root_execution.run_id or None,
         )
 
 

@@ -75,6 +75,7 @@ __all__ = [
     "Info",
     "ParentClosePolicy",
     "ParentInfo",
+    "RootInfo",
     "RawValue",
     "NondeterminismGuardError",
     "ReadOnlyContextError",
@@ -444,6 +445,15 @@ class ParentInfo:
 
 
 @dataclass(frozen=True)
+class RootInfo:
+    """The root of a child workflow's parent chain (``Info.root``): the workflow that started
+    the first parent, as Temporal defines it. A workflow without a parent has none."""
+
+    run_id: str
+    workflow_id: str
+
+
+@dataclass(frozen=True)
 class Info:
     """Information about the running workflow (see :func:`info`)."""
 
@@ -466,6 +476,9 @@ class Info:
     typed_search_attributes: TypedSearchAttributes = field(
         default_factory=lambda: TypedSearchAttributes.empty)
     """The run's search attributes: those it started with, then its upserts."""
+    root: RootInfo | None = None
+    """The root of the parent chain; None for a workflow without a parent (its own root).
+    Continue-as-new and retries keep it."""
 
     def get_current_history_length(self) -> int:
         """Events in the run's history up to the current workflow task's start."""

@@ -3,6 +3,7 @@
 // plus concurrent workflows on one engine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -106,6 +107,62 @@ TEST_F(EngineStep3Test, ChildWorkflowStartsAndItsResultReachesTheParent) {
   EXPECT_EQ(done.child_workflow_execution_completed().started_event_id(), 6);
   EXPECT_EQ(done.child_workflow_execution_completed().workflow_execution().run_id(), child_run);
   EXPECT_EQ(Describe(*engine_, "parent").pending_children_size(), 0);
+}
+
+// Temporal's root rule: a workflow without a parent records no root (it is its own); a child
+// records its parent's root, or the parent; a child's continue-as-new keeps it. Describe and
+// list name the root of every run; RootWorkflowId is queryable.
+TEST_F(EngineStep3Test, RootWorkflowExecutionFollowsTheParentChain) {
+  const std::string root_run = Start(*engine_, "root");
+  ASSERT_TRUE(CompleteWft(*engine_, Next("root").task_token(), {StartChild(1, "mid")}).ok());
+  WaitForEvent("root", "ChildWorkflowExecutionStarted");
+  // serve root's task and mid's first, where mid starts its own child
+  for (int i = 0; i < 2; ++i) {
+    auto task = PollWft(*engine_);
+    const bool mid = task.workflow_execution().workflow_id() == "mid";
+    ASSERT_TRUE(CompleteWft(*engine_, task.task_token(),
+                            mid ? std::vector<v1::Command>{StartChild(1, "leaf")}
+                                : std::vector<v1::Command>{}).ok());
+  }
+  WaitForEvent("mid", "ChildWorkflowExecutionStarted");
+  const auto started = [&](const std::string& wf) {
+    return GetHistory(*engine_, wf).events(0).workflow_execution_started();
+  };
+  EXPECT_FALSE(started("root").has_root_workflow_execution());
+  for (const char* wf : {"mid", "leaf"}) {
+    EXPECT_EQ(started(wf).root_workflow_execution().workflow_id(), "root") << wf;
+    EXPECT_EQ(started(wf).root_workflow_execution().run_id(), root_run) << wf;
+    EXPECT_EQ(Describe(*engine_, wf).info().root_execution().workflow_id(), "root") << wf;
+  }
+  EXPECT_EQ(Describe(*engine_, "root").info().root_execution().run_id(), root_run);
+
+  // leaf continues as new: the new run keeps the root
+  for (int i = 0; i < 2; ++i) {  // mid's task (its child started) and leaf's first
+    auto task = PollWft(*engine_);
+    std::vector<v1::Command> cmds;
+    if (task.workflow_execution().workflow_id() == "leaf") {
+      v1::Command c;
+      *c.mutable_continue_as_new_workflow_execution()->mutable_input() = P("again");
+      cmds.push_back(c);
+    }
+    ASSERT_TRUE(CompleteWft(*engine_, task.task_token(), cmds).ok());
+  }
+  auto leaf2 = started("leaf");
+  ASSERT_FALSE(leaf2.continued_execution_run_id().empty());
+  EXPECT_EQ(leaf2.root_workflow_execution().workflow_id(), "root");
+
+  v1::ListWorkflowExecutionsRequest list;
+  list.set_query("RootWorkflowId = 'root'");
+  v1::ListWorkflowExecutionsResponse resp;
+  ASSERT_TRUE(engine_->ListWorkflowExecutions(list, &resp).ok());
+  std::vector<std::string> ids;
+  for (const auto& e : resp.executions()) {
+    ids.push_back(e.execution().workflow_id());
+    EXPECT_EQ(e.root_execution().workflow_id(), "root");
+  }
+  // the root itself, mid, leaf's first run and its continuation (one virtual start time)
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"leaf", "leaf", "mid", "root"}));
 }
 
 TEST_F(EngineStep3Test, ChildWithARunningIdFailsToStart) {

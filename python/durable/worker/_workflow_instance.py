@@ -326,6 +326,9 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
             workflow_type=init.workflow_type or s.workflow_type or self._defn.name,
             memo=dict(s.memo),
             typed_search_attributes=TypedSearchAttributes._from_proto(s.search_attributes),
+            root=workflow.RootInfo(run_id=s.root_workflow_execution.run_id,
+                                   workflow_id=s.root_workflow_execution.workflow_id)
+            if s.root_workflow_execution.workflow_id else None,
         )
         payloads = list(init.arguments.payloads)
         arg_types = self._defn.arg_types

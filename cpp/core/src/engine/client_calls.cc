@@ -287,6 +287,7 @@ Status EngineImpl::DescribeWorkflowExecution(const v1::DescribeWorkflowExecution
   info->set_close_time_us(ms.close_time_us());
   info->set_history_length(ms.next_event_id() - 1);
   if (ms.started().has_parent()) *info->mutable_parent() = ms.started().parent();
+  *info->mutable_root_execution() = RootOf(ms);
   *info->mutable_memo() = ms.memo();
   *info->mutable_search_attributes() = ms.search_attributes();
   info->set_execution_time_us(ms.execution_time_us());

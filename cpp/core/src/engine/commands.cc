@@ -412,6 +412,7 @@ Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Comm
       const int64_t id = AppendEvent(txn, ms, std::move(ev));
       item.set_initiated_event_id(id);
       item.mutable_target()->set_workflow_id(s.workflow_id());
+      *item.mutable_root() = RootOf(ms);
       v1::ChildInfo ch;
       ch.set_initiated_event_id(id);
       ch.set_seq(s.seq());

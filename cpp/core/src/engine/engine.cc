@@ -37,6 +37,17 @@ bool IsOpen(const v1::ExecutionState& ms) {
   return ms.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING;
 }
 
+v1::WorkflowExecution RootOf(const v1::ExecutionState& ms) {
+  if (ms.started().has_root_workflow_execution() &&
+      !ms.started().root_workflow_execution().workflow_id().empty()) {
+    return ms.started().root_workflow_execution();
+  }
+  v1::WorkflowExecution self;
+  self.set_workflow_id(ms.workflow_id());
+  self.set_run_id(ms.run_id());
+  return self;
+}
+
 const char* StatusName(v1::WorkflowExecutionStatus s) {
   switch (s) {
     case v1::WORKFLOW_EXECUTION_STATUS_RUNNING: return "Running";

@@ -617,6 +617,8 @@ std::string EncodeToken(const v1::TaskToken& t);
 Status DecodeToken(const std::string& bytes, v1::TaskToken* t);
 std::string ExecName(const std::string& wf, const std::string& run);
 bool IsOpen(const v1::ExecutionState& ms);
+// The root of the run's parent chain: its recorded root, else the run itself.
+v1::WorkflowExecution RootOf(const v1::ExecutionState& ms);
 const char* StatusName(v1::WorkflowExecutionStatus s);
 // Retry policy with Temporal's defaults filled in.
 v1::RetryPolicy WithRetryDefaults(const v1::RetryPolicy& p);

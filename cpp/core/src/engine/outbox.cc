@@ -74,6 +74,12 @@ void EngineImpl::OnOutbox(const v1::TimerRow& row, const std::string& key) {
           s.mutable_parent()->set_workflow_id(src_wf);
           s.mutable_parent()->set_run_id(src_run);
           s.mutable_parent()->set_initiated_event_id(init);
+          if (item.has_root()) {
+            *s.mutable_root_workflow_execution() = item.root();
+          } else {  // a row written before roots were recorded
+            s.mutable_root_workflow_execution()->set_workflow_id(src_wf);
+            s.mutable_root_workflow_execution()->set_run_id(src_run);
+          }
           v1::ExecutionState child;
           Status cst = CreateRun(txn, std::move(p), &child);
           if (cst.ok()) cst = Commit(txn, {&child});

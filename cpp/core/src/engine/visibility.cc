@@ -22,6 +22,9 @@ v1::VisibilityRecord VisibilityRecordOf(const v1::ExecutionState& ms) {
     r.set_parent_workflow_id(ms.started().parent().workflow_id());
     r.set_parent_run_id(ms.started().parent().run_id());
   }
+  const v1::WorkflowExecution root = RootOf(ms);
+  r.set_root_workflow_id(root.workflow_id());
+  r.set_root_run_id(root.run_id());
   *r.mutable_search_attributes() = ms.search_attributes();
   *r.mutable_memo() = ms.memo();
   return r;

@@ -63,6 +63,8 @@ const std::map<std::string, AttributeInfo>& BuiltinAttributes() {
     add("ExecutionTime", kDatetime, Builtin::kExecutionTime);
     add("ParentWorkflowId", kKeyword, Builtin::kParentWorkflowId);
     add("ParentRunId", kKeyword, Builtin::kParentRunId, false);
+    add("RootWorkflowId", kKeyword, Builtin::kRootWorkflowId);
+    add("RootRunId", kKeyword, Builtin::kRootRunId, false);
     add("HistoryLength", v1::INDEXED_VALUE_TYPE_INT, Builtin::kHistoryLength, false);
     add(kScheduledById, kKeyword, Builtin::kNone);
     add(kScheduledStartTime, kDatetime, Builtin::kNone);
@@ -116,6 +118,10 @@ std::optional<v1::SearchAttributeValue> ValueOf(const v1::VisibilityRecord& r,
     case Builtin::kParentRunId:
       if (r.parent_run_id().empty()) return std::nullopt;
       return Keyword(r.parent_run_id());
+    case Builtin::kRootWorkflowId:  // a record from before roots: its own
+      return Keyword(r.root_workflow_id().empty() ? r.workflow_id() : r.root_workflow_id());
+    case Builtin::kRootRunId:
+      return Keyword(r.root_workflow_id().empty() ? r.run_id() : r.root_run_id());
     case Builtin::kHistoryLength: {
       if (r.history_length() == 0) return std::nullopt;
       v1::SearchAttributeValue v;

@@ -30,6 +30,8 @@ enum class Builtin {
   kExecutionTime,
   kParentWorkflowId,
   kParentRunId,
+  kRootWorkflowId,
+  kRootRunId,
   kHistoryLength,
 };
 

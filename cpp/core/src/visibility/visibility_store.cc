@@ -121,6 +121,10 @@ void ToInfo(const v1::VisibilityRecord& r, v1::WorkflowExecutionInfo* e) {
   }
   *e->mutable_memo() = r.memo();
   *e->mutable_search_attributes() = r.search_attributes();
+  // A record written before roots were recorded names none: the run is taken as its own.
+  const bool rooted = !r.root_workflow_id().empty();
+  e->mutable_root_execution()->set_workflow_id(rooted ? r.root_workflow_id() : r.workflow_id());
+  e->mutable_root_execution()->set_run_id(rooted ? r.root_run_id() : r.run_id());
 }
 
 }  // namespace
