@@ -41,3 +41,41 @@ class Stopwatch:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """utime + stime of a live process, from /proc/PID/stat (Linux)."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Usage:
+    """CPU seconds (user + system) spent by this process and the given child processes (a
+    server, worker processes) between construction and ``cpu_s()``, and their summed peak
+    resident memory (VmHWM, MB) so far. Linux only (/proc)."""
+
+    def __init__(self, pids: Sequence[int] = ()) -> None:
+        import os
+
+        self.pids = [os.getpid(), *pids]
+        self.start = {pid: _proc_cpu_s(pid) for pid in self.pids}
+
+    def cpu_s(self) -> float:
+        return sum(_proc_cpu_s(pid) - self.start[pid] for pid in self.pids)
+
+    def peak_rss_mb(self) -> float:
+        return sum(_proc_peak_rss_mb(pid) for pid in self.pids)
+
+    def extra(self) -> dict:
+        return {"cpu_s": round(self.cpu_s(), 2), "peak_rss_mb": round(self.peak_rss_mb(), 1)}

@@ -22,6 +22,14 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def dev_server(binary: str, extra_args: Sequence[str] = ()) -> AsyncIterator[Client]:
+    async with dev_server_with_pid(binary, extra_args) as (client, _pid):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def dev_server_with_pid(binary: str, extra_args: Sequence[str] = ()
+                              ) -> AsyncIterator[tuple[Client, int]]:
+    """Like dev_server; also yields the server's process id (for its CPU time and RSS)."""
     port = free_port()
     db = os.path.join(tempfile.mkdtemp(prefix="bench-temporal-"), "temporal.db")
     server = subprocess.Popen(
@@ -37,7 +45,7 @@ async def dev_server(binary: str, extra_args: Sequence[str] = ()) -> AsyncIterat
                 await asyncio.sleep(0.1)
         else:
             raise RuntimeError("temporal dev server did not come up")
-        yield client
+        yield client, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
