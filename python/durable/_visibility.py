@@ -32,24 +32,33 @@ __all__ = [
 
 @dataclass(frozen=True)
 class WorkflowExecution:
-    """One run, as listed by :meth:`durable.client.Client.list_workflows`."""
+    """One run, as listed by :meth:`durable.client.Client.list_workflows` (temporalio's fields,
+    in its order)."""
 
-    id: str
-    run_id: str
-    workflow_type: str
-    task_queue: str
-    status: WorkflowExecutionStatus | None
-    start_time: datetime
     close_time: datetime | None
     execution_time: datetime | None
     history_length: int  # 0 while running (the record is written at start and close)
+    id: str
+    namespace: str
     parent_id: str | None
     parent_run_id: str | None
-    typed_search_attributes: TypedSearchAttributes
+    root_id: str | None  # the root of its parent chain (itself for a root workflow)
+    root_run_id: str | None
     raw_info: service_pb2.WorkflowExecutionInfo
-    data_converter: Any = field(default=None, repr=False, compare=False)
-    root_id: str | None = None  # the root of its parent chain (itself for a root workflow)
-    root_run_id: str | None = None
+    run_id: str
+    search_attributes: Mapping[str, Sequence[Any]]  # deprecated untyped form, as temporalio
+    start_time: datetime
+    status: WorkflowExecutionStatus | None
+    task_queue: str
+    typed_search_attributes: TypedSearchAttributes
+    workflow_type: str
+    # the converter of this workflow's serialization context, for memo()
+    _context_free_data_converter: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def data_converter(self) -> Any:
+        """The data converter memo() decodes with."""
+        return self._context_free_data_converter
 
     async def memo(self) -> Mapping[str, Any]:
         """The memo, decoded with the client's data converter."""
@@ -74,30 +83,33 @@ class WorkflowExecution:
         return value
 
     @staticmethod
-    def _from_proto(info: service_pb2.WorkflowExecutionInfo,
-                    data_converter: Any) -> WorkflowExecution:
+    def _from_proto(info: service_pb2.WorkflowExecutionInfo, data_converter: Any,
+                    namespace: str = "default") -> WorkflowExecution:
+        from durable._search_attributes import decode_search_attributes
         from durable.common import us_to_datetime
 
         def when(us: int) -> datetime | None:
             return us_to_datetime(us) if us else None
 
         return WorkflowExecution(
-            id=info.execution.workflow_id,
-            run_id=info.execution.run_id,
-            workflow_type=info.workflow_type,
-            task_queue=info.task_queue,
-            status=WorkflowExecutionStatus(info.status) if info.status else None,
-            start_time=us_to_datetime(info.start_time_us),
             close_time=when(info.close_time_us),
             execution_time=when(info.execution_time_us),
             history_length=info.history_length,
+            id=info.execution.workflow_id,
+            namespace=namespace,
             parent_id=info.parent.workflow_id or None,
             parent_run_id=info.parent.run_id or None,
-            typed_search_attributes=TypedSearchAttributes._from_proto(info.search_attributes),
-            raw_info=info,
-            data_converter=data_converter,
             root_id=info.root_execution.workflow_id or None,
             root_run_id=info.root_execution.run_id or None,
+            raw_info=info,
+            run_id=info.execution.run_id,
+            search_attributes=decode_search_attributes(info.search_attributes),
+            start_time=us_to_datetime(info.start_time_us),
+            status=WorkflowExecutionStatus(info.status) if info.status else None,
+            task_queue=info.task_queue,
+            typed_search_attributes=TypedSearchAttributes._from_proto(info.search_attributes),
+            workflow_type=info.workflow_type,
+            _context_free_data_converter=data_converter,
         )
 
 
@@ -142,7 +154,8 @@ class WorkflowExecutionAsyncIterator(AsyncIterator[WorkflowExecution]):
             resp = await self._client.transport.call_async("list_workflow_executions", req)
         # Each memo is decoded in its workflow's serialization context, as temporalio.
         self._current_page = [
-            WorkflowExecution._from_proto(i, self._client._workflow_dc(i.execution.workflow_id))
+            WorkflowExecution._from_proto(i, self._client._workflow_dc(i.execution.workflow_id),
+                                          self._client.namespace)
             for i in resp.executions]
         self._index = 0
         self._next_page_token = resp.next_page_token or None

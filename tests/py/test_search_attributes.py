@@ -90,6 +90,10 @@ async def test_start_upsert_describe_and_list(registered: Client, task_queue: st
             "acme", 1, 0.5, T0, ["new", "eu"], "Rush order for ACME")
         [listed] = [wf async for wf in client.list_workflows("Step = 1 AND Labels = 'eu'")]
         assert listed.id == "t-1" and listed.typed_search_attributes == sa
+        # temporalio's untyped form, each name to a list of values, and the namespace
+        assert listed.search_attributes["Customer"] == ["acme"]
+        assert listed.search_attributes["Labels"] == ["new", "eu"]
+        assert listed.namespace == client.namespace
         assert await listed.memo() == {"stage": "waiting"}
         assert [wf.id async for wf in client.list_workflows("About = 'acme rush'")] == ["t-1"]
         assert [wf.id async for wf in client.list_workflows(f"When = '{T0.isoformat()}'")] == ["t-1"]
