@@ -22,6 +22,7 @@
 
 #include "durable/engine.h"
 #include "durable/replay.h"
+#include "durable/store.h"
 
 namespace {
 
@@ -262,6 +263,58 @@ BENCHMARK(BM_EngineOneActivityWorkflow)
     ->Arg(1)
     ->Threads(1)
     ->Threads(4)
+    ->Threads(16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// --- Storage floor ----------------------------------------------------------------------
+
+// The synced-write limit of this disk through durable's Store (RocksDB): each iteration is one
+// WriteBatch the size of a one-activity transition (an execution row ~600 B, two history
+// events ~150 B each, a task row), synced. RocksDB merges concurrent writers into one WAL write
+// and one fsync (group commit), so N threads show what the engine could reach if every
+// transition of N concurrent workflows were in flight at once (issue 15, "the floors").
+void BM_StorageSyncedWriteBatch(benchmark::State& state) {
+  static std::mutex mu;
+  static std::unique_ptr<durable::Store> store;
+  static std::string dir;
+  if (state.thread_index() == 0) {
+    std::lock_guard<std::mutex> l(mu);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "durable-probe-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    dir = tmpl;
+    auto r = durable::OpenRocksDbStore(dir);
+    if (!r.ok()) std::abort();
+    store = std::move(r).value();
+  }
+  // Google Benchmark starts every thread's loop together, after thread 0's setup above.
+  const std::string tag = std::to_string(state.thread_index());
+  int64_t i = 0;
+  for (auto _ : state) {
+    durable::WriteBatch b;
+    const std::string id = tag + "-" + std::to_string(i++);
+    b.Put(durable::ColumnFamily::kExecutions, "e/" + id, std::string(600, 'x'));
+    b.Put(durable::ColumnFamily::kHistory, "h/" + id + "/1", std::string(150, 'y'));
+    b.Put(durable::ColumnFamily::kHistory, "h/" + id + "/2", std::string(150, 'z'));
+    b.Put(durable::ColumnFamily::kTasks, "t/" + id, std::string(80, 't'));
+    if (auto st = store->Write(b, /*sync=*/true); !st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());  // synced batches
+  if (state.thread_index() == 0) {
+    std::lock_guard<std::mutex> l(mu);
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+BENCHMARK(BM_StorageSyncedWriteBatch)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(16)
+    ->Threads(64)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
