@@ -6,7 +6,9 @@ embedded engine with the worker in this process (``--embedded``).
 
 It starts FerretDB (a MongoDB wire-protocol server, built by scripts/ferretdb.sh) on a free
 loopback port, onboards an NS package (NSD + 3 VNFDs, their files in GridFS), then:
-  1. FsUploadWorkflow x3: stores package files no descriptor references yet;
+  1. FsUploadWorkflow x3: stores package files no descriptor references yet (on the
+     server, started the way EMCO's workflow clients do: ``POST /invoke/fs-upload`` to
+     durable-server's HTTP API, waiting for the result);
   2. FsCleanWorkflow: deletes them — a schedule runs it every minute; the demo triggers
      it once at once and shows the schedule's recent and next runs;
   3. NsInstantiateWorkflow: validates, waits for approval (sent by update), creates the
@@ -21,12 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -62,9 +66,12 @@ async def server_engine(data: Path, mongo_url: str, sim_dir: str) -> AsyncIterat
     separate process (worker.py) connected to it."""
     from durable._server_process import ServerProcess
 
-    server = ServerProcess(str(data / "server"))
+    server = ServerProcess(str(data / "server"), args=[
+        "--http", "127.0.0.1:0", "--http-config", str(HERE / "http-clients.toml")])
     address = server.start()
     print(f"durable-server listening on {address}")
+    print(f"durable-server HTTP API on {server.http_url}")
+    client_http[0] = server.http_url.rstrip("/")
     worker = subprocess.Popen(
         [sys.executable, str(HERE / "worker.py"), "--server", address,
          "--mongo-url", mongo_url, "--sim-dir", sim_dir],
@@ -85,6 +92,33 @@ async def server_engine(data: Path, mongo_url: str, sim_dir: str) -> AsyncIterat
             worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         server.stop()
+
+
+client_http = [""]  # durable-server's HTTP API, when the demo runs on the server
+
+
+def invoke(base: str, client_name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST {base}/invoke/{client_name}`` with a JSON body, as an EMCO workflow client."""
+    req = urllib.request.Request(f"{base}/invoke/{client_name}", method="POST",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+async def upload(client: Client, arg: dict[str, Any], *, id: str) -> Any:
+    """FsUploadWorkflow: over the server's HTTP API (blocking for its result), else with the
+    client."""
+    base = client_http[0]
+    if not base:
+        return await run(client, workflows.FsUploadWorkflow.run, arg, id=id)
+    print(f"Starting workflow FsUploadWorkflow id={id} (POST {base}/invoke/fs-upload)")
+    answer = await asyncio.to_thread(invoke, base, "fs-upload", {
+        "workflowId": id, "params": [arg], "hookBlocking": True, "hookBlockingTimeout": "60s"})
+    if answer.get("status") != "COMPLETED":
+        raise RuntimeError(f"FsUploadWorkflow {id}: {answer}")
+    print(f"Completed workflow FsUploadWorkflow id={id}: {answer['result']}")
+    return answer["result"]
 
 
 async def run(client: Client, workflow: Any, arg: Any = None, *, id: str) -> Any:
@@ -182,9 +216,8 @@ async def show_histories(client: Client, ids: list[str]) -> None:
 
 async def demo(client: Client) -> None:
     for i in range(1, 4):
-        await run(client, workflows.FsUploadWorkflow.run,
-                  {"filename": f"upload-{i}.tar.gz", "content": f"package draft {i}"},
-                  id=f"fs-upload-{i}")
+        await upload(client, {"filename": f"upload-{i}.tar.gz", "content": f"package draft {i}"},
+                     id=f"fs-upload-{i}")
     clean_id = await clean(client)
     await instantiate_ns(client)
     await patch_systems(client)

@@ -59,3 +59,7 @@ def test_demo_runs_every_workflow_and_prints_their_results(mode: str, tmp_path: 
         assert worker, out
         assert pids == {worker.group(1)} and worker.group(1) != str(proc.pid)
         assert re.search(r"^durable-server listening on 127\.0\.0\.1:\d+$", out, re.M), out
+        # the uploads went over the server's HTTP API, as an EMCO workflow client sends them
+        assert len(re.findall(r"^Starting workflow FsUploadWorkflow id=fs-upload-\d "
+                              r"\(POST http://127\.0\.0\.1:\d+/invoke/fs-upload\)$",
+                              out, re.M)) == 3, out
