@@ -19,7 +19,9 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf import json_format
 
-from durable import _rpc_options, _transport
+from durable import _plugins, _rpc_options, _transport
+from durable._plugins import ClientConfig, ConnectConfig, ServiceClient
+from durable._plugins import ClientPlugin as Plugin
 from durable._history_events import (WorkflowHistoryEventAsyncIterator,
                                      WorkflowHistoryEventFilterType)
 from durable._workflow_service import WorkflowService
@@ -152,7 +154,11 @@ __all__ = [
     "ReportCancellationAsyncActivityInput",
     "CancelWorkflowInput",
     "Client",
+    "ClientConfig",
+    "ConnectConfig",
     "Interceptor",
+    "Plugin",
+    "ServiceClient",
     "OutboundInterceptor",
     "QueryWorkflowInput",
     "SignalWorkflowInput",
@@ -255,7 +261,24 @@ class Client:
 
     def __init__(self, transport: _transport.Transport, *, namespace: str = "default",
                  data_converter: Any = None, identity: str | None = None,
-                 interceptors: Sequence[Interceptor] = (), runtime: Any = None) -> None:
+                 interceptors: Sequence[Interceptor] = (), runtime: Any = None,
+                 plugins: Sequence[Plugin] = ()) -> None:
+        plugins = _plugins.check_plugins(plugins, Plugin, "durable.client.Plugin")
+        config = ClientConfig(transport=transport, namespace=namespace,
+                              data_converter=data_converter or _default_data_converter(),
+                              identity=identity, interceptors=list(interceptors),
+                              runtime=runtime, plugins=plugins)
+        self._initial_config = ClientConfig(**config)
+        # Each plugin in turn may change the settings (temporalio's configure_client).
+        for plugin in plugins:
+            config = plugin.configure_client(config)
+        self._init_from_config(**config)
+        self._active_config = config
+
+    def _init_from_config(self, transport: _transport.Transport, *, namespace: str = "default",
+                          data_converter: Any = None, identity: str | None = None,
+                          interceptors: Sequence[Interceptor] = (), runtime: Any = None,
+                          plugins: Sequence[Plugin] = ()) -> None:
         self._transport = transport
         self._runtime = runtime  # durable.runtime.Runtime; None = Runtime.default()
         self._namespace = namespace
@@ -274,12 +297,20 @@ class Client:
         return dc.with_context(WorkflowSerializationContext(
             namespace=self._namespace, workflow_id=workflow_id))
 
-    def config(self) -> dict[str, Any]:
+    def config(self, *, active_config: bool = False) -> ClientConfig:
         """This client's settings, to build another one (``Client(**{**c.config(), ...})``,
-        as in temporalio)."""
-        return {"transport": self._transport, "namespace": self._namespace,
-                "data_converter": self._data_converter, "identity": self._identity,
-                "interceptors": list(self._interceptors), "runtime": self._runtime}
+        as in temporalio): those it was given, or with ``active_config`` those in use after
+        its plugins' ``configure_client`` (a shallow copy)."""
+        if active_config:
+            return ClientConfig(**{**self._active_config, "transport": self._transport,
+                                   "namespace": self._namespace,
+                                   "data_converter": self._data_converter,
+                                   "identity": self._identity,
+                                   "interceptors": list(self._interceptors),
+                                   "runtime": self._runtime})
+        config = ClientConfig(**self._initial_config)
+        config["interceptors"] = list(config.get("interceptors", ()))
+        return config
 
     @staticmethod
     async def connect(
@@ -329,8 +360,12 @@ class Client:
                 left None keep Temporal's figures; docs/limits.md). They apply when this
                 call opens the directory (later connects in the process share that engine);
                 a server takes them as flags. ValueError with a server address.
+            plugins: ``durable.client.Plugin`` objects (docs/plugins.md): each one's
+                ``connect_service_client`` wraps the connection (the first outermost), then
+                each one's ``configure_client`` changes the client's settings, in order;
+                those that are also ``durable.worker.Plugin`` serve this client's workers.
             **ignored: temporalio's other keywords (``retry_config``, ``keep_alive_config``,
-                ``lazy``, ``plugins``, ...) are accepted and
+                ``lazy``, ...) are accepted and
                 ignored: durable's transport retries and keeps alive by itself
                 (docs/server.md).
 
@@ -346,13 +381,19 @@ class Client:
             durable.exceptions.UnauthenticatedError: The server wants an API key.
             durable.exceptions.NotFoundError: The namespace is not registered.
         """
-        loop = asyncio.get_running_loop()
-        transport = await loop.run_in_executor(
-            None, lambda: _transport.open_transport(
-                target_host, namespace=namespace, sync_writes=sync_writes, limits=limits, tls=tls,
-                api_key=api_key, rpc_metadata=rpc_metadata, accept_data_loss=accept_data_loss))
+        plugins = _plugins.check_plugins(ignored.pop("plugins", None) or (), Plugin,
+                                         "durable.client.Plugin")
+        connect_config = ConnectConfig(
+            target_host=target_host, namespace=namespace, api_key=api_key, tls=tls,
+            rpc_metadata=rpc_metadata, identity=identity, sync_writes=sync_writes,
+            limits=limits, accept_data_loss=accept_data_loss)
+        # The first plugin's connect_service_client is outermost (as temporalio).
+        connect = _plugins.chain(plugins, "connect_service_client",
+                                 _plugins.connect_service_client)
+        transport = await connect(connect_config)
         return Client(transport, namespace=namespace, data_converter=data_converter,
-                      identity=identity, interceptors=interceptors, runtime=runtime)
+                      identity=identity, interceptors=interceptors, runtime=runtime,
+                      plugins=plugins)
 
     async def register_namespace(self, name: str, *, retention: timedelta | None = None,
                                  description: str = "", owner_email: str = "",

@@ -19,6 +19,8 @@ from durable.worker._interceptor import (
     WorkflowInterceptorClassInput,
     WorkflowOutboundInterceptor,
 )
+from durable._plugins import ReplayerConfig, WorkerConfig
+from durable._plugins import WorkerPlugin as Plugin
 from durable.worker._replayer import (
     Replayer,
     WorkflowReplayResult,
@@ -48,11 +50,14 @@ __all__ = [
     "WorkflowInboundInterceptor",
     "WorkflowInterceptorClassInput",
     "WorkflowOutboundInterceptor",
+    "Plugin",
     "Replayer",
+    "ReplayerConfig",
     "SharedHeartbeatSender",
     "SharedStateManager",
     "UnsandboxedWorkflowRunner",
     "Worker",
+    "WorkerConfig",
     "WorkflowInstance",
     "WorkflowRunner",
     "WorkflowReplayResult",

@@ -76,6 +76,11 @@ class Replayer:
         deadlock_detection_timeout: As for ``Worker`` (default 2 s; None = off): workflow
             code that runs longer without yielding fails the replay with a
             ``WorkflowTaskFailedError`` saying "Potential deadlock detected".
+        interceptors: ``durable.worker.Interceptor`` objects (their workflow interceptors).
+        plugins: ``durable.worker.Plugin`` objects: each one's ``configure_replayer``
+            changes these keywords, in order, and each one's ``run_replayer`` wraps every
+            replay (``replay_workflow``, ``replay_workflows``, ``workflow_replay_iterator``;
+            the first outermost); see docs/plugins.md.
 
     Raises:
         ValueError: No workflows, or a class is not a workflow, or a bad timeout.
@@ -85,7 +90,39 @@ class Replayer:
                  workflow_failure_exception_types: Sequence[type[BaseException]] = (),
                  debug_mode: bool = False,
                  deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
-                 interceptors: Sequence[Any] = ()) -> None:
+                 interceptors: Sequence[Any] = (), plugins: Sequence[Any] = ()) -> None:
+        from durable._plugins import ReplayerConfig, WorkerPlugin, check_plugins
+
+        if data_converter is None:
+            from durable.converter import DataConverter
+
+            data_converter = DataConverter.default
+        config = ReplayerConfig(
+            workflows=list(workflows), data_converter=data_converter,
+            workflow_failure_exception_types=list(workflow_failure_exception_types),
+            debug_mode=debug_mode, deadlock_detection_timeout=deadlock_detection_timeout,
+            interceptors=list(interceptors), plugins=list(plugins))
+        self._initial_config = ReplayerConfig(**config)
+        self.plugins = check_plugins(plugins, WorkerPlugin, "durable.worker.Plugin")
+        for plugin in self.plugins:
+            config = plugin.configure_replayer(config)
+        self._config = config
+        self._init_from_config(**{k: v for k, v in config.items() if k != "plugins"})
+
+    def config(self, *, active_config: bool = False) -> Any:
+        """The keywords this replayer was given (a ``ReplayerConfig``), or with
+        ``active_config`` those in use after its plugins' ``configure_replayer``."""
+        from durable._plugins import ReplayerConfig
+
+        config = ReplayerConfig(**(self._config if active_config else self._initial_config))
+        config["workflows"] = list(config.get("workflows", ()))
+        return config
+
+    def _init_from_config(self, *, workflows: Sequence[type], data_converter: Any = None,
+                          workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+                          debug_mode: bool = False,
+                          deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
+                          interceptors: Sequence[Any] = ()) -> None:
         if not workflows:
             raise ValueError("the replayer needs at least one workflow class")
         from durable.worker._interceptor import Interceptor, WorkflowInterceptorClassInput
@@ -135,6 +172,21 @@ class Replayer:
             ValueError: The history does not start with WorkflowExecutionStarted, or its
                 workflow type is not one of ``workflows``.
         """
+        if not self.plugins:
+            return await self._replay_one(history, raise_on_replay_failure)
+
+        async def one() -> AsyncIterator[Any]:
+            yield history
+
+        async with self.workflow_replay_iterator(one()) as results:
+            async for result in results:
+                if raise_on_replay_failure and result.replay_failure is not None:
+                    raise result.replay_failure
+                return result
+        raise RuntimeError("a plugin's run_replayer produced no result for the history")
+
+    async def _replay_one(self, history: Any,
+                          raise_on_replay_failure: bool) -> WorkflowReplayResult:
         if self._deadlock_timeout is None:
             failure = await asyncio.get_running_loop().run_in_executor(
                 None, self._replay_sync, history, None)
@@ -168,20 +220,25 @@ class Replayer:
         """
         failures: dict[str, BaseException] = {}
 
-        async def one(history: Any) -> None:
-            result = await self.replay_workflow(
-                history, raise_on_replay_failure=raise_on_replay_failure)
+        def note(result: WorkflowReplayResult) -> None:
             if result.replay_failure is not None:
+                if raise_on_replay_failure:
+                    raise result.replay_failure
+                history = result.history
                 key = (getattr(history, "run_id", "") or getattr(history, "workflow_id", "")
                        or f"history #{len(failures) + 1}")
                 failures[key] = result.replay_failure
 
-        if isinstance(histories, AsyncIterable):
+        if self.plugins:
+            async with self.workflow_replay_iterator(histories) as results:
+                async for result in results:
+                    note(result)
+        elif isinstance(histories, AsyncIterable):
             async for h in histories:
-                await one(h)
+                note(await self._replay_one(h, False))
         else:
             for h in histories:
-                await one(h)
+                note(await self._replay_one(h, False))
         return WorkflowReplayResults(replay_failures=failures)
 
     def workflow_replay_iterator(
@@ -204,7 +261,12 @@ class Replayer:
             ValueError: (while iterating) a history is malformed or of a workflow type not
                 in ``workflows``.
         """
-        return self._replay_iterator(histories)
+        from durable._plugins import chain
+
+        if self.plugins and not isinstance(histories, AsyncIterable):
+            histories = _aiter(histories)
+        run = chain(self.plugins, "run_replayer", lambda r, hs: r._replay_iterator(hs))
+        return run(self, histories)  # type: ignore[no-any-return]
 
     @contextlib.asynccontextmanager
     async def _replay_iterator(self, histories: AsyncIterable[Any] | Iterable[Any]
@@ -212,10 +274,10 @@ class Replayer:
         async def results() -> AsyncIterator[WorkflowReplayResult]:
             if isinstance(histories, AsyncIterable):
                 async for h in histories:
-                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+                    yield await self._replay_one(h, False)
             else:
                 for h in histories:
-                    yield await self.replay_workflow(h, raise_on_replay_failure=False)
+                    yield await self._replay_one(h, False)
 
         gen = results()
         try:
@@ -308,6 +370,11 @@ class Replayer:
             return e
         finally:
             instance.dispose()
+
+
+async def _aiter(items: Iterable[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
 
 
 def _task_failure_error(failure: common_pb2.Failure, fc: Any, pc: Any) -> BaseException:

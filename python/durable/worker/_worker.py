@@ -18,6 +18,9 @@ from durable.worker._interceptor import (
     WorkflowInterceptorClassInput,
     worker_interceptors,
 )
+from durable import _plugins
+from durable._plugins import WorkerConfig
+from durable._plugins import WorkerPlugin as Plugin
 from durable.worker._shared_state import SharedStateManager
 from durable.worker._workflow_runner import WorkflowRunner
 from durable.worker._workflow_worker import _WorkflowWorker
@@ -70,6 +73,10 @@ class Worker:
         interceptors: ``durable.worker.Interceptor`` objects for this worker's activities and
             workflows, after those of the client that are also worker interceptors (the
             first outermost); see docs/interceptors.md.
+        plugins: ``durable.worker.Plugin`` objects, after the client's plugins that are
+            worker plugins: each one's ``configure_worker`` changes these keywords, in
+            order, and each one's ``run_worker`` wraps :meth:`run` (the first outermost);
+            see docs/plugins.md.
 
     Raises:
         ValueError: Nothing to run, a class or function is not decorated, two share a name,
@@ -78,6 +85,61 @@ class Worker:
     """
 
     def __init__(
+        self,
+        client: Any,
+        *,
+        task_queue: str,
+        workflows: Sequence[type] = (),
+        activities: Sequence[Callable[..., Any]] = (),
+        activity_executor: concurrent.futures.Executor | None = None,
+        max_cached_workflows: int = 1000,
+        max_concurrent_workflow_tasks: int | None = None,
+        max_concurrent_activities: int | None = None,
+        max_concurrent_activity_task_polls: int = 4,
+        shared_state_manager: SharedStateManager | None = None,
+        max_activities_per_second: float | None = None,
+        max_task_queue_activities_per_second: float | None = None,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+        graceful_shutdown_timeout: timedelta = timedelta(),
+        identity: str | None = None,
+        debug_mode: bool = False,
+        deadlock_detection_timeout: timedelta | None = timedelta(seconds=2),
+        workflow_runner: WorkflowRunner | None = None,
+        unsandboxed_workflow_runner: WorkflowRunner | None = None,
+        interceptors: Sequence[Interceptor] = (),
+        plugins: Sequence[Plugin] = (),
+    ) -> None:
+        config = WorkerConfig(
+            client=client,
+            task_queue=task_queue,
+            workflows=list(workflows),
+            activities=list(activities),
+            activity_executor=activity_executor,
+            max_cached_workflows=max_cached_workflows,
+            max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+            max_concurrent_activities=max_concurrent_activities,
+            max_concurrent_activity_task_polls=max_concurrent_activity_task_polls,
+            shared_state_manager=shared_state_manager,
+            max_activities_per_second=max_activities_per_second,
+            max_task_queue_activities_per_second=max_task_queue_activities_per_second,
+            workflow_failure_exception_types=workflow_failure_exception_types,
+            graceful_shutdown_timeout=graceful_shutdown_timeout,
+            identity=identity,
+            debug_mode=debug_mode,
+            deadlock_detection_timeout=deadlock_detection_timeout,
+            workflow_runner=workflow_runner,
+            unsandboxed_workflow_runner=unsandboxed_workflow_runner,
+            interceptors=list(interceptors),
+            plugins=list(plugins))
+        # The client's plugins that are also worker plugins come first (as temporalio).
+        self._plugins = _plugins.worker_plugins(client, plugins)
+        self._initial_config = WorkerConfig(**config)
+        for plugin in self._plugins:
+            config = plugin.configure_worker(config)
+        self._config = config
+        self._init_from_config(**{k: v for k, v in config.items() if k != "plugins"})
+
+    def _init_from_config(
         self,
         client: Any,
         *,
@@ -218,6 +280,7 @@ class Worker:
             interceptors=chain, client=client, metric_meter=meter,
         ) if act_defns else None
         self._started = False
+        self._ran = False
         self._shutdown_requested: asyncio.Event | None = None
         self._run_task: asyncio.Task[None] | None = None
         self._done: asyncio.Event | None = None
@@ -242,8 +305,17 @@ class Worker:
         """Whether the worker has run and shut down (as temporalio)."""
         return self._done is not None and self._done.is_set()
 
+    def config(self, *, active_config: bool = False) -> WorkerConfig:
+        """The keywords this worker was given, or with ``active_config`` those in use after
+        its plugins' ``configure_worker`` (a shallow copy, as temporalio)."""
+        config = WorkerConfig(**(self._config if active_config else self._initial_config))
+        config["workflows"] = list(config.get("workflows", ()))
+        config["activities"] = list(config.get("activities", ()))
+        return config
+
     async def run(self) -> None:
-        """Poll and run tasks until :meth:`shutdown` is called.
+        """Poll and run tasks until :meth:`shutdown` is called (through the plugins'
+        ``run_worker``, the first outermost).
 
         Raises:
             RuntimeError: Already started (a worker runs once).
@@ -254,6 +326,17 @@ class Worker:
         self._started = True
         self._shutdown_requested = asyncio.Event()
         self._done = asyncio.Event()
+        run = _plugins.chain(self._plugins, "run_worker", lambda w: w._run())
+        try:
+            await run(self)
+        finally:
+            self._done.set()
+
+    async def _run(self) -> None:
+        assert self._shutdown_requested is not None and self._done is not None
+        if self._ran:
+            raise RuntimeError("a plugin's run_worker called next twice; a worker runs once")
+        self._ran = True
         parts = [p.run() for p in (self._workflow_worker, self._activity_worker) if p]
         pollers = asyncio.ensure_future(asyncio.gather(*parts))
         stop = asyncio.ensure_future(self._shutdown_requested.wait())
@@ -274,7 +357,6 @@ class Worker:
             if self._workflow_worker is not None:
                 await asyncio.get_running_loop().run_in_executor(
                     None, self._workflow_worker.evict_all)
-            self._done.set()
 
     async def _stop_polling(self) -> None:
         for part in (self._workflow_worker, self._activity_worker):
