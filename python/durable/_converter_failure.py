@@ -1,7 +1,8 @@
 """Failure converters: exceptions <-> ``durable.v1.Failure`` protos.
 
-Its one job is :class:`FailureConverter` and :class:`DefaultFailureConverter`; private: import
-these names from durable.converter.
+Its one job is :class:`FailureConverter`, :class:`DefaultFailureConverter` and
+:class:`DefaultFailureConverterWithEncodedAttributes`; private: import these names from
+durable.converter.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from durable.common import timedelta_to_us, us_to_optional_timedelta
 from durable.exceptions import (
     ActivityError,
     ApplicationError,
+    ApplicationErrorCategory,
     CancelledError,
     ChildWorkflowError,
     FailureError,
@@ -83,15 +85,22 @@ class DefaultFailureConverter(FailureConverter):
       ``max_cause_depth`` levels; a cycle ends it.
     * Details that cannot be encoded are dropped and the message says so: ``to_failure`` never
       raises. Details that cannot be decoded are kept as raw ``Payload`` protos.
+    * With ``encode_common_attributes``, each level's message and stack trace move into
+      ``encoded_attributes`` (one payload of ``{"message", "stack_trace"}`` made by the payload
+      converter, so a codec encodes it like any other payload) and ``message`` becomes
+      ``"Encoded failure"``. ``from_failure`` reads them back from ``encoded_attributes``
+      whichever way the converter is configured.
 
     Args:
+        encode_common_attributes: Move message and stack trace into ``encoded_attributes``.
         max_cause_depth: Maximum number of causes below the top failure.
     """
 
-    def __init__(self, *, max_cause_depth: int = 32) -> None:
+    def __init__(self, *, encode_common_attributes: bool = False, max_cause_depth: int = 32) -> None:
         if max_cause_depth < 0:
             raise ValueError(f"max_cause_depth must not be negative, got {max_cause_depth}")
         self.max_cause_depth = max_cause_depth
+        self._encode_common_attributes = encode_common_attributes
 
     def to_failure(self, exception: BaseException, payload_converter: PayloadConverter) -> Failure:
         """See :meth:`FailureConverter.to_failure`."""
@@ -112,6 +121,11 @@ class DefaultFailureConverter(FailureConverter):
             depth += 1
             current = current.cause
             exc = nxt
+        if self._encode_common_attributes:
+            level: Failure | None = root
+            while level is not None:
+                _encode_common(level, payload_converter)
+                level = level.cause if level.HasField("cause") else None
         return root
 
     def _fill(self, exc: BaseException, pc: PayloadConverter, f: Failure) -> bool:
@@ -135,6 +149,7 @@ class DefaultFailureConverter(FailureConverter):
             info.type = exc.type or ""
             info.non_retryable = exc.non_retryable
             info.next_retry_delay_us = timedelta_to_us(exc.next_retry_delay)
+            info.category = int(exc.category)
             self._set_details(info.details, exc.details, pc, f)
         elif isinstance(exc, TimeoutError):
             f.timeout_failure_info.timeout_type = int(exc.type) if exc.type is not None else 0
@@ -186,7 +201,8 @@ class DefaultFailureConverter(FailureConverter):
         chain = [failure]
         while chain[-1].HasField("cause") and len(chain) <= self.max_cause_depth:
             chain.append(chain[-1].cause)
-        errors = [self._single(f, payload_converter) for f in chain]
+        errors = [self._single(_decode_common(f, payload_converter), payload_converter)
+                  for f in chain]
         for err, cause in zip(errors, errors[1:]):
             err.__cause__ = cause
         return errors[0]
@@ -244,6 +260,8 @@ class DefaultFailureConverter(FailureConverter):
                 type=app.type or None,
                 non_retryable=app.non_retryable,
                 next_retry_delay=delay,
+                category=_enum_or_none(ApplicationErrorCategory, app.category)
+                or ApplicationErrorCategory.UNSPECIFIED,
             )
         proto = Failure()
         proto.CopyFrom(f)
@@ -258,6 +276,54 @@ class DefaultFailureConverter(FailureConverter):
             return pc.from_payloads(list(payloads.payloads))
         except Exception:
             return [_copy(p) for p in payloads.payloads]
+
+
+class DefaultFailureConverterWithEncodedAttributes(DefaultFailureConverter):
+    """:class:`DefaultFailureConverter` with ``encode_common_attributes=True``: failure
+    messages and stack traces travel in ``encoded_attributes``, where a codec can encrypt them.
+
+    Use it as ``DataConverter(failure_converter_class=DefaultFailureConverterWithEncodedAttributes)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
+
+
+_ENCODED_MESSAGE = "Encoded failure"
+
+
+def _encode_common(f: Failure, pc: PayloadConverter) -> None:
+    # A level copied from a failure that is already encoded stays as it is.
+    if f.HasField("encoded_attributes") and f.message == _ENCODED_MESSAGE and not f.stack_trace:
+        return
+    try:
+        payload = pc.to_payloads([{"message": f.message, "stack_trace": f.stack_trace}])[0]
+    except Exception:
+        return  # to_failure never raises: keep the attributes in the clear
+    f.encoded_attributes.CopyFrom(payload)
+    f.message = _ENCODED_MESSAGE
+    f.stack_trace = ""
+
+
+def _decode_common(f: Failure, pc: PayloadConverter) -> Failure:
+    # The level with message and stack trace read from encoded_attributes (a copy; its causes
+    # stay as they are: from_failure decodes level by level); `f` itself when it has none.
+    if not f.HasField("encoded_attributes"):
+        return f
+    try:
+        attrs = pc.from_payloads([f.encoded_attributes])[0]
+    except Exception:
+        return f
+    if not isinstance(attrs, dict):
+        return f
+    out = Failure()
+    out.CopyFrom(f)
+    message, stack_trace = attrs.get("message"), attrs.get("stack_trace")
+    if isinstance(message, str):
+        out.message = message
+    if isinstance(stack_trace, str):
+        out.stack_trace = stack_trace
+    return out
 
 
 def _safe_str(exc: BaseException) -> str:

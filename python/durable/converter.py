@@ -66,7 +66,11 @@ from durable._converter_context import (
     apply_context,
     takes_context,
 )
-from durable._converter_failure import DefaultFailureConverter, FailureConverter
+from durable._converter_failure import (
+    DefaultFailureConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    FailureConverter,
+)
 from durable._converter_json import _type_name, to_json_bytes, value_to_type
 from durable._converter_proto import MESSAGE_TYPE_KEY
 from durable._converter_transfer import (
@@ -92,6 +96,7 @@ __all__ = [
     "CompositePayloadConverter",
     "DataConverter",
     "DefaultFailureConverter",
+    "DefaultFailureConverterWithEncodedAttributes",
     "DefaultPayloadConverter",
     "EncodingPayloadConverter",
     "FailureConverter",

@@ -27,6 +27,10 @@
 //   RejectUpdate                -> no event (waiter: rejected)
 //   RespondToQuery              -> nothing (legacy queries use RespondQueryTaskCompleted)
 //
+// Event group markers a command carries (Command.event_group_markers) are copied onto every
+// event the command appends to its run (ApplyCommand; AppendEvent does the copy). They are
+// observability only: the replay core does not compare them.
+//
 // A payload over the limit (CommandPayloads) sets CommandContext::oversized; the caller then
 // fails the workflow instead (limits.cc).
 //
@@ -90,6 +94,17 @@ bool AnyNegative(std::initializer_list<int64_t> values) {
 
 Status EngineImpl::ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
                                 CommandContext& cc) {
+  if (c.event_group_markers().empty()) return ApplyCommandKind(txn, ms, c, cc);
+  txn.markers_run = &ms;
+  txn.event_group_markers = &c.event_group_markers();
+  Status st = ApplyCommandKind(txn, ms, c, cc);
+  txn.markers_run = nullptr;
+  txn.event_group_markers = nullptr;
+  return st;
+}
+
+Status EngineImpl::ApplyCommandKind(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
+                                    CommandContext& cc) {
   switch (c.variant_case()) {
     case v1::Command::kScheduleActivity: {
       const auto& s = c.schedule_activity();

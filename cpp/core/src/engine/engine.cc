@@ -381,6 +381,13 @@ int64_t EngineImpl::AppendEvent(Txn& txn, v1::ExecutionState& ms, v1::HistoryEve
   if (id == 0) id = 1;
   ev.set_event_id(id);
   if (ev.event_time_us() == 0) ev.set_event_time_us(txn.now_us);
+  if (txn.event_group_markers != nullptr && txn.markers_run == &ms) {
+    for (const auto& m : *txn.event_group_markers) {
+      if (m.variant_case() != v1::EventGroupMarker::VARIANT_NOT_SET) {
+        *ev.add_event_group_markers() = m;
+      }
+    }
+  }
   if (ev.has_child_workflow_execution_started()) {
     auto it = ms.mutable_children()->find(ev.child_workflow_execution_started().initiated_event_id());
     if (it != ms.mutable_children()->end()) it->second.set_started_event_id(id);

@@ -54,6 +54,10 @@ struct Txn {
   // Run keys whose visibility record changes (start, close, search attribute or memo
   // upsert): Commit rewrites their record and index keys in this batch.
   std::set<std::string> visibility_changed;
+  // While ApplyCommand applies a command that carries event group markers: the run it
+  // applies to and the markers, which AppendEvent copies onto every event of that run.
+  const v1::ExecutionState* markers_run = nullptr;
+  const google::protobuf::RepeatedPtrField<v1::EventGroupMarker>* event_group_markers = nullptr;
 };
 
 // What a timer kind's action works on (timer_frame.cc): the transition being built (the
@@ -406,8 +410,12 @@ class EngineImpl : public Engine {
   // and outbox changes in `txn`; update effects in cc.notes. Sets cc.closed when the command
   // closes the run; on an error, cc.bad_cause when the command's attributes are invalid (the
   // error's message says why) or cc.oversized when a payload is over the limit.
+  // The command's event group markers are copied onto every event it appends to `ms`.
   Status ApplyCommand(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
                       CommandContext& cc);
+  // ApplyCommand without the markers: the switch on the command's kind.
+  Status ApplyCommandKind(Txn& txn, v1::ExecutionState& ms, const v1::Command& c,
+                          CommandContext& cc);
   // One of the commands completing `d` is invalid (`cause`, e.g. cc.bad_cause; `rejected`
   // says why): fails the task (WorkflowTaskFailed with that cause and message, then a retry
   // with backoff) and warns. OK when that was written: the completion call itself succeeds.
