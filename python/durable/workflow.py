@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 from durable import _task_compat, _workflow_guard
 from durable._metrics import MetricMeter
 from durable._workflow_asyncio import as_completed, wait
+from durable._workflow_event_groups import EventGroup, create_event_group
+from durable._workflow_event_groups import applied as _event_groups_applied
 from durable._workflow_configs import ActivityConfig, ChildWorkflowConfig, LocalActivityConfig
 from durable._search_attributes import SearchAttributeUpdate, TypedSearchAttributes
 
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActivityConfig",
+    "EventGroup",
+    "create_event_group",
     "ChildWorkflowConfig",
     "DynamicWorkflowConfig",
     "dynamic_config",
@@ -808,16 +812,19 @@ def _check_summary(label: str, summary: Any) -> None:
         raise TypeError(f"{label} must be a string or None, got {type(summary).__name__}")
 
 
-async def sleep(duration: float | timedelta, *, summary: str | None = None) -> None:
+async def sleep(duration: float | timedelta, *, summary: str | None = None,
+                event_groups: Sequence[EventGroup] | None = None) -> None:
     """Sleep durably (a timer recorded in history); same as ``asyncio.sleep``.
 
     Args:
         duration: Seconds, or a timedelta.
         summary: temporalio's note for the timer; accepted, not recorded.
+        event_groups: Event groups the timer's commands belong to (besides the active scopes).
     """
     _check_summary("summary", summary)
     seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
-    await asyncio.sleep(seconds)
+    with _event_groups_applied(event_groups):
+        await asyncio.sleep(seconds)
 
 
 async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None,
@@ -947,7 +954,8 @@ class WorkflowIOError(RuntimeError):
 # --- Search attributes and memo ------------------------------------------------------------
 
 
-def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]], *,
+                             event_groups: Sequence[EventGroup] | None = None) -> None:
     """Set or remove search attributes of this run (recorded; visible to list queries).
 
     ``workflow.info().typed_search_attributes`` reflects the change at once::
@@ -956,18 +964,23 @@ def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]]) -> N
 
     Args:
         updates: ``key.value_set(value)`` / ``key.value_unset()`` of registered attributes.
+        event_groups: Event groups the upsert belongs to (besides the active scopes).
 
     Raises:
         TypeError: An update is not a SearchAttributeUpdate, or a value has the wrong type.
     """
-    _Runtime.current().workflow_upsert_search_attributes(list(updates))
+    with _event_groups_applied(event_groups):
+        _Runtime.current().workflow_upsert_search_attributes(list(updates))
 
 
-def upsert_memo(updates: Mapping[str, Any]) -> None:
-    """Set memo fields of this run (a value of None removes the field)."""
+def upsert_memo(updates: Mapping[str, Any], *,
+                event_groups: Sequence[EventGroup] | None = None) -> None:
+    """Set memo fields of this run (a value of None removes the field); ``event_groups``:
+    event groups the upsert belongs to (besides the active scopes)."""
     if not isinstance(updates, Mapping):
         raise TypeError(f"upsert_memo takes a mapping, got {type(updates).__name__}")
-    _Runtime.current().workflow_upsert_memo(dict(updates))
+    with _event_groups_applied(event_groups):
+        _Runtime.current().workflow_upsert_memo(dict(updates))
 
 
 def memo() -> Mapping[str, Any]:
@@ -1126,6 +1139,7 @@ def start_activity(
     activity_id: str | None = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     summary: str | None = None,
+    event_groups: Sequence[EventGroup] | None = None,
 ) -> ActivityHandle[Any]:
     """Schedule an activity and return a handle (a task) for its result.
 
@@ -1162,19 +1176,20 @@ def start_activity(
             f"cancellation_type must be an ActivityCancellationType, got {cancellation_type!r}")
     _check_activity_timeouts("activity", name, schedule_to_close_timeout,
                              start_to_close_timeout)
-    return _Runtime.current().workflow_start_activity(
-        name,
-        args,
-        task_queue=task_queue,
-        result_type=result_type if result_type is not None else ret_type,
-        schedule_to_close_timeout=schedule_to_close_timeout,
-        schedule_to_start_timeout=schedule_to_start_timeout,
-        start_to_close_timeout=start_to_close_timeout,
-        heartbeat_timeout=heartbeat_timeout,
-        retry_policy=retry_policy,
-        activity_id=activity_id,
-        cancellation_type=cancellation_type,
-    )
+    with _event_groups_applied(event_groups):
+        return _Runtime.current().workflow_start_activity(
+            name,
+            args,
+            task_queue=task_queue,
+            result_type=result_type if result_type is not None else ret_type,
+            schedule_to_close_timeout=schedule_to_close_timeout,
+            schedule_to_start_timeout=schedule_to_start_timeout,
+            start_to_close_timeout=start_to_close_timeout,
+            heartbeat_timeout=heartbeat_timeout,
+            retry_policy=retry_policy,
+            activity_id=activity_id,
+            cancellation_type=cancellation_type,
+        )
 
 
 async def execute_activity(
@@ -1192,6 +1207,7 @@ async def execute_activity(
     activity_id: str | None = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     summary: str | None = None,
+    event_groups: Sequence[EventGroup] | None = None,
 ) -> Any:
     """Run an activity and wait for its result: :func:`start_activity`, then await it.
 
@@ -1213,6 +1229,7 @@ async def execute_activity(
         activity_id=activity_id,
         cancellation_type=cancellation_type,
         summary=summary,
+        event_groups=event_groups,
     )
 
 

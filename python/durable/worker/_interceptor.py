@@ -157,6 +157,7 @@ class StartActivityInput:
     versioning_intent: Any = None
     summary: str | None = None
     priority: Any = None
+    event_groups: Sequence[Any] | None = None  # workflow.EventGroup, applied to its commands
 
 
 @dataclass
@@ -176,6 +177,7 @@ class StartLocalActivityInput:
     summary: str | None = None
     arg_types: list[Any] | None = None
     ret_type: Any = None
+    event_groups: Sequence[Any] | None = None  # workflow.EventGroup, applied to its commands
 
 
 @dataclass
@@ -205,6 +207,7 @@ class StartChildWorkflowInput:
     priority: Any = None
     # durable's own: how the parent's worker starts it (the ChildWorkflowOptions).
     options: Any = None
+    event_groups: Sequence[Any] | None = None  # workflow.EventGroup, applied to its commands
 
 
 @dataclass

@@ -39,6 +39,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable import _task_compat, workflow
+from durable._workflow_event_groups import capture_markers
 from durable._converter_context import (
     ActivitySerializationContext,
     SerializationContext,
@@ -491,6 +492,8 @@ class WorkflowInstance(_ChildrenMixin, _MessagesMixin, _RunContextMixin,
         self._check_writable(f"issue {command.WhichOneof('variant')}")
         if self._completed or self._disposed:
             return  # the workflow is closing; nothing more is recorded
+        if not command.event_group_markers and command.WhichOneof("variant") != "respond_to_query":
+            command.event_group_markers.extend(capture_markers())
         self._commands.append(command)
 
     def _converters_in(self, context: SerializationContext) -> tuple[Any, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from durable import workflow
+from durable._workflow_event_groups import applied
 from durable.worker import _interceptor as i
 
 
@@ -52,15 +53,18 @@ class _Outbound(i.WorkflowOutboundInterceptor):
         return self._w._info  # type: ignore[no-any-return]
 
     def start_activity(self, input: i.StartActivityInput) -> workflow.ActivityHandle[Any]:
-        return self._w._start_activity(input)  # type: ignore[no-any-return]
+        with applied(input.event_groups):
+            return self._w._start_activity(input)  # type: ignore[no-any-return]
 
     def start_local_activity(self, input: i.StartLocalActivityInput
                              ) -> workflow.ActivityHandle[Any]:
-        return self._w._start_local_activity(input)  # type: ignore[no-any-return]
+        with applied(input.event_groups):
+            return self._w._start_local_activity(input)  # type: ignore[no-any-return]
 
     async def start_child_workflow(self, input: i.StartChildWorkflowInput
                                    ) -> workflow.ChildWorkflowHandle[Any, Any]:
-        return await self._w._start_child_workflow(input)  # type: ignore[no-any-return]
+        with applied(input.event_groups):
+            return await self._w._start_child_workflow(input)  # type: ignore[no-any-return]
 
 
     def continue_as_new(self, input: i.ContinueAsNewInput) -> NoReturn:

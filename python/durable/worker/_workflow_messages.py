@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from durable import workflow
+from durable._workflow_event_groups import _inbound_update_group
 from durable._workflow_handlers import (
     HandlerUnfinishedPolicy,
     RawValue,
@@ -372,7 +373,8 @@ class _MessagesMixin:
                           key: int) -> None:
         _current_update_info.set(info)  # this task's context (and the tasks it starts)
         try:
-            await self._run_update_handler(input)
+            with _inbound_update_group(input.id).scope():
+                await self._run_update_handler(input)
         finally:
             self._in_progress.pop(key, None)
 

@@ -1,0 +1,109 @@
+"""Event groups (temporalio 1.35): explicit groups attached by EventGroup.scope(), the
+implicit group of an update handler, recorded on the history events of their commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+
+from durable import workflow
+from durable.client import Client
+from durable.worker import Worker
+
+
+def marked(history) -> list[tuple[str, list[str]]]:
+    out = []
+    for e in history.events:
+        if not e.event_group_markers:
+            continue
+        names = []
+        for m in e.event_group_markers:
+            kind = m.WhichOneof("variant")
+            if kind == "label":
+                lbl = json.loads(m.label.label.data) if m.label.HasField("label") else None
+                names.append(f"label:{m.label.id}:{lbl}")
+            elif kind == "inbound_update":
+                names.append(f"update:{m.inbound_update.inbound_update_id}")
+            else:
+                names.append(kind)
+        out.append((e.WhichOneof("attributes"), names))
+    return out
+
+
+@workflow.defn
+class GroupedWorkflow:
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.sleep(timedelta(milliseconds=1))  # no group: no markers
+        outer = workflow.create_event_group("phase-1", label="Phase one")
+        with outer.scope():
+            await workflow.sleep(timedelta(milliseconds=1))
+            with workflow.create_event_group("inner").scope():
+                await workflow.sleep(timedelta(milliseconds=1))
+        extra = workflow.create_event_group("extra")
+        workflow.upsert_memo({"k": 1}, event_groups=[extra])
+        await workflow.sleep(timedelta(milliseconds=1), event_groups=[extra])
+        await workflow.wait_condition(lambda: self.go)
+        return "done"
+
+    @workflow.update
+    async def bump(self) -> None:
+        # an explicit scope around the handler's registration does not leak into it
+        await workflow.sleep(timedelta(milliseconds=1))
+        self.go = True
+
+
+async def test_scoped_and_update_groups_are_recorded_on_their_events(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[GroupedWorkflow]):
+        h = await client.start_workflow(GroupedWorkflow.run, id=f"{task_queue}-eg",
+                                        task_queue=task_queue)
+        for _ in range(200):
+            hist = await h.fetch_history()
+            if sum(e.WhichOneof("attributes") == "timer_fired" for e in hist.events) >= 4:
+                break
+            await asyncio.sleep(0.02)
+        await h.execute_update(GroupedWorkflow.bump, id="u-1")
+        assert await h.result() == "done"
+    got = marked(await h.fetch_history())
+    assert got == [
+        ("timer_started", ["label:phase-1:Phase one"]),
+        ("timer_started", ["label:phase-1:Phase one", "label:inner:None"]),
+        ("workflow_properties_modified", ["label:extra:None"]),
+        ("timer_started", ["label:extra:None"]),
+        ("timer_started", ["update:u-1"]),
+        ("workflow_execution_update_completed", ["update:u-1"]),
+    ]
+
+
+@workflow.defn
+class BadGroupWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        errors = []
+        for call in (lambda: workflow.create_event_group(""),
+                     lambda: workflow.create_event_group("x", label=""),
+                     lambda: workflow.upsert_memo({"a": 1}, event_groups=["not a group"])):
+            try:
+                call()
+            except (ValueError, TypeError) as e:
+                errors.append(type(e).__name__)
+        return errors
+
+
+async def test_invalid_groups_are_refused(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[BadGroupWorkflow]):
+        assert await client.execute_workflow(BadGroupWorkflow.run, id=f"{task_queue}-bad",
+                                             task_queue=task_queue) == [
+            "ValueError", "ValueError", "TypeError"]
+
+
+def test_create_event_group_outside_a_workflow_is_refused() -> None:
+    with pytest.raises(RuntimeError):
+        workflow.create_event_group("x")
