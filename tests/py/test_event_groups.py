@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from durable import workflow
+from durable import activity, workflow
+from durable import worker as worker_mod
 from durable.client import Client
-from durable.worker import Worker
+from durable.worker import Replayer, Worker
 
 
 def marked(history) -> list[tuple[str, list[str]]]:
@@ -80,6 +82,33 @@ async def test_scoped_and_update_groups_are_recorded_on_their_events(
         ("timer_started", ["update:u-1"]),
         ("workflow_execution_update_completed", ["update:u-1"]),
     ]
+    # Replay accepts the history: with the same code, and with code whose groups differ
+    # (markers are not part of the determinism checks).
+    history = await h.fetch_history()
+    await Replayer(workflows=[GroupedWorkflow]).replay_workflow(history)
+    await Replayer(workflows=[UngroupedWorkflow]).replay_workflow(history)
+
+
+@workflow.defn(name="GroupedWorkflow")
+class UngroupedWorkflow:
+    """GroupedWorkflow's commands without any event group."""
+
+    def __init__(self) -> None:
+        self.go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        for _ in range(3):
+            await workflow.sleep(timedelta(milliseconds=1))
+        workflow.upsert_memo({"k": 1})
+        await workflow.sleep(timedelta(milliseconds=1))
+        await workflow.wait_condition(lambda: self.go)
+        return "done"
+
+    @workflow.update
+    async def bump(self) -> None:
+        await workflow.sleep(timedelta(milliseconds=1))
+        self.go = True
 
 
 @workflow.defn
@@ -107,3 +136,44 @@ async def test_invalid_groups_are_refused(client: Client, task_queue: str) -> No
 def test_create_event_group_outside_a_workflow_is_refused() -> None:
     with pytest.raises(RuntimeError):
         workflow.create_event_group("x")
+
+
+@activity.defn
+async def noop_activity() -> str:
+    return "ok"
+
+
+class _GroupingOutbound(worker_mod.WorkflowOutboundInterceptor):
+    def start_activity(self, input: worker_mod.StartActivityInput) -> Any:
+        input.event_groups = [workflow.create_event_group("from-interceptor")]
+        return super().start_activity(input)
+
+
+class _GroupingInbound(worker_mod.WorkflowInboundInterceptor):
+    def init(self, outbound: worker_mod.WorkflowOutboundInterceptor) -> None:
+        super().init(_GroupingOutbound(outbound))
+
+
+class _GroupingInterceptor(worker_mod.Interceptor):
+    def workflow_interceptor_class(self, input: worker_mod.WorkflowInterceptorClassInput
+                                   ) -> type[worker_mod.WorkflowInboundInterceptor]:
+        return _GroupingInbound
+
+
+@workflow.defn
+class ActivityGroupWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        return await workflow.execute_activity(noop_activity,
+                                               start_to_close_timeout=timedelta(seconds=10))
+
+
+async def test_an_interceptor_sets_the_event_groups_of_an_activity(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[ActivityGroupWorkflow],
+                      activities=[noop_activity], interceptors=[_GroupingInterceptor()]):
+        h = await client.start_workflow(ActivityGroupWorkflow.run, id=f"{task_queue}-ia",
+                                        task_queue=task_queue)
+        assert await h.result() == "ok"
+    assert marked(await h.fetch_history()) == [
+        ("activity_task_scheduled", ["label:from-interceptor:None"])]
