@@ -828,17 +828,20 @@ async def sleep(duration: float | timedelta, *, summary: str | None = None,
 
 
 async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta | None = None,
-                         timeout_summary: str | None = None) -> None:
+                         timeout_summary: str | None = None,
+                         event_groups: Sequence[EventGroup] | None = None) -> None:
     """Wait until ``fn()`` is true; it is re-checked each time workflow code has run.
 
     Args:
         fn: A side-effect-free predicate over workflow state.
         timeout: Optional limit (a durable timer); ``asyncio.TimeoutError`` when it passes.
         timeout_summary: temporalio's note for the timeout timer; accepted, not recorded.
+        event_groups: Event groups of the timeout timer's commands (besides active scopes).
     """
     _check_summary("timeout_summary", timeout_summary)
     t = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    await _Runtime.current().workflow_wait_condition(fn, timeout=t)
+    with _event_groups_applied(event_groups):
+        await _Runtime.current().workflow_wait_condition(fn, timeout=t)
 
 
 def all_handlers_finished() -> bool:
@@ -1007,7 +1010,7 @@ def memo_value(key: str, default: Any = KeyError, *, type_hint: Any = None) -> A
 # --- Versioning -----------------------------------------------------------------------------
 
 
-def patched(id: str) -> bool:
+def patched(id: str, *, event_groups: Sequence[EventGroup] | None = None) -> bool:
     """Whether this run takes the new branch of a code change marked ``id``.
 
     Use it to change workflow code while runs started with the old code are still open::
@@ -1033,7 +1036,8 @@ def patched(id: str) -> bool:
     """
     if not isinstance(id, str) or not id:
         raise ValueError(f"patch id must be a non-empty string, got {id!r}")
-    return _Runtime.current().workflow_patch(id, deprecated=False)
+    with _event_groups_applied(event_groups):  # of the marker, when one is recorded
+        return _Runtime.current().workflow_patch(id, deprecated=False)
 
 
 def deprecate_patch(id: str) -> None:
@@ -1537,6 +1541,7 @@ async def start_child_workflow(
     id_reuse_policy: WorkflowIdReusePolicy | None = None,
     retry_policy: RetryPolicy | None = None,
     memo: Mapping[str, Any] | None = None,
+    event_groups: Sequence[EventGroup] | None = None,
 ) -> ChildWorkflowHandle[Any, Any]:
     """Start a child workflow and wait until it has started.
 
@@ -1555,6 +1560,7 @@ async def start_child_workflow(
         id_reuse_policy: Whether a closed workflow's id may be reused (default: allow).
         retry_policy: Retry the child on failure (none by default).
         memo: Values stored with the child.
+        event_groups: Event groups of the child's commands (besides the active scopes).
 
     Returns:
         A handle to the started child; await it for the child's result.
@@ -1593,7 +1599,8 @@ async def start_child_workflow(
         retry_policy=retry_policy,
         memo=memo,
     )
-    return await _Runtime.current().workflow_start_child_workflow(name, all_args, options)
+    with _event_groups_applied(event_groups):
+        return await _Runtime.current().workflow_start_child_workflow(name, all_args, options)
 
 
 async def execute_child_workflow(

@@ -177,3 +177,38 @@ async def test_an_interceptor_sets_the_event_groups_of_an_activity(
         assert await h.result() == "ok"
     assert marked(await h.fetch_history()) == [
         ("activity_task_scheduled", ["label:from-interceptor:None"])]
+
+
+@workflow.defn
+class ChildOfGroups:
+    @workflow.run
+    async def run(self) -> str:
+        return "child"
+
+
+@workflow.defn
+class MoreKeywordsWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        g = workflow.create_event_group("kw")
+        assert workflow.patched("p-1", event_groups=[g])
+        try:
+            await workflow.wait_condition(lambda: False, timeout=timedelta(milliseconds=1),
+                                          event_groups=[g])
+        except asyncio.TimeoutError:
+            pass
+        return await workflow.execute_child_workflow(ChildOfGroups.run, id=workflow.info().workflow_id + "-c",
+                                                     event_groups=[g])
+
+
+async def test_patched_wait_condition_and_child_take_event_groups(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue,
+                      workflows=[MoreKeywordsWorkflow, ChildOfGroups]):
+        h = await client.start_workflow(MoreKeywordsWorkflow.run, id=f"{task_queue}-kw",
+                                        task_queue=task_queue)
+        assert await h.result() == "child"
+    got = marked(await h.fetch_history())
+    assert [name for name, _ in got] == [
+        "marker_recorded", "timer_started", "start_child_workflow_execution_initiated"]
+    assert all(m == ["label:kw:None"] for _, m in got)
