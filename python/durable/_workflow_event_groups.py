@@ -3,7 +3,7 @@ the history events the engine writes for them, to a logical group for observabil
 
 A group is created with :func:`create_event_group` and attached to every command issued
 inside :meth:`EventGroup.scope` (a contextvar, so tasks started inside inherit it). The SDK
-also opens an implicit group around each update handler. Markers never take part in replay's
+also opens an implicit group around each signal and update handler. Markers never take part in replay's
 determinism checks. Private: import these names from durable.workflow.
 """
 
@@ -102,6 +102,15 @@ def create_event_group(id: str, *, label: str | None = None) -> EventGroup:
         (p,) = DataConverter.default.payload_converter.to_payloads([label])
         m.label.label.CopyFrom(p)
     return EventGroup(m, key=id)
+
+
+def _inbound_signal_group(event_id: int) -> EventGroup:
+    """The implicit group of the handler of the signal recorded as event ``event_id`` (a
+    group without a marker when the id is unknown: it still isolates the handler)."""
+    m = common_pb2.EventGroupMarker()
+    if event_id > 0:
+        m.inbound_event.inbound_event_id = event_id
+    return EventGroup(m, key=None, implicit=True)
 
 
 def _inbound_update_group(update_id: str) -> EventGroup:

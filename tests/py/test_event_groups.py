@@ -29,6 +29,8 @@ def marked(history) -> list[tuple[str, list[str]]]:
                 names.append(f"label:{m.label.id}:{lbl}")
             elif kind == "inbound_update":
                 names.append(f"update:{m.inbound_update.inbound_update_id}")
+            elif kind == "inbound_event":
+                names.append(f"inbound_event:{m.inbound_event.inbound_event_id}")
             else:
                 names.append(kind)
         out.append((e.WhichOneof("attributes"), names))
@@ -212,3 +214,36 @@ async def test_patched_wait_condition_and_child_take_event_groups(
     assert [name for name, _ in got] == [
         "marker_recorded", "timer_started", "start_child_workflow_execution_initiated"]
     assert all(m == ["label:kw:None"] for _, m in got)
+
+
+@workflow.defn
+class SignalGroupWorkflow:
+    def __init__(self) -> None:
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> str:
+        with workflow.create_event_group("outer").scope():
+            await workflow.wait_condition(lambda: self.done)
+        return "done"
+
+    @workflow.signal
+    async def poke(self) -> None:
+        await workflow.sleep(timedelta(milliseconds=1))
+        self.done = True
+
+
+async def test_a_signal_handler_runs_in_the_group_of_its_signal_event(
+        client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[SignalGroupWorkflow]):
+        h = await client.start_workflow(SignalGroupWorkflow.run, id=f"{task_queue}-sig",
+                                        task_queue=task_queue)
+        await h.signal(SignalGroupWorkflow.poke)
+        assert await h.result() == "done"
+    history = await h.fetch_history()
+    signaled = [e.event_id for e in history.events
+                if e.WhichOneof("attributes") == "workflow_execution_signaled"]
+    assert len(signaled) == 1
+    # the handler's timer carries the signal's group only, not the scope of the main code
+    assert marked(history) == [("timer_started", [f"inbound_event:{signaled[0]}"])]
+    await Replayer(workflows=[SignalGroupWorkflow]).replay_workflow(history)

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from durable import workflow
-from durable._workflow_event_groups import _inbound_update_group
+from durable._workflow_event_groups import _inbound_signal_group, _inbound_update_group
 from durable._workflow_handlers import (
     HandlerUnfinishedPolicy,
     RawValue,
@@ -210,11 +210,14 @@ class _MessagesMixin:
         key = self._handler_started(d, job.signal_name, None)
         handle = _interceptor.HandleSignalInput(signal=job.signal_name, args=args,
                                                 headers=dict(job.header))
-        self.create_task(self._run_signal(handle, key), name=f"signal {job.signal_name}")
+        self.create_task(self._run_signal(handle, key, job.originating_event_id),
+                         name=f"signal {job.signal_name}")
 
-    async def _run_signal(self, input: _interceptor.HandleSignalInput, key: int) -> None:
+    async def _run_signal(self, input: _interceptor.HandleSignalInput, key: int,
+                          event_id: int = 0) -> None:
         try:
-            await self._run_signal_handler(input)
+            with _inbound_signal_group(event_id).scope():
+                await self._run_signal_handler(input)
         finally:
             self._in_progress.pop(key, None)
 

@@ -220,6 +220,7 @@ Result<std::optional<v1::WorkflowActivation>> WorkflowReplayer::Impl::Next() {
         *j->mutable_input() = a.input();
         j->set_identity(a.identity());
         *j->mutable_header() = a.header();
+        j->set_originating_event_id(e.event_id());
         break;
       }
       case v1::HistoryEvent::kWorkflowExecutionCancelRequested:
