@@ -1478,21 +1478,24 @@ class ChildWorkflowHandle(_CancelHookTask, Generic[SelfType, ReturnType]):
         return self._child_first_run_id
 
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
-                     args: Sequence[Any] = ()) -> None:
+                     args: Sequence[Any] = (),
+                     event_groups: Sequence[EventGroup] | None = None) -> None:
         """Send a signal to the child (recorded in the parent's history).
 
         Args:
             signal: The signal name, or the child's ``@workflow.signal`` method.
             arg: The single argument (or use ``args``).
             args: Several arguments.
+            event_groups: Event groups of the signal's command (besides the active scopes).
 
         Raises:
             durable.exceptions.ApplicationError: The child was not found (already closed).
             ValueError: Both ``arg`` and ``args`` given.
         """
-        await _Runtime.current().workflow_signal_external(
-            self._child_id, None, _signal_name(signal), _one_or_many(arg, args),
-            child_workflow_only=True)
+        with _event_groups_applied(event_groups):
+            await _Runtime.current().workflow_signal_external(
+                self._child_id, None, _signal_name(signal), _one_or_many(arg, args),
+                child_workflow_only=True)
 
 
 def _signal_name(signal: Any) -> str:
@@ -1651,21 +1654,24 @@ class ExternalWorkflowHandle(Generic[SelfType]):
         return self._run_id
 
     async def signal(self, signal: str | Callable[..., Any], arg: Any = _arg_unset, *,
-                     args: Sequence[Any] = ()) -> None:
+                     args: Sequence[Any] = (),
+                     event_groups: Sequence[EventGroup] | None = None) -> None:
         """Send a signal to the workflow.
 
         Args:
             signal: The signal name, or the target's ``@workflow.signal`` method.
             arg: The single argument (or use ``args``).
             args: Several arguments.
+            event_groups: Event groups of the signal's command (besides the active scopes).
 
         Raises:
             durable.exceptions.ApplicationError: No such (running) workflow.
             ValueError: Both ``arg`` and ``args`` given.
         """
-        await _Runtime.current().workflow_signal_external(
-            self._id, self._run_id, _signal_name(signal), _one_or_many(arg, args),
-            child_workflow_only=False)
+        with _event_groups_applied(event_groups):
+            await _Runtime.current().workflow_signal_external(
+                self._id, self._run_id, _signal_name(signal), _one_or_many(arg, args),
+                child_workflow_only=False)
 
     async def cancel(self) -> None:
         """Request cancellation of the workflow; returns once the request is recorded.

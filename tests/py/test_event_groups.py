@@ -247,3 +247,39 @@ async def test_a_signal_handler_runs_in_the_group_of_its_signal_event(
     # the handler's timer carries the signal's group only, not the scope of the main code
     assert marked(history) == [("timer_started", [f"inbound_event:{signaled[0]}"])]
     await Replayer(workflows=[SignalGroupWorkflow]).replay_workflow(history)
+
+
+@workflow.defn
+class SignalTarget:
+    def __init__(self) -> None:
+        self.got = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.got)
+        return "signalled"
+
+    @workflow.signal
+    def hit(self) -> None:
+        self.got = True
+
+
+@workflow.defn
+class SignalSenderWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        g = workflow.create_event_group("send")
+        child = await workflow.start_child_workflow(SignalTarget.run,
+                                                    id=workflow.info().workflow_id + "-t")
+        await child.signal(SignalTarget.hit, event_groups=[g])
+        return await child
+
+
+async def test_a_child_signal_takes_event_groups(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue,
+                      workflows=[SignalSenderWorkflow, SignalTarget]):
+        h = await client.start_workflow(SignalSenderWorkflow.run, id=f"{task_queue}-ss",
+                                        task_queue=task_queue)
+        assert await h.result() == "signalled"
+    assert marked(await h.fetch_history()) == [
+        ("signal_external_workflow_execution_initiated", ["label:send:None"])]

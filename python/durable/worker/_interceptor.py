@@ -239,7 +239,7 @@ class SignalChildWorkflowInput:
     args: Sequence[Any]
     child_workflow_id: str
     headers: Mapping[str, Any]
-    event_groups: Any = None  # not used by durable
+    event_groups: Any = None  # workflow.EventGroup, applied to the signal command
 
 
 @dataclass
@@ -252,7 +252,7 @@ class SignalExternalWorkflowInput:
     workflow_id: str
     workflow_run_id: str | None
     headers: Mapping[str, Any]
-    event_groups: Any = None  # not used by durable
+    event_groups: Any = None  # workflow.EventGroup, applied to the signal command
 
 
 class WorkflowInboundInterceptor:

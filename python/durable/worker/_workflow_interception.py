@@ -74,13 +74,16 @@ class _Outbound(i.WorkflowOutboundInterceptor):
             retry_policy=input.retry_policy, memo=input.memo, headers=input.headers)
 
     async def signal_child_workflow(self, input: i.SignalChildWorkflowInput) -> None:
-        await self._w._signal_external(input.child_workflow_id, None, input.signal, input.args,
-                                       child_workflow_only=True, headers=input.headers)
+        with applied(input.event_groups):
+            await self._w._signal_external(input.child_workflow_id, None, input.signal,
+                                           input.args, child_workflow_only=True,
+                                           headers=input.headers)
 
     async def signal_external_workflow(self, input: i.SignalExternalWorkflowInput) -> None:
-        await self._w._signal_external(input.workflow_id, input.workflow_run_id, input.signal,
-                                       input.args, child_workflow_only=False,
-                                       headers=input.headers)
+        with applied(input.event_groups):
+            await self._w._signal_external(input.workflow_id, input.workflow_run_id,
+                                           input.signal, input.args, child_workflow_only=False,
+                                           headers=input.headers)
 
 
 def install(instance: Any, classes: Sequence[type[i.WorkflowInboundInterceptor]]) -> None:
