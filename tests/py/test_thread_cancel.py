@@ -82,7 +82,8 @@ class CancelsThreadActivity:
     async def run(self, name: str, key: str) -> str:
         handle = workflow.start_activity(
             _ACTIVITIES[name], key, start_to_close_timeout=timedelta(seconds=120),
-            heartbeat_timeout=timedelta(milliseconds=500),
+            # generous: on a loaded machine a 0.5 s timeout expired before a heartbeat landed
+            heartbeat_timeout=timedelta(seconds=5),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         await workflow.wait_condition(lambda: self.cancel)
         handle.cancel()
