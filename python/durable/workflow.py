@@ -957,8 +957,9 @@ class WorkflowIOError(RuntimeError):
 # --- Search attributes and memo ------------------------------------------------------------
 
 
-def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]], *,
-                             event_groups: Sequence[EventGroup] | None = None) -> None:
+def upsert_search_attributes(
+        attributes: TypedSearchAttributes | Sequence[SearchAttributeUpdate[Any]], *,
+        event_groups: Sequence[EventGroup] | None = None) -> None:
     """Set or remove search attributes of this run (recorded; visible to list queries).
 
     ``workflow.info().typed_search_attributes`` reflects the change at once::
@@ -966,14 +967,17 @@ def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]], *,
         workflow.upsert_search_attributes([CUSTOMER.value_set("acme"), STEP.value_unset()])
 
     Args:
-        updates: ``key.value_set(value)`` / ``key.value_unset()`` of registered attributes.
+        attributes: ``key.value_set(value)`` / ``key.value_unset()`` of registered
+            attributes; or a ``TypedSearchAttributes``, each of its pairs set (as temporalio).
         event_groups: Event groups the upsert belongs to (besides the active scopes).
 
     Raises:
         TypeError: An update is not a SearchAttributeUpdate, or a value has the wrong type.
     """
     with _event_groups_applied(event_groups):
-        _Runtime.current().workflow_upsert_search_attributes(list(updates))
+        updates = ([pair.key.value_set(pair.value) for pair in attributes]
+                   if isinstance(attributes, TypedSearchAttributes) else list(attributes))
+        _Runtime.current().workflow_upsert_search_attributes(updates)
 
 
 def upsert_memo(updates: Mapping[str, Any], *,

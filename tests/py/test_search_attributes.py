@@ -55,8 +55,10 @@ class Tracked:
         workflow.upsert_search_attributes([STEP.value_set(1), LABELS.value_set(["new", "eu"])])
         workflow.upsert_memo({"stage": "waiting", "owner": None})
         await workflow.wait_condition(lambda: self._go)
-        workflow.upsert_search_attributes([STEP.value_set(2), CUSTOMER.value_unset(),
-                                           DONE.value_set(True)])
+        # temporalio's typed form (each pair set), then an update list by keyword
+        workflow.upsert_search_attributes(TypedSearchAttributes([
+            SearchAttributePair(STEP, 2), SearchAttributePair(DONE, True)]))
+        workflow.upsert_search_attributes(attributes=[CUSTOMER.value_unset()])
         workflow.upsert_memo({"stage": "done"})
         assert CUSTOMER not in workflow.info().typed_search_attributes
         return first

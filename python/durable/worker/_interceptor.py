@@ -208,6 +208,7 @@ class StartChildWorkflowInput:
     # durable's own: how the parent's worker starts it (the ChildWorkflowOptions).
     options: Any = None
     event_groups: Sequence[Any] | None = None  # workflow.EventGroup, applied to its commands
+    versioning_override: Any = None  # accepted for temporalio code; durable has no versioning
 
 
 @dataclass
