@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from durable import workflow
 from durable._server_process import ServerProcess
 from durable.client import Client, WorkflowExecutionStatus
@@ -60,6 +62,8 @@ async def test_cron_runs_see_the_last_result_and_failure() -> None:
             await env.client.get_workflow_handle("cron").terminate()
 
 
+# Two real cron minutes: up to ~120 s by design, the default 120 s hang guard is too tight.
+@pytest.mark.timeout(360)
 async def test_cron_last_result_over_durable_server(tmp_path: Path) -> None:
     with ServerProcess(str(tmp_path / "db")) as proc:
         client = await Client.connect(proc.address)
