@@ -107,7 +107,8 @@ for py in "${pythons[@]}"; do
     patchelf --set-rpath '$ORIGIN/../../durable.libs' "$server"
   fi
   for soname in libz.so.1; do
-    src=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ {print $NF; exit}')
+    # awk reads to the end (no `exit`): an early exit SIGPIPEs ldconfig, fatal under pipefail
+    src=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ && !found {print $NF; found = 1}')
     [ -n "$src" ] || { echo "build-wheels: $soname not found (ldconfig -p)" >&2; exit 1; }
     copy="${soname%%.so*}-$(sha256sum "$src" | cut -c1-8).so${soname#*.so}"
     cp "$src" "$tree/durable.libs/$copy"
